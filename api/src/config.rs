@@ -1,0 +1,349 @@
+//! Every setting the API reads, read and validated once at start-up.
+//!
+//! A missing or malformed variable stops the process with one line naming
+//! it. `.env.example` at the repository root lists each variable with its
+//! default and meaning; keep the two in step.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A value that must never be printed (passwords, tokens, URLs with them).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Where the process runs: decides defaults for logging and migrations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable, for a terminal.
+    Pretty,
+    /// One JSON object per line, for collectors.
+    Json,
+}
+
+/// The validated settings.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub environment: Environment,
+    pub host: IpAddr,
+    pub port: u16,
+    /// Serve the built console (and the API under `/api/`) on this port too.
+    pub console_port: Option<u16>,
+    pub console_dir: PathBuf,
+    /// Runtime role; may point at pgbouncer.
+    pub database_url: Secret,
+    /// Owner role, direct to PostgreSQL; needed only to migrate.
+    pub database_owner_url: Option<Secret>,
+    pub database_max_connections: u32,
+    pub database_acquire_timeout: Duration,
+    pub migrate_on_start: bool,
+    pub redis_url: Secret,
+    pub log_filter: String,
+    pub log_format: LogFormat,
+    pub max_body_bytes: usize,
+    /// Requests per minute per client address on `/api/`; 0 disables.
+    pub rate_limit_per_minute: u32,
+    /// Bearer token of platform operators; provisioning is off without it.
+    pub operator_token: Option<Secret>,
+    /// Take the client address from `X-Real-IP` (set by our nginx).
+    pub trust_proxy: bool,
+}
+
+/// A setting that could not be used, naming the variable.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {name}: {problem}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub problem: String,
+}
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_map(&std::env::vars().collect())
+    }
+
+    /// Reads settings from a map of variables (the environment, or a test's).
+    pub fn from_map(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let env = Vars(vars);
+        let environment = match env.get("APP_ENV").as_deref().unwrap_or("development") {
+            "development" => Environment::Development,
+            "production" => Environment::Production,
+            other => {
+                return Err(env.bad(
+                    "APP_ENV",
+                    format!("`{other}` is not development or production"),
+                ))
+            }
+        };
+        let dev = environment == Environment::Development;
+        let log_format = match env.get("APP_LOG_FORMAT").as_deref() {
+            None => {
+                if dev {
+                    LogFormat::Pretty
+                } else {
+                    LogFormat::Json
+                }
+            }
+            Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(env.bad("APP_LOG_FORMAT", format!("`{other}` is not pretty or json")))
+            }
+        };
+        let database_url = env.required("DATABASE_URL")?;
+        check_postgres_url("DATABASE_URL", &database_url)?;
+        let database_owner_url = env.get("DATABASE_OWNER_URL");
+        if let Some(url) = &database_owner_url {
+            check_postgres_url("DATABASE_OWNER_URL", url)?;
+        }
+        let migrate_on_start = env.parse_or("APP_MIGRATE_ON_START", dev)?;
+        if migrate_on_start && database_owner_url.is_none() {
+            return Err(ConfigError {
+                name: "DATABASE_OWNER_URL",
+                problem: "is required when APP_MIGRATE_ON_START is true".into(),
+            });
+        }
+        let redis_url = env.required("REDIS_URL")?;
+        if !(redis_url.starts_with("redis://") || redis_url.starts_with("rediss://")) {
+            return Err(env.bad("REDIS_URL", "must start with redis:// or rediss://".into()));
+        }
+        let operator_token = env.get("APP_OPERATOR_TOKEN");
+        if let Some(token) = &operator_token {
+            if token.len() < 32 {
+                return Err(env.bad(
+                    "APP_OPERATOR_TOKEN",
+                    "must be at least 32 characters".into(),
+                ));
+            }
+        }
+        let max_connections: u32 = env.parse_or("DATABASE_MAX_CONNECTIONS", 10)?;
+        if max_connections == 0 {
+            return Err(env.bad("DATABASE_MAX_CONNECTIONS", "must be at least 1".into()));
+        }
+        let max_body_bytes: usize = env.parse_or("APP_MAX_BODY_BYTES", 1024 * 1024)?;
+        if max_body_bytes < 1024 {
+            return Err(env.bad("APP_MAX_BODY_BYTES", "must be at least 1024".into()));
+        }
+        Ok(Self {
+            environment,
+            host: env.parse_or("APP_HOST", IpAddr::from([0, 0, 0, 0]))?,
+            port: env.parse_or("APP_PORT", 3000)?,
+            console_port: env.parse_opt("APP_CONSOLE_PORT")?,
+            console_dir: env
+                .get("APP_CONSOLE_DIR")
+                .unwrap_or_else(|| "web/dist".into())
+                .into(),
+            database_url: Secret::new(database_url),
+            database_owner_url: database_owner_url.map(Secret::new),
+            database_max_connections: max_connections,
+            database_acquire_timeout: Duration::from_millis(
+                env.parse_or("DATABASE_ACQUIRE_TIMEOUT_MS", 5000)?,
+            ),
+            migrate_on_start,
+            redis_url: Secret::new(redis_url),
+            log_filter: env.get("APP_LOG").unwrap_or_else(|| "info".into()),
+            log_format,
+            max_body_bytes,
+            rate_limit_per_minute: env.parse_or("APP_RATE_LIMIT_PER_MINUTE", 600)?,
+            operator_token: operator_token.map(Secret::new),
+            trust_proxy: env.parse_or("APP_TRUST_PROXY", false)?,
+        })
+    }
+}
+
+/// The owner URL alone, for the `migrate` and `seed-demo` commands, which
+/// need nothing else.
+pub fn owner_url_from_env() -> Result<Secret, ConfigError> {
+    let vars: HashMap<String, String> = std::env::vars().collect();
+    let url = Vars(&vars).required("DATABASE_OWNER_URL")?;
+    check_postgres_url("DATABASE_OWNER_URL", &url)?;
+    Ok(Secret::new(url))
+}
+
+/// What `tenantry-api bootstrap` needs: a superuser URL (direct), and the
+/// owner and runtime URLs whose users, passwords and database it creates.
+pub fn bootstrap_from_env() -> Result<(Secret, db::ClusterRoles, String), ConfigError> {
+    let vars: HashMap<String, String> = std::env::vars().collect();
+    let env = Vars(&vars);
+    let superuser = env.required("DATABASE_SUPERUSER_URL")?;
+    check_postgres_url("DATABASE_SUPERUSER_URL", &superuser)?;
+    let owner = parse_role_url(&env, "DATABASE_OWNER_URL")?;
+    let app = parse_role_url(&env, "DATABASE_URL")?;
+    if app.0 != "app" {
+        return Err(env.bad(
+            "DATABASE_URL",
+            format!("the runtime role must be `app`, not `{}`", app.0),
+        ));
+    }
+    let roles = db::ClusterRoles {
+        owner: owner.0,
+        owner_password: owner.1,
+        app_password: app.1,
+    };
+    Ok((Secret::new(superuser), roles, owner.2))
+}
+
+/// (user, password, database) of a PostgreSQL URL; all three required.
+fn parse_role_url(
+    env: &Vars<'_>,
+    name: &'static str,
+) -> Result<(String, String, String), ConfigError> {
+    let raw = env.required(name)?;
+    check_postgres_url(name, &raw)?;
+    let url = url::Url::parse(&raw).map_err(|e| env.bad(name, format!("not a URL: {e}")))?;
+    let decode = |s: &str| {
+        url::form_urlencoded::parse(format!("v={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    let user = decode(url.username());
+    let password = url.password().map(decode).unwrap_or_default();
+    let database = url.path().trim_start_matches('/').to_owned();
+    if user.is_empty() || password.is_empty() || database.is_empty() {
+        return Err(env.bad(name, "must name a user, a password and a database".into()));
+    }
+    Ok((user, password, database))
+}
+
+struct Vars<'a>(&'a HashMap<String, String>);
+
+impl Vars<'_> {
+    /// A set, non-empty value.
+    fn get(&self, name: &str) -> Option<String> {
+        self.0
+            .get(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn required(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.get(name).ok_or(ConfigError {
+            name,
+            problem: "is required but not set".into(),
+        })
+    }
+
+    fn parse_opt<T: std::str::FromStr>(&self, name: &'static str) -> Result<Option<T>, ConfigError>
+    where
+        T::Err: fmt::Display,
+    {
+        self.get(name)
+            .map(|raw| {
+                raw.parse::<T>()
+                    .map_err(|e| self.bad(name, format!("`{raw}`: {e}")))
+            })
+            .transpose()
+    }
+
+    fn parse_or<T: std::str::FromStr>(
+        &self,
+        name: &'static str,
+        default: T,
+    ) -> Result<T, ConfigError>
+    where
+        T::Err: fmt::Display,
+    {
+        Ok(self.parse_opt(name)?.unwrap_or(default))
+    }
+
+    fn bad(&self, name: &'static str, problem: String) -> ConfigError {
+        ConfigError { name, problem }
+    }
+}
+
+fn check_postgres_url(name: &'static str, url: &str) -> Result<(), ConfigError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(())
+    } else {
+        Err(ConfigError {
+            name,
+            problem: "must start with postgres:// or postgresql://".into(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    const BASE: &[(&str, &str)] = &[
+        ("DATABASE_URL", "postgres://app:pw@localhost/appdb"),
+        ("DATABASE_OWNER_URL", "postgres://owner:pw@localhost/appdb"),
+        ("REDIS_URL", "redis://localhost:6379"),
+    ];
+
+    #[test]
+    fn defaults_apply_when_only_required_variables_are_set() {
+        let s = Settings::from_map(&vars(BASE)).unwrap();
+        assert_eq!(s.port, 3000);
+        assert_eq!(s.environment, Environment::Development);
+        assert_eq!(s.log_format, LogFormat::Pretty);
+        assert!(s.migrate_on_start);
+    }
+
+    #[test]
+    fn a_missing_variable_is_named() {
+        let err = Settings::from_map(&vars(&BASE[1..])).unwrap_err();
+        assert_eq!(err.name, "DATABASE_URL");
+        assert_eq!(
+            err.to_string(),
+            "configuration: DATABASE_URL: is required but not set"
+        );
+    }
+
+    #[test]
+    fn a_malformed_number_is_named() {
+        let mut v = vars(BASE);
+        v.insert("APP_PORT".into(), "eighty".into());
+        let err = Settings::from_map(&v).unwrap_err();
+        assert_eq!(err.name, "APP_PORT");
+    }
+
+    #[test]
+    fn production_logs_json_and_does_not_migrate_by_default() {
+        let mut v = vars(BASE);
+        v.insert("APP_ENV".into(), "production".into());
+        let s = Settings::from_map(&v).unwrap();
+        assert_eq!(s.log_format, LogFormat::Json);
+        assert!(!s.migrate_on_start);
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = Settings::from_map(&vars(BASE)).unwrap();
+        assert!(!format!("{s:?}").contains("pw@"));
+    }
+}

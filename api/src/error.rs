@@ -1,0 +1,263 @@
+//! The one JSON error shape, `{ "error": { code, message, request_id,
+//! details? } }`, and the middleware that gives it to every failure, whether
+//! a handler, poem's router, a body limit or a panic produced it.
+//!
+//! Codes are stable snake_case strings clients may match on; messages are for
+//! people. Causes of internal errors are logged with the request id and never
+//! sent.
+
+use poem::error::ResponseError;
+use poem::http::{header, HeaderValue, StatusCode};
+use poem::{Endpoint, IntoResponse, Request, Response, Result};
+use poem_openapi::payload::Json;
+use poem_openapi::registry::{MetaResponse, MetaResponses, Registry};
+use poem_openapi::types::Type;
+use poem_openapi::{ApiResponse, Object};
+
+use crate::request_id;
+
+/// The body of every error response.
+#[derive(Debug, Clone, Object)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Debug, Clone, Object)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable code such as `validation_failed`.
+    pub code: String,
+    /// A sentence for people.
+    pub message: String,
+    /// The `X-Request-Id` of the failed request; quote it in support requests.
+    pub request_id: String,
+    /// Field-level problems, for validation failures.
+    #[oai(skip_serializing_if_is_none)]
+    pub details: Option<Vec<FieldProblem>>,
+}
+
+/// One invalid field.
+#[derive(Debug, Clone, PartialEq, Eq, Object)]
+pub struct FieldProblem {
+    /// The field, as named in the request (`slug`, `limit`, `owner.email`).
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldProblem {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl ErrorBody {
+    pub fn new(code: &str, message: impl Into<String>) -> Self {
+        Self {
+            error: ErrorDetail {
+                code: code.to_owned(),
+                message: message.into(),
+                request_id: request_id::current().unwrap_or_default(),
+                details: None,
+            },
+        }
+    }
+
+    /// The body as a poem-openapi payload, for response enum variants.
+    pub fn json(code: &str, message: impl Into<String>) -> Json<Self> {
+        Json(Self::new(code, message))
+    }
+}
+
+/// An error with its status; what handlers and middleware raise.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    details: Vec<FieldProblem>,
+    retry_after_secs: Option<u64>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            details: Vec::new(),
+            retry_after_secs: None,
+        }
+    }
+
+    pub fn validation(details: Vec<FieldProblem>) -> Self {
+        let mut err = Self::new(
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+            "the request is not valid",
+        );
+        err.details = details;
+        err
+    }
+
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        let mut err = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests; retry later",
+        );
+        err.retry_after_secs = Some(retry_after_secs);
+        err
+    }
+
+    /// A failure the client cannot fix. The cause is logged here, with the
+    /// request span, and not kept in the response.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "an internal error occurred",
+        )
+    }
+
+    /// Shapes an error that did not come from our code (router, extractors,
+    /// limits), keyed by its status.
+    fn from_foreign(err: &poem::Error) -> Self {
+        let status = err.status();
+        if let Some(param) = err.downcast_ref::<poem_openapi::error::ParseParamError>() {
+            return Self::validation(vec![FieldProblem::new(param.name, param.reason.clone())]);
+        }
+        let (code, message) = match status {
+            StatusCode::BAD_REQUEST => ("bad_request", err.to_string()),
+            StatusCode::UNAUTHORIZED => {
+                ("unauthenticated", "authentication is required".to_owned())
+            }
+            StatusCode::FORBIDDEN => ("forbidden", "not allowed".to_owned()),
+            StatusCode::NOT_FOUND => ("not_found", "no such resource".to_owned()),
+            StatusCode::METHOD_NOT_ALLOWED => (
+                "method_not_allowed",
+                "this method is not allowed here".to_owned(),
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE => (
+                "payload_too_large",
+                "the request body is too large".to_owned(),
+            ),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+                "unsupported_media_type",
+                "the body must be JSON (Content-Type: application/json)".to_owned(),
+            ),
+            StatusCode::TOO_MANY_REQUESTS => {
+                ("rate_limited", "too many requests; retry later".to_owned())
+            }
+            StatusCode::SERVICE_UNAVAILABLE => {
+                ("unavailable", "the service is unavailable".to_owned())
+            }
+            s if s.is_server_error() => return Self::internal(err),
+            s if s.is_client_error() => ("bad_request", err.to_string()),
+            _ => return Self::internal(format_args!("unexpected status {status} from {err}")),
+        };
+        Self::new(status, code, message)
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        let mut body = ErrorBody::new(self.code, self.message.clone());
+        if !self.details.is_empty() {
+            body.error.details = Some(self.details.clone());
+        }
+        body
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl ResponseError for ApiError {
+    fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    fn as_response(&self) -> Response {
+        let mut response =
+            poem::web::Json(poem_openapi::types::ToJSON::to_json(&self.body()).unwrap_or_default())
+                .with_status(self.status)
+                .into_response();
+        if let Some(secs) = self.retry_after_secs {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+/// Every `/api` operation may be rate limited or fail internally; both are
+/// declared once here and merged into each operation's responses.
+impl ApiResponse for ApiError {
+    fn meta() -> MetaResponses {
+        let declared = |status: u16, description: &'static str| MetaResponse {
+            description,
+            status: Some(status),
+            status_range: None,
+            content: vec![poem_openapi::registry::MetaMediaType {
+                content_type: "application/json; charset=utf-8",
+                schema: ErrorBody::schema_ref(),
+            }],
+            headers: vec![],
+        };
+        MetaResponses {
+            responses: vec![
+                declared(
+                    429,
+                    "Too many requests from this client; see `Retry-After`.",
+                ),
+                declared(500, "Internal error; the body carries the request id."),
+            ],
+        }
+    }
+
+    fn register(registry: &mut Registry) {
+        ErrorBody::register(registry);
+    }
+}
+
+impl From<db::DbError> for ApiError {
+    fn from(err: db::DbError) -> Self {
+        Self::internal(err)
+    }
+}
+
+/// Middleware: turns every error into the one shape.
+pub async fn shape<E: Endpoint>(next: E, req: Request) -> Result<Response> {
+    match next.call(req).await {
+        Ok(response) => Ok(response.into_response()),
+        Err(err) => {
+            let shaped = match err.downcast_ref::<ApiError>() {
+                Some(api) => api.as_response(),
+                None => ApiError::from_foreign(&err).as_response(),
+            };
+            Ok(shaped)
+        }
+    }
+}
+
+/// Renders a panic as an internal error instead of dropping the connection.
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_owned());
+    ApiError::internal(format_args!("handler panicked: {what}")).as_response()
+}

@@ -1,0 +1,15 @@
+//! Tenantry's HTTP API: configuration, start-up, telemetry, the error shape
+//! and the routes. `main.rs` is a thin command-line front.
+
+pub mod body_limit;
+pub mod config;
+pub mod error;
+pub mod password;
+pub mod payload;
+pub mod rate_limit;
+pub mod redis_conn;
+pub mod request_id;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

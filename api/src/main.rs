@@ -1,0 +1,100 @@
+//! `tenantry-api [serve|migrate|seed-demo|bootstrap]`.
+
+use std::process::ExitCode;
+
+use api::config::{LogFormat, Settings};
+use api::startup::Application;
+use api::{password, telemetry};
+
+const USAGE: &str = "usage: tenantry-api [serve|migrate|seed-demo|bootstrap]
+  serve      run the API (default)
+  migrate    apply database migrations as the owner role (DATABASE_OWNER_URL)
+  seed-demo  create the demo tenant and admin if missing, printing the password once
+  bootstrap  as a superuser (DATABASE_SUPERUSER_URL), create the roles of
+             DATABASE_OWNER_URL and DATABASE_URL and the database; idempotent";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
+    let outcome = match command.as_str() {
+        "serve" => serve().await,
+        "migrate" => migrate().await,
+        "seed-demo" => seed_demo().await,
+        "bootstrap" => bootstrap().await,
+        "-h" | "--help" | "help" => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        other => {
+            eprintln!("unknown command `{other}`\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("tenantry-api: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve() -> anyhow::Result<()> {
+    let settings = Settings::from_env()?;
+    telemetry::init(&settings.log_filter, settings.log_format);
+    Application::build(settings)
+        .await?
+        .run_until_stopped()
+        .await
+}
+
+async fn migrate() -> anyhow::Result<()> {
+    let owner_url = api::config::owner_url_from_env()?;
+    telemetry::init("info", LogFormat::Pretty);
+    let version = db::migrate(owner_url.expose()).await?;
+    println!("migrations applied; newest version {version}");
+    Ok(())
+}
+
+async fn seed_demo() -> anyhow::Result<()> {
+    let owner_url = api::config::owner_url_from_env()?;
+    let password = password::generate();
+    let hash = tokio::task::spawn_blocking({
+        let password = password.clone();
+        move || password::hash(&password)
+    })
+    .await??;
+    match db::seed::seed_demo(owner_url.expose(), &hash).await? {
+        Some(tenant) => {
+            println!("demo tenant `{}` ({tenant}) created", db::seed::DEMO_SLUG);
+            println!("  admin: {}", db::seed::DEMO_ADMIN_EMAIL);
+            println!("  password: {password}   (shown once; not stored anywhere in clear)");
+        }
+        None => {
+            println!("demo tenant already present; credentials were printed when it was created")
+        }
+    }
+    Ok(())
+}
+
+async fn bootstrap() -> anyhow::Result<()> {
+    let (superuser, roles, database) = api::config::bootstrap_from_env()?;
+    // A cluster that was just started may still refuse connections briefly.
+    let mut attempt = 0;
+    loop {
+        match db::bootstrap_cluster(superuser.expose(), &roles, &database).await {
+            Ok(()) => break,
+            Err(err) if attempt < 30 => {
+                attempt += 1;
+                tracing::debug!(error = %err, "bootstrap: retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+    println!(
+        "roles `{}`, `app`, `app_definer` and database `{database}` are in place",
+        roles.owner
+    );
+    Ok(())
+}

@@ -1,0 +1,79 @@
+//! A per-client request budget on `/api/`, counted in Redis so that every
+//! replica shares it: a fixed one-minute window per client address.
+//!
+//! If Redis is unreachable the request is let through (and logged): an
+//! outage of the limiter must not become an outage of the API. Routes that
+//! guard secrets (log-in, reset) add their own fail-closed limits.
+
+use std::net::IpAddr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use poem::web::RemoteAddr;
+use poem::{Endpoint, IntoResponse, Request, Response, Result};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+const WINDOW_SECS: u64 = 60;
+
+/// The client address: the socket peer, or `X-Real-IP` when the API sits
+/// behind our own proxy (which overwrites whatever the client sent).
+pub fn client_ip(req: &Request, trust_proxy: bool) -> Option<IpAddr> {
+    if trust_proxy {
+        if let Some(ip) = req
+            .headers()
+            .get("x-real-ip")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+        {
+            return Some(ip);
+        }
+    }
+    match req.remote_addr() {
+        RemoteAddr(poem::Addr::SocketAddr(addr)) => Some(addr.ip()),
+        _ => None,
+    }
+}
+
+/// Middleware: counts the request and refuses it past the budget.
+pub async fn limit<E: Endpoint>(next: E, req: Request, state: AppState) -> Result<Response> {
+    let budget = state.settings.rate_limit_per_minute;
+    if budget > 0 {
+        if let Some(ip) = client_ip(&req, state.settings.trust_proxy) {
+            if let Some(retry_after) = over_budget(&state, ip, budget).await {
+                return Err(ApiError::rate_limited(retry_after).into());
+            }
+        }
+    }
+    next.call(req).await.map(IntoResponse::into_response)
+}
+
+/// `Some(seconds to wait)` when the client is over budget.
+async fn over_budget(state: &AppState, ip: IpAddr, budget: u32) -> Option<u64> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let window = now / WINDOW_SECS;
+    let key = format!("rl:api:{ip}:{window}");
+    let counted: redis::RedisResult<u64> = async {
+        let mut conn = state.redis.conn().await?;
+        let (count,): (u64,) = redis::pipe()
+            .atomic()
+            .incr(&key, 1)
+            .expire(&key, WINDOW_SECS as i64 * 2)
+            .ignore()
+            .query_async(&mut conn)
+            .await?;
+        Ok(count)
+    }
+    .await;
+    match counted {
+        Ok(count) if count > u64::from(budget) => Some(WINDOW_SECS - now % WINDOW_SECS),
+        Ok(_) => None,
+        Err(err) => {
+            tracing::warn!(error = %err, "rate limiter unavailable; request let through");
+            None
+        }
+    }
+}

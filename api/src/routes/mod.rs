@@ -1,0 +1,16 @@
+//! The HTTP surface: one `#[OpenApi]` struct per resource, combined into one
+//! service in `startup`.
+
+pub mod health;
+pub mod tenants;
+
+use poem_openapi::Tags;
+
+/// Groups in the API reference.
+#[derive(Debug, Tags)]
+pub enum ApiTags {
+    /// Liveness and readiness of this process and its dependencies.
+    Health,
+    /// Tenant provisioning, for platform operators.
+    Tenants,
+}

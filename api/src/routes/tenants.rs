@@ -1,0 +1,297 @@
+//! Tenant provisioning for platform operators: create and list tenants.
+//! Authenticated by the operator bearer token (`APP_OPERATOR_TOKEN`); the
+//! database side runs through the SECURITY DEFINER functions of the
+//! migrations, the one narrow path across tenants.
+
+use chrono::{DateTime, Utc};
+use poem_openapi::auth::Bearer;
+use poem_openapi::param::Query;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi, SecurityScheme};
+use uuid::Uuid;
+
+use super::ApiTags;
+use crate::error::{ApiError, ErrorBody, FieldProblem};
+use crate::payload::JsonBody;
+use crate::state::AppState;
+
+#[derive(Debug)]
+pub struct TenantsApi {
+    pub state: AppState,
+}
+
+/// Platform operator token, sent as `Authorization: Bearer <token>`.
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", rename = "OperatorToken")]
+pub struct OperatorToken(Bearer);
+
+impl std::fmt::Debug for OperatorToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OperatorToken([redacted])")
+    }
+}
+
+/// A tenant's commercial plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Deserialize)]
+#[oai(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum Plan {
+    Free,
+    Team,
+    Enterprise,
+}
+
+impl Plan {
+    fn as_str(self) -> &'static str {
+        match self {
+            Plan::Free => "free",
+            Plan::Team => "team",
+            Plan::Enterprise => "enterprise",
+        }
+    }
+}
+
+/// A new tenant.
+#[derive(Debug, Object, serde::Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTenant {
+    /// URL-safe identifier: 1–63 lowercase letters, digits and hyphens, not
+    /// starting or ending with a hyphen. Unique across the platform.
+    pub slug: String,
+    /// Display name, 1–200 characters.
+    pub name: String,
+    /// Defaults to `free`.
+    #[serde(default)]
+    pub plan: Option<Plan>,
+}
+
+/// A tenant as operators see it.
+#[derive(Debug, Object)]
+pub struct Tenant {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    /// `active` or `suspended`.
+    pub status: String,
+    pub plan: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One page of tenants.
+#[derive(Debug, Object)]
+pub struct TenantPage {
+    pub items: Vec<Tenant>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next_after: Option<Uuid>,
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum CreateTenantResponse {
+    /// The tenant was created.
+    #[oai(status = 201)]
+    Created(Json<Tenant>),
+    /// A field is missing, unknown or invalid; `details` names it.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// No or wrong operator token.
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>),
+    /// The slug is taken.
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
+    /// The body is larger than `APP_MAX_BODY_BYTES`.
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
+    /// The body is not JSON.
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorBody>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum ListTenantsResponse {
+    /// A page of tenants, ordered by id.
+    #[oai(status = 200)]
+    Ok(Json<TenantPage>),
+    /// A query parameter is invalid; `details` names it.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// No or wrong operator token.
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>),
+}
+
+#[OpenApi(tag = "ApiTags::Tenants")]
+impl TenantsApi {
+    /// Create a tenant
+    #[oai(path = "/api/tenants", method = "post", operation_id = "createTenant")]
+    async fn create(
+        &self,
+        auth: OperatorToken,
+        body: JsonBody<CreateTenant>,
+    ) -> Result<CreateTenantResponse, ApiError> {
+        if !self.operator(&auth) {
+            return Ok(CreateTenantResponse::Unauthorized(unauthorized()));
+        }
+        let new = match body.0.validate() {
+            Ok(new) => new,
+            Err(problems) => return Err(ApiError::validation(problems)),
+        };
+        match db::tenants::provision(&self.state.db, &new.slug, &new.name, new.plan.as_str()).await
+        {
+            Ok(tenant) => {
+                tracing::info!(tenant_id = %tenant.id, slug = %tenant.slug, "tenant provisioned");
+                Ok(CreateTenantResponse::Created(Json(tenant.into())))
+            }
+            Err(db::DbError::Conflict) => Ok(CreateTenantResponse::Conflict(ErrorBody::json(
+                "conflict",
+                "the slug is not available",
+            ))),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// List tenants
+    #[oai(path = "/api/tenants", method = "get", operation_id = "listTenants")]
+    async fn list(
+        &self,
+        auth: OperatorToken,
+        /// Return tenants whose id sorts after this one (the previous page's `next_after`).
+        after: Query<Option<Uuid>>,
+        /// Page size, 1–200.
+        #[oai(
+            default = "default_limit",
+            validator(minimum(value = "1"), maximum(value = "200"))
+        )]
+        limit: Query<i32>,
+    ) -> Result<ListTenantsResponse, ApiError> {
+        if !self.operator(&auth) {
+            return Ok(ListTenantsResponse::Unauthorized(unauthorized()));
+        }
+        let tenants =
+            db::tenants::list(&self.state.db, after.0.map(db::TenantId::new), limit.0).await?;
+        let next_after = (tenants.len() == limit.0 as usize)
+            .then(|| tenants.last().map(|t| t.id.as_uuid()))
+            .flatten();
+        let items = tenants.into_iter().map(Tenant::from).collect();
+        Ok(ListTenantsResponse::Ok(Json(TenantPage {
+            items,
+            next_after,
+        })))
+    }
+}
+
+fn default_limit() -> i32 {
+    50
+}
+
+impl TenantsApi {
+    fn operator(&self, auth: &OperatorToken) -> bool {
+        match &self.state.settings.operator_token {
+            Some(expected) => {
+                constant_time_eq(auth.0.token.as_bytes(), expected.expose().as_bytes())
+            }
+            None => false,
+        }
+    }
+}
+
+fn unauthorized() -> Json<ErrorBody> {
+    ErrorBody::json("unauthenticated", "a valid operator token is required")
+}
+
+/// Compares without an early exit on the first differing byte.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A tenant request that passed validation.
+struct NewTenant {
+    slug: String,
+    name: String,
+    plan: Plan,
+}
+
+impl CreateTenant {
+    fn validate(self) -> Result<NewTenant, Vec<FieldProblem>> {
+        let mut problems = Vec::new();
+        let slug = self.slug.trim().to_owned();
+        if !valid_slug(&slug) {
+            problems.push(FieldProblem::new(
+                "slug",
+                "must be 1–63 lowercase letters, digits or hyphens, not starting or ending with a hyphen",
+            ));
+        }
+        let name = self.name.trim().to_owned();
+        let name_len = name.chars().count();
+        if name_len == 0 || name_len > 200 {
+            problems.push(FieldProblem::new("name", "must be 1–200 characters"));
+        } else if name.chars().any(char::is_control) {
+            problems.push(FieldProblem::new(
+                "name",
+                "must not contain control characters",
+            ));
+        }
+        if problems.is_empty() {
+            Ok(NewTenant {
+                slug,
+                name,
+                plan: self.plan.unwrap_or(Plan::Free),
+            })
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+fn valid_slug(slug: &str) -> bool {
+    let bytes = slug.as_bytes();
+    (1..=63).contains(&bytes.len())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && bytes.first() != Some(&b'-')
+        && bytes.last() != Some(&b'-')
+}
+
+impl From<db::tenants::Tenant> for Tenant {
+    fn from(t: db::tenants::Tenant) -> Self {
+        Self {
+            id: t.id.as_uuid(),
+            slug: t.slug,
+            name: t.name,
+            status: t.status,
+            plan: t.plan,
+            created_at: t.created_at,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_follow_the_database_rule() {
+        for good in ["a", "acme", "acme-2", "0x"] {
+            assert!(valid_slug(good), "{good}");
+        }
+        for bad in ["", "-a", "a-", "Acme", "a_b", "a b", &"a".repeat(64)] {
+            assert!(!valid_slug(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_invalid_field_is_reported() {
+        let problems = CreateTenant {
+            slug: "Bad Slug".into(),
+            name: " ".into(),
+            plan: None,
+        }
+        .validate()
+        .err()
+        .unwrap();
+        let fields: Vec<_> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, ["slug", "name"]);
+    }
+}

@@ -1,0 +1,219 @@
+//! Builds the application from settings and runs it: the route table and
+//! its layers are all visible in `api_endpoint`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use poem::endpoint::BoxEndpoint;
+use poem::endpoint::StaticFilesEndpoint;
+use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+use poem::middleware::CatchPanic;
+use poem::{EndpointExt, IntoEndpoint, Route, Server};
+use poem_openapi::OpenApiService;
+
+use crate::config::Settings;
+use crate::redis_conn::Redis;
+use crate::routes::{health::HealthApi, tenants::TenantsApi};
+use crate::state::AppState;
+use crate::{body_limit, error, rate_limit, request_id};
+
+/// A built, bound application.
+pub struct Application {
+    state: AppState,
+    api: TcpAcceptor,
+    console: Option<TcpAcceptor>,
+    port: u16,
+    console_port: Option<u16>,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .field("console_port", &self.console_port)
+            .finish()
+    }
+}
+
+impl Application {
+    /// Migrates when configured to, connects lazily and binds the ports
+    /// (port 0 picks a free one; see [`Application::port`]).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        if settings.migrate_on_start {
+            let owner = settings
+                .database_owner_url
+                .as_ref()
+                .expect("validated by config");
+            let version = db::migrate(owner.expose())
+                .await
+                .map_err(|e| anyhow::anyhow!("migrating: {e}"))?;
+            tracing::info!(version, "migrations applied");
+        }
+        let db = db::Db::connect_lazy(
+            settings.database_url.expose(),
+            &db::PoolSettings {
+                max_connections: settings.database_max_connections,
+                acquire_timeout: settings.database_acquire_timeout,
+            },
+        )?;
+        let redis = Arc::new(Redis::new(settings.redis_url.expose())?);
+        let api = bind(settings.host, settings.port).await?;
+        let port = local_port(&api);
+        let console = match settings.console_port {
+            Some(p) => Some(bind(settings.host, p).await?),
+            None => None,
+        };
+        let console_port = console.as_ref().map(local_port);
+        let state = AppState {
+            db,
+            redis,
+            settings: Arc::new(settings),
+            started_at: Instant::now(),
+        };
+        Ok(Self {
+            state,
+            api,
+            console,
+            port,
+            console_port,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn console_port(&self) -> Option<u16> {
+        self.console_port
+    }
+
+    /// Serves until SIGINT or SIGTERM, then lets in-flight requests finish
+    /// and closes the pool.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let Self {
+            state,
+            api,
+            console,
+            port,
+            console_port,
+        } = self;
+        tracing::info!(port, ?console_port, "listening");
+        let drain = Some(Duration::from_secs(10));
+        let api_server = Server::new_with_acceptor(api).run_with_graceful_shutdown(
+            api_endpoint(&state),
+            shutdown_signal(),
+            drain,
+        );
+        match console {
+            Some(console) => {
+                let dir = state.settings.console_dir.clone();
+                let console_server = Server::new_with_acceptor(console).run_with_graceful_shutdown(
+                    console_endpoint(&state, dir),
+                    shutdown_signal(),
+                    drain,
+                );
+                tokio::try_join!(api_server, console_server)?;
+            }
+            None => api_server.await?,
+        }
+        state.db.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// The API: routes, then (from the inside out) rate limit, body limit, panic
+/// catcher, the error shape, and the request id around everything.
+pub fn api_endpoint(state: &AppState) -> BoxEndpoint<'static> {
+    let service = OpenApiService::new(
+        (
+            HealthApi {
+                state: state.clone(),
+            },
+            TenantsApi {
+                state: state.clone(),
+            },
+        ),
+        "Tenantry API",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Multi-tenant backend. Every error has the shape \
+         `{ \"error\": { \"code\", \"message\", \"request_id\", \"details\"? } }`.",
+    );
+    let spec = service.spec_endpoint();
+    let docs = service.swagger_ui();
+    let limiter_state = state.clone();
+    let max_body = state.settings.max_body_bytes;
+    Route::new()
+        .at("/api/openapi.json", spec)
+        .nest("/api/docs", docs)
+        .nest("/", service)
+        .around(move |ep, req| {
+            let state = limiter_state.clone();
+            async move {
+                if req.uri().path().starts_with("/api/") {
+                    rate_limit::limit(ep, req, state).await
+                } else {
+                    poem::Endpoint::call(&ep, req)
+                        .await
+                        .map(poem::IntoResponse::into_response)
+                }
+            }
+        })
+        .around(move |ep, req| body_limit::limit(ep, req, max_body))
+        .with(CatchPanic::new().with_handler(error::panic_response))
+        .around(error::shape)
+        .around(request_id::assign)
+        .boxed()
+}
+
+/// The development console port: the built SPA at `/` (any unknown path
+/// falls back to `index.html` for client-side routes) and the API under
+/// `/api/`, the shape nginx gives production.
+fn console_endpoint(state: &AppState, dir: std::path::PathBuf) -> BoxEndpoint<'static> {
+    let files = StaticFilesEndpoint::new(dir)
+        .index_file("index.html")
+        .fallback_to_index();
+    Route::new()
+        .nest_no_strip("/api", api_endpoint(state))
+        .nest(
+            "/",
+            files
+                .into_endpoint()
+                .around(error::shape)
+                .around(request_id::assign),
+        )
+        .boxed()
+}
+
+async fn bind(host: std::net::IpAddr, port: u16) -> anyhow::Result<TcpAcceptor> {
+    TcpListener::bind((host, port))
+        .into_acceptor()
+        .await
+        .map_err(|e| anyhow::anyhow!("binding {host}:{port}: {e}"))
+}
+
+fn local_port(acceptor: &TcpAcceptor) -> u16 {
+    acceptor
+        .local_addr()
+        .into_iter()
+        .find_map(|addr| addr.as_socket_addr().map(|a| a.port()))
+        .unwrap_or_default()
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing a SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutdown requested; draining");
+}

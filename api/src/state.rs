@@ -1,0 +1,16 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::config::Settings;
+use crate::redis_conn::Redis;
+
+/// Shared application state, cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub db: db::Db,
+    pub redis: Arc<Redis>,
+    pub settings: Arc<Settings>,
+    pub started_at: Instant,
+}

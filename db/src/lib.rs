@@ -1,0 +1,30 @@
+//! Database access for Tenantry: the pooled runtime connection, the tenant
+//! transaction every tenant-scoped query must run in, migrations, cluster
+//! bootstrap and the repositories.
+//!
+//! Everything here works through pgbouncer in transaction mode: no named
+//! prepared statements (the pool disables the statement cache and every query
+//! is built with `.persistent(false)`), and no extended-protocol query outside
+//! a transaction (non-transactional checks use the simple protocol).
+
+mod bootstrap;
+mod error;
+mod ids;
+mod migrate;
+mod pool;
+pub mod projects;
+pub mod seed;
+mod tenant_tx;
+pub mod tenants;
+
+pub use bootstrap::{bootstrap_cluster, ClusterRoles};
+pub use error::DbError;
+pub use ids::{ProjectId, TenantId, UserId};
+pub use migrate::{migrate, migrations_count};
+pub use pool::{Db, PoolSettings, ReadinessReport};
+pub use tenant_tx::TenantTx;
+
+/// The PostgreSQL error code for a unique-constraint violation.
+pub(crate) const UNIQUE_VIOLATION: &str = "23505";
+/// A CHECK constraint failed.
+pub(crate) const CHECK_VIOLATION: &str = "23514";

@@ -1,0 +1,76 @@
+//! The runtime pool, configured for pgbouncer's transaction pooling.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Row};
+
+/// How the runtime pool is sized and how long it waits.
+#[derive(Clone, Debug)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The runtime role's connection pool. It deliberately does not hand out the
+/// raw pool outside this crate: tenant work goes through [`crate::TenantTx`].
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: PgPool,
+}
+
+/// What a readiness probe learnt from one round trip.
+#[derive(Clone, Debug)]
+pub struct ReadinessReport {
+    /// The newest applied migration, if any.
+    pub migration_version: Option<i64>,
+}
+
+impl Db {
+    /// Builds the pool lazily: the process starts even if the database is
+    /// down, and readiness reports it.
+    pub fn connect_lazy(url: &str, settings: &PoolSettings) -> Result<Self, sqlx::Error> {
+        let options = PgConnectOptions::from_str(url)?
+            // Named statements do not survive transaction pooling.
+            .statement_cache_capacity(0)
+            .application_name("tenantry-api");
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .acquire_timeout(settings.acquire_timeout)
+            // A ping before reuse would be one more round trip per request;
+            // broken connections surface as errors and are dropped instead.
+            .test_before_acquire(false)
+            .connect_lazy_with(options);
+        Ok(Self { pool })
+    }
+
+    /// One simple-protocol round trip: proves the pool can reach the
+    /// database as the runtime role and reads the applied migration version.
+    pub async fn readiness(&self) -> Result<ReadinessReport, sqlx::Error> {
+        let row = sqlx::raw_sql("SELECT max(version) AS version FROM _sqlx_migrations")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(ReadinessReport {
+            migration_version: row.try_get("version")?,
+        })
+    }
+
+    /// Closes every connection; waits for checked-out ones to come back.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}

@@ -1,0 +1,129 @@
+//! The test harness: fresh databases on the PostgreSQL 17 cluster, the
+//! pgbouncer and the Redis that `cargo xtask test` started (or that the
+//! environment names), never the machine's own services and never mocks.
+//!
+//! Each test gets its own database, created and migrated here, so tests run
+//! in parallel. Roles are cluster-wide and are ensured (idempotently, under
+//! an advisory lock) by every call.
+
+use anyhow::{Context, Result};
+
+/// The environment variables the harness reads.
+pub const PG_URL: &str = "TEST_PG_URL";
+pub const PGBOUNCER_URL: &str = "TEST_PGBOUNCER_URL";
+pub const REDIS_URL: &str = "TEST_REDIS_URL";
+
+/// Reads a variable `cargo xtask test` sets, with a hint when it is missing.
+pub fn env(name: &str) -> String {
+    std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| {
+        panic!(
+            "{name} is not set: run the suite with `cargo xtask test`, which starts PostgreSQL 17, \
+             pgbouncer and Redis on free ports, or set TEST_PG_URL, TEST_PGBOUNCER_URL and TEST_REDIS_URL"
+        )
+    })
+}
+
+fn password(name: &str, default: &str) -> String {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default.to_owned())
+}
+
+/// A freshly created and migrated database of its own.
+#[derive(Clone, Debug)]
+pub struct TestDatabase {
+    pub name: String,
+    /// The owner role, directly (migrations, seeding).
+    pub owner_url: String,
+    /// The runtime role `app`, directly.
+    pub app_url: String,
+    /// The runtime role `app` through pgbouncer in transaction mode.
+    pub pooled_app_url: String,
+    /// A superuser, directly, connected to this database.
+    pub superuser_url: String,
+}
+
+pub const OWNER_ROLE: &str = "app_owner";
+
+/// Creates a new database, ensures the roles, applies the migrations.
+pub async fn database() -> Result<TestDatabase> {
+    let db = unmigrated_database().await?;
+    db::migrate(&db.owner_url)
+        .await
+        .context("migrating the test database")?;
+    Ok(db)
+}
+
+/// Creates a new, empty database (roles ensured) without migrating it.
+pub async fn unmigrated_database() -> Result<TestDatabase> {
+    let superuser = env(PG_URL);
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let roles = db::ClusterRoles {
+        owner: OWNER_ROLE.to_owned(),
+        owner_password: password("TEST_OWNER_PASSWORD", "owner-test-password"),
+        app_password: password("TEST_APP_PASSWORD", "app-test-password"),
+    };
+    db::bootstrap_cluster(&superuser, &roles, &name)
+        .await
+        .context("bootstrapping the test cluster")?;
+    let direct = with_user_and_db(&superuser, None, &name)?;
+    let pooled = with_user_and_db(
+        &env(PGBOUNCER_URL),
+        Some(("app", &roles.app_password)),
+        &name,
+    )?;
+    Ok(TestDatabase {
+        owner_url: with_user_and_db(&superuser, Some((OWNER_ROLE, &roles.owner_password)), &name)?,
+        app_url: with_user_and_db(&superuser, Some(("app", &roles.app_password)), &name)?,
+        pooled_app_url: pooled,
+        superuser_url: direct,
+        name,
+    })
+}
+
+/// `base` with its user, password (when given) and database replaced.
+fn with_user_and_db(base: &str, user: Option<(&str, &str)>, database: &str) -> Result<String> {
+    let mut url = url::Url::parse(base).with_context(|| format!("parsing {base}"))?;
+    if let Some((name, password)) = user {
+        url.set_username(name)
+            .map_err(|_| anyhow::anyhow!("cannot set a user on {base}"))?;
+        url.set_password(Some(password))
+            .map_err(|_| anyhow::anyhow!("cannot set a password on {base}"))?;
+    }
+    url.set_path(&format!("/{database}"));
+    Ok(url.to_string())
+}
+
+/// The Redis the suite shares; tests keep their keys apart by prefix.
+pub fn redis_url() -> String {
+    env(REDIS_URL)
+}
+
+/// Creates a tenant with `projects` projects named `<slug>-<n>` (as the
+/// owner, with the tenant context set: the owner is subject to FORCE RLS
+/// too). Returns the tenant id.
+pub async fn seed_tenant(db: &TestDatabase, slug: &str, projects: i32) -> Result<uuid::Uuid> {
+    use sqlx::{Connection, Row};
+    let mut conn = sqlx::PgConnection::connect(&db.owner_url).await?;
+    let mut tx = conn.begin().await?;
+    let id: uuid::Uuid = sqlx::query("SELECT id FROM provision_tenant($1, $2, 'free')")
+        .bind(slug)
+        .bind(format!("Tenant {slug}"))
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("id")?;
+    sqlx::query("SELECT set_config('app.tenant_id', $1::text, true)")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO projects (name) SELECT $1 || '-' || n FROM generate_series(1, $2) AS n",
+    )
+    .bind(slug)
+    .bind(projects)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}

@@ -1,0 +1,42 @@
+//! The console's API client: typed requests to `/api/`, same origin.
+
+use serde::Deserialize;
+
+/// `GET /api/health`, as the API documents it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+    pub uptime_seconds: u64,
+    pub migration_version: Option<i64>,
+    pub checks: Checks,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Checks {
+    pub database: Check,
+    pub redis: Check,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Check {
+    pub status: String,
+    pub latency_ms: f64,
+    pub error: Option<String>,
+}
+
+/// Fetches readiness. A 503 still carries the health body (which dependency
+/// is down); anything else is an error for the page to show.
+pub async fn health() -> Result<Health, String> {
+    let response = gloo_net::http::Request::get("/api/health")
+        .send()
+        .await
+        .map_err(|e| format!("network error ({e})"))?;
+    match response.status() {
+        200 | 503 => response
+            .json::<Health>()
+            .await
+            .map_err(|e| format!("unexpected answer ({e})")),
+        status => Err(format!("the API answered {status}")),
+    }
+}

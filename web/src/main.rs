@@ -1,0 +1,99 @@
+//! Tenantry's tenant admin console: a Sycamore single-page application,
+//! compiled to wasm32 and served by nginx (production) or by the API's
+//! console port (development), with the API under `/api/`.
+//!
+//! The first screen shows the service's readiness, with loading and error
+//! states; the admin screens grow from here.
+
+mod api;
+
+use sycamore::prelude::*;
+
+use api::{Check, Health};
+
+fn main() {
+    console_error_panic_hook::set_once();
+    sycamore::render(App);
+}
+
+/// Where the health check stands.
+#[derive(Clone, Debug)]
+enum Load {
+    Loading,
+    Loaded(Health),
+    Failed(String),
+}
+
+#[component]
+fn App() -> View {
+    let load = create_signal(Load::Loading);
+    let refresh = move || {
+        load.set(Load::Loading);
+        wasm_bindgen_futures::spawn_local(async move {
+            load.set(match api::health().await {
+                Ok(health) => Load::Loaded(health),
+                Err(problem) => Load::Failed(problem),
+            });
+        });
+    };
+    refresh();
+
+    view! {
+        header(class="topbar") {
+            h1 { "Tenantry" }
+            span(class="subtitle") { "Tenant admin console" }
+        }
+        main {
+            section(class="card", aria-live="polite") {
+                h2 { "Service health" }
+                (move || match load.get_clone() {
+                    Load::Loading => view! {
+                        p(id="health-loading", class="muted") { "Checking the API…" }
+                    },
+                    Load::Loaded(health) => health_view(health),
+                    Load::Failed(problem) => view! {
+                        p(id="health-error", class="error") { "Could not reach the API: " (problem) }
+                    },
+                })
+                button(on:click=move |_| refresh()) { "Check again" }
+            }
+        }
+    }
+}
+
+fn health_view(health: Health) -> View {
+    let class = if health.status == "ok" {
+        "health ok"
+    } else {
+        "health down"
+    };
+    let migration = health
+        .migration_version
+        .map(|v| v.to_string())
+        .unwrap_or_else(|| "unknown".into());
+    view! {
+        div(id="health", class=class) {
+            p { "API status: " strong(id="health-status") { (health.status.clone()) } }
+            dl {
+                dt { "Version" } dd { (health.version.clone()) }
+                dt { "Uptime" } dd { (format!("{} s", health.uptime_seconds)) }
+                dt { "Schema" } dd { (migration) }
+            }
+            ul(class="checks") {
+                (check_view("Database", health.checks.database.clone()))
+                (check_view("Redis", health.checks.redis.clone()))
+            }
+        }
+    }
+}
+
+fn check_view(name: &'static str, check: Check) -> View {
+    let class = if check.status == "ok" { "ok" } else { "down" };
+    let detail = match &check.error {
+        Some(error) => format!("{} — {error}", check.status),
+        None => format!("{} in {:.1} ms", check.status, check.latency_ms),
+    };
+    view! {
+        li(class=class) { strong { (name) } ": " (detail) }
+    }
+}

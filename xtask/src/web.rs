@@ -1,0 +1,165 @@
+//! Builds the Sycamore console into `web/dist/`: the wasm32 build (rustup's
+//! target where it exists, Debian's Rust with build-std where it does not),
+//! wasm-bindgen, wasm-opt when present, then content-hashed file names so
+//! nginx can cache them forever.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result};
+
+use crate::install;
+use crate::paths::{fnv1a, repo_root};
+use crate::procs::{run, run_visible};
+
+const TARGET: &str = "wasm32-unknown-unknown";
+
+/// The cargo that launched us (rustup's), or `cargo` on PATH.
+pub fn cargo_bin() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+pub fn rustup_has_wasm_target() -> bool {
+    Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l.trim() == TARGET)
+        })
+        .unwrap_or(false)
+}
+
+/// Builds the console; returns the `dist` folder.
+pub fn build() -> Result<PathBuf> {
+    let repo = repo_root();
+    let target_dir = repo.join("target/web");
+    let wasm = if rustup_has_wasm_target() {
+        eprintln!("building the console with rustup's {TARGET} target");
+        run_visible(
+            Command::new(cargo_bin())
+                .current_dir(&repo)
+                .args([
+                    "build",
+                    "--quiet",
+                    "--release",
+                    "-p",
+                    "web",
+                    "--target",
+                    TARGET,
+                    "--target-dir",
+                ])
+                .arg(&target_dir),
+        )?;
+        target_dir.join(TARGET).join("release/web.wasm")
+    } else {
+        install::packages(&install::DEBIAN_RUST_WEB)?;
+        eprintln!("building the console with Debian's Rust and build-std ({TARGET})");
+        let dir = repo.join("target/web-debian");
+        let mut cmd = Command::new("/usr/bin/cargo");
+        // Our environment comes from rustup's cargo; none of it applies to
+        // Debian's toolchain.
+        for var in [
+            "CARGO",
+            "RUSTC",
+            "RUSTDOC",
+            "RUSTUP_TOOLCHAIN",
+            "RUSTC_WRAPPER",
+            "RUSTFLAGS",
+            "CARGO_TARGET_DIR",
+        ] {
+            cmd.env_remove(var);
+        }
+        let path = std::env::var("PATH").unwrap_or_default();
+        let path: Vec<&str> = path
+            .split(':')
+            .filter(|p| !p.contains(".rustup") && !p.ends_with(".cargo/bin"))
+            .collect();
+        run_visible(
+            cmd.current_dir(&repo)
+                .env("PATH", path.join(":"))
+                .env("RUSTC", "/usr/bin/rustc")
+                .env("RUSTC_BOOTSTRAP", "1")
+                .args([
+                    "build",
+                    "--quiet",
+                    "--release",
+                    "-p",
+                    "web",
+                    "--target",
+                    TARGET,
+                ])
+                .args(["-Z", "build-std=std,panic_abort", "--target-dir"])
+                .arg(&dir),
+        )?;
+        dir.join(TARGET).join("release/web.wasm")
+    };
+    package(&repo.join("web"), &wasm)
+}
+
+/// wasm-bindgen, wasm-opt, hashed names, index.html.
+fn package(web: &Path, wasm: &Path) -> Result<PathBuf> {
+    let bindgen = install::wasm_bindgen()?;
+    let staging = web.join("dist.partial");
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging)?;
+    run(Command::new(&bindgen)
+        .args([
+            "--target",
+            "web",
+            "--no-typescript",
+            "--out-name",
+            "web",
+            "--out-dir",
+        ])
+        .arg(&staging)
+        .arg(wasm))?;
+    let bg = staging.join("web_bg.wasm");
+    if Path::new(install::WASM_OPT.provides).exists() {
+        run(Command::new(install::WASM_OPT.provides)
+            .args([
+                "-Oz",
+                "--enable-bulk-memory",
+                "--enable-nontrapping-float-to-int",
+                "--enable-sign-ext",
+                "--enable-mutable-globals",
+                "-o",
+            ])
+            .arg(&bg)
+            .arg(&bg))?;
+    }
+    let wasm_bytes = std::fs::read(&bg)?;
+    let js_bytes = std::fs::read(staging.join("web.js"))?;
+    let css_bytes = std::fs::read(web.join("assets/style.css"))?;
+    let stamp = format!(
+        "{:012x}",
+        fnv1a(&[wasm_bytes.as_slice(), &js_bytes].concat()) >> 16
+    );
+    let wasm_name = format!("web-{stamp}.wasm");
+    let js_name = format!("web-{stamp}.js");
+    let css_name = format!("style-{:012x}.css", fnv1a(&css_bytes) >> 16);
+    std::fs::rename(&bg, staging.join(&wasm_name))?;
+    std::fs::rename(staging.join("web.js"), staging.join(&js_name))?;
+    std::fs::write(staging.join(&css_name), &css_bytes)?;
+    // A module instead of an inline script, so the CSP needs no
+    // 'unsafe-inline'; it names the hashed wasm explicitly.
+    let boot = format!(
+        "import init from './{js_name}';\ninit({{ module_or_path: new URL('./{wasm_name}', import.meta.url) }});\n"
+    );
+    let boot_name = format!("boot-{:012x}.js", fnv1a(boot.as_bytes()) >> 16);
+    std::fs::write(staging.join(&boot_name), boot)?;
+    let index = std::fs::read_to_string(web.join("index.html"))?
+        .replace("{{STYLE}}", &css_name)
+        .replace("{{BOOT}}", &boot_name);
+    std::fs::write(staging.join("index.html"), index)?;
+    let dist = web.join("dist");
+    let _ = std::fs::remove_dir_all(&dist);
+    std::fs::rename(&staging, &dist).context("replacing web/dist")?;
+    eprintln!(
+        "console: {} ({} KB wasm)",
+        dist.display(),
+        wasm_bytes.len() / 1024
+    );
+    Ok(dist)
+}
