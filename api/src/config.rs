@@ -62,6 +62,8 @@ pub struct Settings {
     pub database_acquire_timeout: Duration,
     pub migrate_on_start: bool,
     pub redis_url: Secret,
+    /// Prepended to every Redis key, so environments can share a server.
+    pub redis_key_prefix: String,
     pub log_filter: String,
     pub log_format: LogFormat,
     pub max_body_bytes: usize,
@@ -166,6 +168,9 @@ impl Settings {
             ),
             migrate_on_start,
             redis_url: Secret::new(redis_url),
+            redis_key_prefix: env
+                .get("REDIS_KEY_PREFIX")
+                .unwrap_or_else(|| "tenantry:".into()),
             log_filter: env.get("APP_LOG").unwrap_or_else(|| "info".into()),
             log_format,
             max_body_bytes,

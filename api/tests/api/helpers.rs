@@ -1,0 +1,119 @@
+//! `spawn_app`: the real application on a free port, against its own
+//! database (through pgbouncer) and the suite's Redis.
+
+use std::collections::HashMap;
+
+use api::config::Settings;
+use api::startup::Application;
+
+pub const OPERATOR_TOKEN: &str = "operator-token-for-tests-0123456789abcdef";
+
+pub struct TestApp {
+    pub address: String,
+    pub console: Option<String>,
+    pub client: reqwest::Client,
+}
+
+/// Settings overrides; `None` removes a variable.
+pub type Overrides = Vec<(&'static str, Option<String>)>;
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Vec::new()).await
+}
+
+pub async fn spawn_app_with(overrides: Overrides) -> TestApp {
+    if std::env::var_os("TEST_LOG").is_some() {
+        api::telemetry::init("info", api::config::LogFormat::Pretty);
+    }
+    let db = testkit::database().await.expect("a test database");
+    let mut vars: HashMap<String, String> = [
+        ("APP_HOST", "127.0.0.1".to_owned()),
+        ("APP_PORT", "0".to_owned()),
+        ("DATABASE_URL", db.pooled_app_url.clone()),
+        ("DATABASE_OWNER_URL", db.owner_url.clone()),
+        ("APP_MIGRATE_ON_START", "false".to_owned()),
+        ("REDIS_URL", testkit::redis_url()),
+        ("REDIS_KEY_PREFIX", format!("test:{}:", db.name)),
+        ("APP_OPERATOR_TOKEN", OPERATOR_TOKEN.to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    for (key, value) in overrides {
+        match value {
+            Some(v) => vars.insert(key.to_owned(), v),
+            None => vars.remove(key),
+        };
+    }
+    let settings = Settings::from_map(&vars).expect("valid test settings");
+    let app = Application::build(settings)
+        .await
+        .expect("the application builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let console = app.console_port().map(|p| format!("http://127.0.0.1:{p}"));
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        console,
+        client: reqwest::Client::new(),
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn operator_post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(OPERATOR_TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+}
+
+/// A URL of a port nothing listens on.
+pub fn dead_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// Asserts the one error shape and returns the body.
+pub async fn assert_error(
+    response: reqwest::Response,
+    status: u16,
+    code: &str,
+) -> serde_json::Value {
+    assert_eq!(response.status().as_u16(), status, "status");
+    let header_id = response
+        .headers()
+        .get("x-request-id")
+        .expect("x-request-id header")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: serde_json::Value = response.json().await.expect("a JSON body");
+    let error = &body["error"];
+    assert_eq!(error["code"], code, "code in {body}");
+    assert!(
+        error["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "message in {body}"
+    );
+    assert_eq!(
+        error["request_id"],
+        header_id.as_str(),
+        "request_id matches the header in {body}"
+    );
+    body
+}
