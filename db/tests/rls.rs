@@ -59,6 +59,27 @@ async fn without_tenant_context_the_runtime_role_reads_nothing() -> Result<()> {
     Ok(())
 }
 
+/// FORCE makes the policies bind the table owner too; without it the owner
+/// (and any SECURITY DEFINER function it owns) would see every tenant.
+#[tokio::test]
+async fn even_the_table_owner_sees_nothing_without_context_and_only_its_tenant_with_it(
+) -> Result<()> {
+    let f = fixture().await?;
+    let mut owner = PgConnection::connect(&f.db.owner_url).await?;
+    assert_eq!(count(&mut owner, "SELECT count(*) FROM projects").await?, 0);
+    assert_eq!(
+        count(&mut owner, "SELECT count(*) FROM memberships").await?,
+        0
+    );
+    let mut tx = in_tenant(&mut owner, f.b).await?;
+    let foreign = sqlx::query("SELECT count(*) FROM projects WHERE tenant_id <> $1")
+        .bind(f.b)
+        .fetch_one(&mut *tx)
+        .await?;
+    assert_eq!(foreign.get::<i64, _>(0), 0);
+    Ok(())
+}
+
 #[tokio::test]
 async fn without_tenant_context_the_runtime_role_writes_nothing() -> Result<()> {
     let f = fixture().await?;
