@@ -8,22 +8,14 @@ use poem::{Body, Endpoint, IntoResponse, Request, Response, Result};
 
 /// Middleware: buffers the body up to `max_bytes`.
 pub async fn limit<E: Endpoint>(next: E, mut req: Request, max_bytes: usize) -> Result<Response> {
-    let announced = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let announced =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if announced.is_some_and(|len| len > max_bytes as u64) {
         return Err(too_large());
     }
-    let has_body = announced.is_some_and(|len| len > 0)
-        || req.headers().contains_key(header::TRANSFER_ENCODING);
+    let has_body = announced.is_some_and(|len| len > 0) || req.headers().contains_key(header::TRANSFER_ENCODING);
     if has_body {
-        let bytes = req
-            .take_body()
-            .into_bytes_limit(max_bytes)
-            .await
-            .map_err(|_| too_large())?;
+        let bytes = req.take_body().into_bytes_limit(max_bytes).await.map_err(|_| too_large())?;
         req.set_body(Body::from_bytes(bytes));
     }
     next.call(req).await.map(IntoResponse::into_response)

@@ -73,6 +73,9 @@ pub struct Settings {
     pub operator_token: Option<Secret>,
     /// Take the client address from `X-Real-IP` (set by our nginx).
     pub trust_proxy: bool,
+    /// After SIGTERM, how long in-flight requests may take before the
+    /// process exits anyway. Keep below the orchestrator's kill timeout.
+    pub drain_timeout: Duration,
 }
 
 /// A setting that could not be used, naming the variable.
@@ -95,12 +98,7 @@ impl Settings {
         let environment = match env.get("APP_ENV").as_deref().unwrap_or("development") {
             "development" => Environment::Development,
             "production" => Environment::Production,
-            other => {
-                return Err(env.bad(
-                    "APP_ENV",
-                    format!("`{other}` is not development or production"),
-                ))
-            }
+            other => return Err(env.bad("APP_ENV", format!("`{other}` is not development or production"))),
         };
         let dev = environment == Environment::Development;
         let log_format = match env.get("APP_LOG_FORMAT").as_deref() {
@@ -113,9 +111,7 @@ impl Settings {
             }
             Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
-            Some(other) => {
-                return Err(env.bad("APP_LOG_FORMAT", format!("`{other}` is not pretty or json")))
-            }
+            Some(other) => return Err(env.bad("APP_LOG_FORMAT", format!("`{other}` is not pretty or json"))),
         };
         let database_url = env.required("DATABASE_URL")?;
         check_postgres_url("DATABASE_URL", &database_url)?;
@@ -137,10 +133,7 @@ impl Settings {
         let operator_token = env.get("APP_OPERATOR_TOKEN");
         if let Some(token) = &operator_token {
             if token.len() < 32 {
-                return Err(env.bad(
-                    "APP_OPERATOR_TOKEN",
-                    "must be at least 32 characters".into(),
-                ));
+                return Err(env.bad("APP_OPERATOR_TOKEN", "must be at least 32 characters".into()));
             }
         }
         let max_connections: u32 = env.parse_or("DATABASE_MAX_CONNECTIONS", 10)?;
@@ -156,27 +149,21 @@ impl Settings {
             host: env.parse_or("APP_HOST", IpAddr::from([0, 0, 0, 0]))?,
             port: env.parse_or("APP_PORT", 3000)?,
             console_port: env.parse_opt("APP_CONSOLE_PORT")?,
-            console_dir: env
-                .get("APP_CONSOLE_DIR")
-                .unwrap_or_else(|| "web/dist".into())
-                .into(),
+            console_dir: env.get("APP_CONSOLE_DIR").unwrap_or_else(|| "web/dist".into()).into(),
             database_url: Secret::new(database_url),
             database_owner_url: database_owner_url.map(Secret::new),
             database_max_connections: max_connections,
-            database_acquire_timeout: Duration::from_millis(
-                env.parse_or("DATABASE_ACQUIRE_TIMEOUT_MS", 5000)?,
-            ),
+            database_acquire_timeout: Duration::from_millis(env.parse_or("DATABASE_ACQUIRE_TIMEOUT_MS", 5000)?),
             migrate_on_start,
             redis_url: Secret::new(redis_url),
-            redis_key_prefix: env
-                .get("REDIS_KEY_PREFIX")
-                .unwrap_or_else(|| "tenantry:".into()),
+            redis_key_prefix: env.get("REDIS_KEY_PREFIX").unwrap_or_else(|| "tenantry:".into()),
             log_filter: env.get("APP_LOG").unwrap_or_else(|| "info".into()),
             log_format,
             max_body_bytes,
             rate_limit_per_minute: env.parse_or("APP_RATE_LIMIT_PER_MINUTE", 600)?,
             operator_token: operator_token.map(Secret::new),
             trust_proxy: env.parse_or("APP_TRUST_PROXY", false)?,
+            drain_timeout: Duration::from_secs(env.parse_or("APP_DRAIN_TIMEOUT_SECS", 20)?),
         })
     }
 }
@@ -200,32 +187,19 @@ pub fn bootstrap_from_env() -> Result<(Secret, db::ClusterRoles, String), Config
     let owner = parse_role_url(&env, "DATABASE_OWNER_URL")?;
     let app = parse_role_url(&env, "DATABASE_URL")?;
     if app.0 != "app" {
-        return Err(env.bad(
-            "DATABASE_URL",
-            format!("the runtime role must be `app`, not `{}`", app.0),
-        ));
+        return Err(env.bad("DATABASE_URL", format!("the runtime role must be `app`, not `{}`", app.0)));
     }
-    let roles = db::ClusterRoles {
-        owner: owner.0,
-        owner_password: owner.1,
-        app_password: app.1,
-    };
+    let roles = db::ClusterRoles { owner: owner.0, owner_password: owner.1, app_password: app.1 };
     Ok((Secret::new(superuser), roles, owner.2))
 }
 
 /// (user, password, database) of a PostgreSQL URL; all three required.
-fn parse_role_url(
-    env: &Vars<'_>,
-    name: &'static str,
-) -> Result<(String, String, String), ConfigError> {
+fn parse_role_url(env: &Vars<'_>, name: &'static str) -> Result<(String, String, String), ConfigError> {
     let raw = env.required(name)?;
     check_postgres_url(name, &raw)?;
     let url = url::Url::parse(&raw).map_err(|e| env.bad(name, format!("not a URL: {e}")))?;
     let decode = |s: &str| {
-        url::form_urlencoded::parse(format!("v={s}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default()
+        url::form_urlencoded::parse(format!("v={s}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
     };
     let user = decode(url.username());
     let password = url.password().map(decode).unwrap_or_default();
@@ -241,36 +215,21 @@ struct Vars<'a>(&'a HashMap<String, String>);
 impl Vars<'_> {
     /// A set, non-empty value.
     fn get(&self, name: &str) -> Option<String> {
-        self.0
-            .get(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
+        self.0.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
     }
 
     fn required(&self, name: &'static str) -> Result<String, ConfigError> {
-        self.get(name).ok_or(ConfigError {
-            name,
-            problem: "is required but not set".into(),
-        })
+        self.get(name).ok_or(ConfigError { name, problem: "is required but not set".into() })
     }
 
     fn parse_opt<T: std::str::FromStr>(&self, name: &'static str) -> Result<Option<T>, ConfigError>
     where
         T::Err: fmt::Display,
     {
-        self.get(name)
-            .map(|raw| {
-                raw.parse::<T>()
-                    .map_err(|e| self.bad(name, format!("`{raw}`: {e}")))
-            })
-            .transpose()
+        self.get(name).map(|raw| raw.parse::<T>().map_err(|e| self.bad(name, format!("`{raw}`: {e}")))).transpose()
     }
 
-    fn parse_or<T: std::str::FromStr>(
-        &self,
-        name: &'static str,
-        default: T,
-    ) -> Result<T, ConfigError>
+    fn parse_or<T: std::str::FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
     where
         T::Err: fmt::Display,
     {
@@ -286,10 +245,7 @@ fn check_postgres_url(name: &'static str, url: &str) -> Result<(), ConfigError> 
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(())
     } else {
-        Err(ConfigError {
-            name,
-            problem: "must start with postgres:// or postgresql://".into(),
-        })
+        Err(ConfigError { name, problem: "must start with postgres:// or postgresql://".into() })
     }
 }
 
@@ -298,10 +254,7 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     const BASE: &[(&str, &str)] = &[
@@ -323,10 +276,7 @@ mod tests {
     fn a_missing_variable_is_named() {
         let err = Settings::from_map(&vars(&BASE[1..])).unwrap_err();
         assert_eq!(err.name, "DATABASE_URL");
-        assert_eq!(
-            err.to_string(),
-            "configuration: DATABASE_URL: is required but not set"
-        );
+        assert_eq!(err.to_string(), "configuration: DATABASE_URL: is required but not set");
     }
 
     #[test]

@@ -46,10 +46,7 @@ pub struct FieldProblem {
 
 impl FieldProblem {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 
@@ -83,31 +80,17 @@ pub struct ApiError {
 
 impl ApiError {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            details: Vec::new(),
-            retry_after_secs: None,
-        }
+        Self { status, code, message: message.into(), details: Vec::new(), retry_after_secs: None }
     }
 
     pub fn validation(details: Vec<FieldProblem>) -> Self {
-        let mut err = Self::new(
-            StatusCode::BAD_REQUEST,
-            "validation_failed",
-            "the request is not valid",
-        );
+        let mut err = Self::new(StatusCode::BAD_REQUEST, "validation_failed", "the request is not valid");
         err.details = details;
         err
     }
 
     pub fn rate_limited(retry_after_secs: u64) -> Self {
-        let mut err = Self::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many requests; retry later",
-        );
+        let mut err = Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests; retry later");
         err.retry_after_secs = Some(retry_after_secs);
         err
     }
@@ -116,11 +99,7 @@ impl ApiError {
     /// request span, and not kept in the response.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "an internal error occurred",
-        )
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "an internal error occurred")
     }
 
     /// Shapes an error that did not come from our code (router, extractors,
@@ -132,29 +111,16 @@ impl ApiError {
         }
         let (code, message) = match status {
             StatusCode::BAD_REQUEST => ("bad_request", err.to_string()),
-            StatusCode::UNAUTHORIZED => {
-                ("unauthenticated", "authentication is required".to_owned())
-            }
+            StatusCode::UNAUTHORIZED => ("unauthenticated", "authentication is required".to_owned()),
             StatusCode::FORBIDDEN => ("forbidden", "not allowed".to_owned()),
             StatusCode::NOT_FOUND => ("not_found", "no such resource".to_owned()),
-            StatusCode::METHOD_NOT_ALLOWED => (
-                "method_not_allowed",
-                "this method is not allowed here".to_owned(),
-            ),
-            StatusCode::PAYLOAD_TOO_LARGE => (
-                "payload_too_large",
-                "the request body is too large".to_owned(),
-            ),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
-                "unsupported_media_type",
-                "the body must be JSON (Content-Type: application/json)".to_owned(),
-            ),
-            StatusCode::TOO_MANY_REQUESTS => {
-                ("rate_limited", "too many requests; retry later".to_owned())
+            StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this method is not allowed here".to_owned()),
+            StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the request body is too large".to_owned()),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                ("unsupported_media_type", "the body must be JSON (Content-Type: application/json)".to_owned())
             }
-            StatusCode::SERVICE_UNAVAILABLE => {
-                ("unavailable", "the service is unavailable".to_owned())
-            }
+            StatusCode::TOO_MANY_REQUESTS => ("rate_limited", "too many requests; retry later".to_owned()),
+            StatusCode::SERVICE_UNAVAILABLE => ("unavailable", "the service is unavailable".to_owned()),
             s if s.is_server_error() => return Self::internal(err),
             s if s.is_client_error() => ("bad_request", err.to_string()),
             _ => return Self::internal(format_args!("unexpected status {status} from {err}")),
@@ -189,14 +155,11 @@ impl ResponseError for ApiError {
     }
 
     fn as_response(&self) -> Response {
-        let mut response =
-            poem::web::Json(poem_openapi::types::ToJSON::to_json(&self.body()).unwrap_or_default())
-                .with_status(self.status)
-                .into_response();
+        let mut response = poem::web::Json(poem_openapi::types::ToJSON::to_json(&self.body()).unwrap_or_default())
+            .with_status(self.status)
+            .into_response();
         if let Some(secs) = self.retry_after_secs {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }
@@ -218,10 +181,7 @@ impl ApiResponse for ApiError {
         };
         MetaResponses {
             responses: vec![
-                declared(
-                    429,
-                    "Too many requests from this client; see `Retry-After`.",
-                ),
+                declared(429, "Too many requests from this client; see `Retry-After`."),
                 declared(500, "Internal error; the body carries the request id."),
             ],
         }

@@ -42,10 +42,7 @@ async fn main() -> ExitCode {
 async fn serve() -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
     telemetry::init(&settings.log_filter, settings.log_format);
-    Application::build(settings)
-        .await?
-        .run_until_stopped()
-        .await
+    Application::build(settings).await?.run_until_stopped().await
 }
 
 async fn migrate() -> anyhow::Result<()> {
@@ -92,9 +89,6 @@ async fn bootstrap() -> anyhow::Result<()> {
             Err(err) => return Err(err.into()),
         }
     }
-    println!(
-        "roles `{}`, `app`, `app_definer` and database `{database}` are in place",
-        roles.owner
-    );
+    println!("roles `{}`, `app`, `app_definer` and database `{database}` are in place", roles.owner);
     Ok(())
 }

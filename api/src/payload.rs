@@ -25,8 +25,7 @@ impl<T: Type> Payload for JsonBody<T> {
 
     fn check_content_type(content_type: &str) -> bool {
         content_type.parse::<mime::Mime>().is_ok_and(|m| {
-            m.type_() == mime::APPLICATION
-                && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
+            m.type_() == mime::APPLICATION && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
         })
     }
 
@@ -51,10 +50,7 @@ impl<'a, T: Type + DeserializeOwned> ApiExtractor<'a> for JsonBody<T> {
     fn request_meta() -> Option<MetaRequest> {
         Some(MetaRequest {
             description: None,
-            content: vec![MetaMediaType {
-                content_type: Self::CONTENT_TYPE,
-                schema: Self::schema_ref(),
-            }],
+            content: vec![MetaMediaType { content_type: Self::CONTENT_TYPE, schema: Self::schema_ref() }],
             required: true,
         })
     }
@@ -67,10 +63,7 @@ impl<'a, T: Type + DeserializeOwned> ApiExtractor<'a> for JsonBody<T> {
         match request.content_type() {
             Some(content_type) if Self::check_content_type(content_type) => {}
             Some(content_type) => {
-                return Err(ContentTypeError::NotSupported {
-                    content_type: content_type.to_owned(),
-                }
-                .into())
+                return Err(ContentTypeError::NotSupported { content_type: content_type.to_owned() }.into())
             }
             None => return Err(ContentTypeError::ExpectContentType.into()),
         }
@@ -85,10 +78,7 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let path = err.path().to_string();
         let inner = err.into_inner();
         if inner.is_syntax() || inner.is_eof() {
-            return ApiError::validation(vec![FieldProblem::new(
-                "body",
-                format!("malformed JSON: {inner}"),
-            )]);
+            return ApiError::validation(vec![FieldProblem::new("body", format!("malformed JSON: {inner}"))]);
         }
         let message = strip_position(&inner.to_string());
         // serde reports a missing or unknown field at the enclosing object's
@@ -101,10 +91,7 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         ApiError::validation(vec![FieldProblem::new(field, message)])
     })?;
     de.end().map_err(|_| {
-        ApiError::validation(vec![FieldProblem::new(
-            "body",
-            "trailing characters after the JSON value",
-        )])
+        ApiError::validation(vec![FieldProblem::new("body", "trailing characters after the JSON value")])
     })?;
     Ok(value)
 }
@@ -153,10 +140,7 @@ mod tests {
 
     #[test]
     fn an_unknown_field_is_named() {
-        assert_eq!(
-            problem(r#"{"slug": "a", "count": 1, "tenant_id": "x"}"#).field,
-            "tenant_id"
-        );
+        assert_eq!(problem(r#"{"slug": "a", "count": 1, "tenant_id": "x"}"#).field, "tenant_id");
     }
 
     #[test]

@@ -20,12 +20,7 @@ const WINDOW_SECS: u64 = 60;
 /// behind our own proxy (which overwrites whatever the client sent).
 pub fn client_ip(req: &Request, trust_proxy: bool) -> Option<IpAddr> {
     if trust_proxy {
-        if let Some(ip) = req
-            .headers()
-            .get("x-real-ip")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok())
-        {
+        if let Some(ip) = req.headers().get("x-real-ip").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()) {
             return Some(ip);
         }
     }
@@ -50,10 +45,7 @@ pub async fn limit<E: Endpoint>(next: E, req: Request, state: AppState) -> Resul
 
 /// `Some(seconds to wait)` when the client is over budget.
 async fn over_budget(state: &AppState, ip: IpAddr, budget: u32) -> Option<u64> {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let window = now / WINDOW_SECS;
     let key = format!("{}rl:api:{ip}:{window}", state.settings.redis_key_prefix);
     let counted: redis::RedisResult<u64> = async {

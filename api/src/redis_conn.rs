@@ -14,9 +14,7 @@ pub struct Redis {
 
 impl std::fmt::Debug for Redis {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Redis")
-            .field("connected", &self.conn.initialized())
-            .finish()
+        f.debug_struct("Redis").field("connected", &self.conn.initialized()).finish()
     }
 }
 
@@ -24,10 +22,7 @@ const TIMEOUT: Duration = Duration::from_secs(1);
 
 impl Redis {
     pub fn new(url: &str) -> redis::RedisResult<Self> {
-        Ok(Self {
-            client: redis::Client::open(url)?,
-            conn: OnceCell::new(),
-        })
+        Ok(Self { client: redis::Client::open(url)?, conn: OnceCell::new() })
     }
 
     /// A handle to the connection (cheap to clone).
@@ -36,18 +31,12 @@ impl Redis {
             .set_connection_timeout(TIMEOUT)
             .set_response_timeout(TIMEOUT)
             .set_number_of_retries(1);
-        self.conn
-            .get_or_try_init(|| self.client.get_connection_manager_with_config(config))
-            .await
-            .cloned()
+        self.conn.get_or_try_init(|| self.client.get_connection_manager_with_config(config)).await.cloned()
     }
 
     /// PING, bounded in time.
     pub async fn ping(&self) -> redis::RedisResult<()> {
         let mut conn = self.conn().await?;
-        redis::cmd("PING")
-            .query_async::<String>(&mut conn)
-            .await
-            .map(drop)
+        redis::cmd("PING").query_async::<String>(&mut conn).await.map(drop)
     }
 }

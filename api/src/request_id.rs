@@ -24,16 +24,13 @@ fn accept(incoming: Option<&HeaderValue>) -> Option<String> {
     let value = incoming?.to_str().ok()?;
     let well_formed = !value.is_empty()
         && value.len() <= 64
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
     well_formed.then(|| value.to_owned())
 }
 
 /// Middleware: assigns the id, opens the request span, logs the outcome.
 pub async fn assign<E: Endpoint>(next: E, req: Request) -> Result<Response> {
-    let id = accept(req.headers().get(HEADER))
-        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let id = accept(req.headers().get(HEADER)).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     let span = tracing::info_span!(
         "request",
         request_id = %id,
@@ -42,9 +39,7 @@ pub async fn assign<E: Endpoint>(next: E, req: Request) -> Result<Response> {
     );
     let started = Instant::now();
     let outcome = CURRENT
-        .scope(id.clone(), async move {
-            next.call(req).await.map(IntoResponse::into_response)
-        })
+        .scope(id.clone(), async move { next.call(req).await.map(IntoResponse::into_response) })
         .instrument(span.clone())
         .await;
     let mut response = match outcome {

@@ -1,8 +1,9 @@
 //! Builds the application from settings and runs it: the route table and
 //! its layers are all visible in `api_endpoint`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use poem::endpoint::BoxEndpoint;
 use poem::endpoint::StaticFilesEndpoint;
@@ -28,10 +29,7 @@ pub struct Application {
 
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Application")
-            .field("port", &self.port)
-            .field("console_port", &self.console_port)
-            .finish()
+        f.debug_struct("Application").field("port", &self.port).field("console_port", &self.console_port).finish()
     }
 }
 
@@ -40,13 +38,8 @@ impl Application {
     /// (port 0 picks a free one; see [`Application::port`]).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         if settings.migrate_on_start {
-            let owner = settings
-                .database_owner_url
-                .as_ref()
-                .expect("validated by config");
-            let version = db::migrate(owner.expose())
-                .await
-                .map_err(|e| anyhow::anyhow!("migrating: {e}"))?;
+            let owner = settings.database_owner_url.as_ref().expect("validated by config");
+            let version = db::migrate(owner.expose()).await.map_err(|e| anyhow::anyhow!("migrating: {e}"))?;
             tracing::info!(version, "migrations applied");
         }
         let db = db::Db::connect_lazy(
@@ -69,14 +62,9 @@ impl Application {
             redis,
             settings: Arc::new(settings),
             started_at: Instant::now(),
+            draining: Arc::new(AtomicBool::new(false)),
         };
-        Ok(Self {
-            state,
-            api,
-            console,
-            port,
-            console_port,
-        })
+        Ok(Self { state, api, console, port, console_port })
     }
 
     pub fn port(&self) -> u16 {
@@ -87,29 +75,35 @@ impl Application {
         self.console_port
     }
 
-    /// Serves until SIGINT or SIGTERM, then lets in-flight requests finish
-    /// and closes the pool.
+    /// Serves until SIGINT or SIGTERM. Then readiness answers 503, no new
+    /// connection is accepted, idle keep-alive connections are closed, and
+    /// in-flight requests get up to `APP_DRAIN_TIMEOUT_SECS` to finish;
+    /// finally the pool is closed and the function returns.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let Self {
-            state,
-            api,
-            console,
-            port,
-            console_port,
-        } = self;
+        let Self { state, api, console, port, console_port } = self;
         tracing::info!(port, ?console_port, "listening");
-        let drain = Some(Duration::from_secs(10));
-        let api_server = Server::new_with_acceptor(api).run_with_graceful_shutdown(
-            api_endpoint(&state),
-            shutdown_signal(),
-            drain,
-        );
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let draining = state.draining.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            draining.store(true, Ordering::SeqCst);
+            let _ = stop_tx.send(true);
+        });
+        let stopped = move || {
+            let mut rx = stop_rx.clone();
+            async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            }
+        };
+        let drain = Some(state.settings.drain_timeout);
+        let api_server =
+            Server::new_with_acceptor(api).run_with_graceful_shutdown(api_endpoint(&state), stopped(), drain);
         match console {
             Some(console) => {
                 let dir = state.settings.console_dir.clone();
                 let console_server = Server::new_with_acceptor(console).run_with_graceful_shutdown(
                     console_endpoint(&state, dir),
-                    shutdown_signal(),
+                    stopped(),
                     drain,
                 );
                 tokio::try_join!(api_server, console_server)?;
@@ -126,14 +120,7 @@ impl Application {
 /// catcher, the error shape, and the request id around everything.
 pub fn api_endpoint(state: &AppState) -> BoxEndpoint<'static> {
     let service = OpenApiService::new(
-        (
-            HealthApi {
-                state: state.clone(),
-            },
-            TenantsApi {
-                state: state.clone(),
-            },
-        ),
+        (HealthApi { state: state.clone() }, TenantsApi { state: state.clone() }),
         "Tenantry API",
         env!("CARGO_PKG_VERSION"),
     )
@@ -155,9 +142,7 @@ pub fn api_endpoint(state: &AppState) -> BoxEndpoint<'static> {
                 if req.uri().path().starts_with("/api/") {
                     rate_limit::limit(ep, req, state).await
                 } else {
-                    poem::Endpoint::call(&ep, req)
-                        .await
-                        .map(poem::IntoResponse::into_response)
+                    poem::Endpoint::call(&ep, req).await.map(poem::IntoResponse::into_response)
                 }
             }
         })
@@ -178,11 +163,7 @@ fn console_endpoint(state: &AppState, dir: std::path::PathBuf) -> BoxEndpoint<'s
         .around(error::shape)
         .around(request_id::assign)
         .boxed();
-    ConsoleEndpoint {
-        api: api_endpoint(state),
-        files,
-    }
-    .boxed()
+    ConsoleEndpoint { api: api_endpoint(state), files }.boxed()
 }
 
 /// Sends `/api` and `/api/...` to the API (paths unchanged, as nginx does),
@@ -206,18 +187,11 @@ impl Endpoint for ConsoleEndpoint {
 }
 
 async fn bind(host: std::net::IpAddr, port: u16) -> anyhow::Result<TcpAcceptor> {
-    TcpListener::bind((host, port))
-        .into_acceptor()
-        .await
-        .map_err(|e| anyhow::anyhow!("binding {host}:{port}: {e}"))
+    TcpListener::bind((host, port)).into_acceptor().await.map_err(|e| anyhow::anyhow!("binding {host}:{port}: {e}"))
 }
 
 fn local_port(acceptor: &TcpAcceptor) -> u16 {
-    acceptor
-        .local_addr()
-        .into_iter()
-        .find_map(|addr| addr.as_socket_addr().map(|a| a.port()))
-        .unwrap_or_default()
+    acceptor.local_addr().into_iter().find_map(|addr| addr.as_socket_addr().map(|a| a.port())).unwrap_or_default()
 }
 
 async fn shutdown_signal() {

@@ -1,5 +1,6 @@
 //! What every handler shares.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -13,4 +14,12 @@ pub struct AppState {
     pub redis: Arc<Redis>,
     pub settings: Arc<Settings>,
     pub started_at: Instant,
+    /// Set once shutdown begins: readiness answers 503 from then on.
+    pub draining: Arc<AtomicBool>,
+}
+
+impl AppState {
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
 }

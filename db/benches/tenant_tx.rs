@@ -23,57 +23,26 @@ async fn main() -> anyhow::Result<()> {
     let test_db = testkit::database().await?;
     let mut tenants = Vec::new();
     for i in 0..TENANTS {
-        tenants.push(TenantId::new(
-            testkit::seed_tenant(&test_db, &format!("bench-{i}"), ROWS + 5).await?,
-        ));
+        tenants.push(TenantId::new(testkit::seed_tenant(&test_db, &format!("bench-{i}"), ROWS + 5).await?));
     }
     let bouncer = testkit::env(testkit::PGBOUNCER_URL);
-    let host_port = bouncer
-        .trim_start_matches("postgres://")
-        .trim_start_matches("postgresql://");
+    let host_port = bouncer.trim_start_matches("postgres://").trim_start_matches("postgresql://");
     let superuser_password = testkit::env("BENCH_SUPERUSER_PASSWORD");
-    let bare_url = format!(
-        "postgres://postgres:{superuser_password}@{host_port}/{}",
-        test_db.name
-    );
+    let bare_url = format!("postgres://postgres:{superuser_password}@{host_port}/{}", test_db.name);
     let bare_pool = PgPoolOptions::new()
         .max_connections(CONCURRENCY as u32)
-        .connect_with(
-            bare_url
-                .parse::<PgConnectOptions>()?
-                .statement_cache_capacity(0),
-        )
+        .connect_with(bare_url.parse::<PgConnectOptions>()?.statement_cache_capacity(0))
         .await?;
     let db = Db::connect_lazy(
         &test_db.pooled_app_url,
-        &PoolSettings {
-            max_connections: CONCURRENCY as u32,
-            ..PoolSettings::default()
-        },
+        &PoolSettings { max_connections: CONCURRENCY as u32, ..PoolSettings::default() },
     )?;
 
     println!("tenant transaction vs bare select, through pgbouncer (transaction mode)");
-    println!(
-        "{TENANTS} tenants x {} projects, {ROWS} rows per list, {CONCURRENCY} concurrent clients",
-        ROWS + 5
-    );
+    println!("{TENANTS} tenants x {} projects, {ROWS} rows per list, {CONCURRENCY} concurrent clients", ROWS + 5);
     // Warm both paths, then alternate rounds so drift hits both alike.
-    run(
-        Variant::Bare,
-        &bare_pool,
-        &db,
-        &tenants,
-        Duration::from_secs(1),
-    )
-    .await?;
-    run(
-        Variant::TenantTx,
-        &bare_pool,
-        &db,
-        &tenants,
-        Duration::from_secs(1),
-    )
-    .await?;
+    run(Variant::Bare, &bare_pool, &db, &tenants, Duration::from_secs(1)).await?;
+    run(Variant::TenantTx, &bare_pool, &db, &tenants, Duration::from_secs(1)).await?;
     let (mut bare, mut tenant) = (Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
         bare.extend(run(Variant::Bare, &bare_pool, &db, &tenants, ROUND_TIME).await?);
@@ -82,10 +51,7 @@ async fn main() -> anyhow::Result<()> {
     let seconds = (ROUNDS as f64) * ROUND_TIME.as_secs_f64();
     let b = Summary::of(&mut bare, seconds);
     let t = Summary::of(&mut tenant, seconds);
-    println!(
-        "{:<28} {:>10} {:>12} {:>12}",
-        "variant", "req/s", "median ms", "p95 ms"
-    );
+    println!("{:<28} {:>10} {:>12} {:>12}", "variant", "req/s", "median ms", "p95 ms");
     b.print("bare select");
     t.print("TenantTx list (RLS)");
     println!(
@@ -159,20 +125,11 @@ struct Summary {
 impl Summary {
     fn of(latencies: &mut [Duration], seconds: f64) -> Self {
         latencies.sort();
-        let at = |q: f64| {
-            latencies[((latencies.len() as f64 - 1.0) * q) as usize].as_secs_f64() * 1000.0
-        };
-        Self {
-            per_second: latencies.len() as f64 / seconds,
-            median_ms: at(0.5),
-            p95_ms: at(0.95),
-        }
+        let at = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q) as usize].as_secs_f64() * 1000.0;
+        Self { per_second: latencies.len() as f64 / seconds, median_ms: at(0.5), p95_ms: at(0.95) }
     }
 
     fn print(&self, name: &str) {
-        println!(
-            "{name:<28} {:>10.0} {:>12.3} {:>12.3}",
-            self.per_second, self.median_ms, self.p95_ms
-        );
+        println!("{name:<28} {:>10.0} {:>12.3} {:>12.3}", self.per_second, self.median_ms, self.p95_ms);
     }
 }

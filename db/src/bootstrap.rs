@@ -29,11 +29,7 @@ impl std::fmt::Debug for ClusterRoles {
 /// Creates (or updates) the roles and creates `database` owned by the owner
 /// role if it does not exist. `superuser_url` must reach the cluster
 /// directly.
-pub async fn bootstrap_cluster(
-    superuser_url: &str,
-    roles: &ClusterRoles,
-    database: &str,
-) -> Result<(), sqlx::Error> {
+pub async fn bootstrap_cluster(superuser_url: &str, roles: &ClusterRoles, database: &str) -> Result<(), sqlx::Error> {
     let mut conn = PgConnection::connect(superuser_url).await?;
     let owner = quote_ident(&roles.owner);
     let sql = format!(
@@ -63,13 +59,10 @@ pub async fn bootstrap_cluster(
     );
     sqlx::raw_sql(&sql).execute(&mut conn).await?;
 
-    let matching = sqlx::raw_sql(&format!(
-        "SELECT 1 FROM pg_database WHERE datname = {}",
-        quote_literal(database)
-    ))
-    // RawSql::fetch_optional in sqlx 0.8 returns a row, not an Option.
-    .fetch_all(&mut conn)
-    .await?;
+    let matching = sqlx::raw_sql(&format!("SELECT 1 FROM pg_database WHERE datname = {}", quote_literal(database)))
+        // RawSql::fetch_optional in sqlx 0.8 returns a row, not an Option.
+        .fetch_all(&mut conn)
+        .await?;
     if matching.is_empty() {
         let db = quote_ident(database);
         let create = format!("CREATE DATABASE {db} OWNER {owner}");

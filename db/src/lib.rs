@@ -20,7 +20,7 @@ pub mod tenants;
 pub use bootstrap::{bootstrap_cluster, ClusterRoles};
 pub use error::DbError;
 pub use ids::{ProjectId, TenantId, UserId};
-pub use migrate::{migrate, migrations_count};
+pub use migrate::{latest_migration_version, migrate, migrations_count};
 pub use pool::{Db, PoolSettings, ReadinessReport};
 pub use tenant_tx::TenantTx;
 

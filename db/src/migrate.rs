@@ -12,7 +12,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub async fn migrate(owner_url: &str) -> Result<i64, sqlx::Error> {
     let mut conn = PgConnection::connect(owner_url).await?;
     MIGRATOR.run(&mut conn).await?;
-    let version = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+    let version = latest_migration_version();
     conn.close().await?;
     Ok(version)
 }
@@ -20,4 +20,9 @@ pub async fn migrate(owner_url: &str) -> Result<i64, sqlx::Error> {
 /// How many migrations ship with this build.
 pub fn migrations_count() -> usize {
     MIGRATOR.iter().count()
+}
+
+/// The newest migration version shipped with this build.
+pub fn latest_migration_version() -> i64 {
+    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
 }

@@ -15,10 +15,7 @@ pub struct PoolSettings {
 
 impl Default for PoolSettings {
     fn default() -> Self {
-        Self {
-            max_connections: 10,
-            acquire_timeout: Duration::from_secs(5),
-        }
+        Self { max_connections: 10, acquire_timeout: Duration::from_secs(5) }
     }
 }
 
@@ -57,12 +54,8 @@ impl Db {
     /// One simple-protocol round trip: proves the pool can reach the
     /// database as the runtime role and reads the applied migration version.
     pub async fn readiness(&self) -> Result<ReadinessReport, sqlx::Error> {
-        let row = sqlx::raw_sql("SELECT max(version) AS version FROM _sqlx_migrations")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(ReadinessReport {
-            migration_version: row.try_get("version")?,
-        })
+        let row = sqlx::raw_sql("SELECT max(version) AS version FROM _sqlx_migrations").fetch_one(&self.pool).await?;
+        Ok(ReadinessReport { migration_version: row.try_get("version")? })
     }
 
     /// Closes every connection; waits for checked-out ones to come back.

@@ -13,16 +13,10 @@ pub const DEMO_ADMIN_EMAIL: &str = "admin@demo.tenantry.test";
 
 /// Seeds the demo tenant unless it exists. `password_hash` is the PHC string
 /// of the admin's password. Returns the tenant id when it created it.
-pub async fn seed_demo(
-    owner_url: &str,
-    password_hash: &str,
-) -> Result<Option<TenantId>, sqlx::Error> {
+pub async fn seed_demo(owner_url: &str, password_hash: &str) -> Result<Option<TenantId>, sqlx::Error> {
     let mut conn = PgConnection::connect(owner_url).await?;
     let mut tx = conn.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(7361627)")
-        .persistent(false)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(7361627)").persistent(false).execute(&mut *tx).await?;
     let existing = sqlx::query("SELECT 1 FROM users WHERE email = $1")
         .bind(DEMO_ADMIN_EMAIL)
         .persistent(false)
@@ -31,13 +25,12 @@ pub async fn seed_demo(
     if existing.is_some() {
         return Ok(None);
     }
-    let tenant: uuid::Uuid =
-        sqlx::query("SELECT id FROM provision_tenant($1, 'Demo Company', 'team')")
-            .bind(DEMO_SLUG)
-            .persistent(false)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("id")?;
+    let tenant: uuid::Uuid = sqlx::query("SELECT id FROM provision_tenant($1, 'Demo Company', 'team')")
+        .bind(DEMO_SLUG)
+        .persistent(false)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("id")?;
     let user: uuid::Uuid = sqlx::query(
         "INSERT INTO users (email, password_hash, display_name, verified_at) \
          VALUES ($1, $2, 'Demo Admin', now()) RETURNING id",

@@ -38,14 +38,13 @@ pub async fn provision(db: &Db, slug: &str, name: &str, plan: &str) -> Result<Te
 /// One page of tenants ordered by id, after the given id.
 pub async fn list(db: &Db, after: Option<TenantId>, limit: i32) -> Result<Vec<Tenant>, DbError> {
     let mut tx = db.pool().begin().await?;
-    let tenants = sqlx::query_as::<_, Tenant>(
-        "SELECT id, slug, name, status, plan, created_at FROM list_tenants($1, $2)",
-    )
-    .bind(after)
-    .bind(limit)
-    .persistent(false)
-    .fetch_all(&mut *tx)
-    .await?;
+    let tenants =
+        sqlx::query_as::<_, Tenant>("SELECT id, slug, name, status, plan, created_at FROM list_tenants($1, $2)")
+            .bind(after)
+            .bind(limit)
+            .persistent(false)
+            .fetch_all(&mut *tx)
+            .await?;
     tx.commit().await?;
     Ok(tenants)
 }

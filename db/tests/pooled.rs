@@ -18,29 +18,20 @@ async fn concurrent_tenant_transactions_through_pgbouncer_never_see_another_tena
     let test_db = testkit::database().await?;
     let mut tenants = Vec::new();
     for i in 0..TENANTS {
-        tenants.push(TenantId::new(
-            seed_tenant(&test_db, &format!("pool-{i}"), 5 + i as i32).await?,
-        ));
+        tenants.push(TenantId::new(seed_tenant(&test_db, &format!("pool-{i}"), 5 + i as i32).await?));
     }
     // More client connections than pgbouncer's default_pool_size (20): the
     // server connections are multiplexed between them.
     let db = Db::connect_lazy(
         &test_db.pooled_app_url,
-        &PoolSettings {
-            max_connections: CLIENT_CONNECTIONS,
-            ..PoolSettings::default()
-        },
+        &PoolSettings { max_connections: CLIENT_CONNECTIONS, ..PoolSettings::default() },
     )?;
     let wrong_rows = Arc::new(AtomicU64::new(0));
     let wrong_counts = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
     for worker in 0..CLIENT_CONNECTIONS as u64 {
-        let (db, tenants, wrong_rows, wrong_counts) = (
-            db.clone(),
-            tenants.clone(),
-            wrong_rows.clone(),
-            wrong_counts.clone(),
-        );
+        let (db, tenants, wrong_rows, wrong_counts) =
+            (db.clone(), tenants.clone(), wrong_rows.clone(), wrong_counts.clone());
         tasks.push(tokio::spawn(async move {
             for n in 0..TRANSACTIONS / u64::from(CLIENT_CONNECTIONS) {
                 // Alternate tenants from one transaction to the next.
@@ -49,10 +40,7 @@ async fn concurrent_tenant_transactions_through_pgbouncer_never_see_another_tena
                 let mut tx = TenantTx::begin(&db, tenant, None).await?;
                 let rows = projects::list(&mut tx, 100).await?;
                 tx.commit().await?;
-                wrong_rows.fetch_add(
-                    rows.iter().filter(|p| p.tenant_id != tenant).count() as u64,
-                    Ordering::Relaxed,
-                );
+                wrong_rows.fetch_add(rows.iter().filter(|p| p.tenant_id != tenant).count() as u64, Ordering::Relaxed);
                 if rows.len() != 5 + i {
                     wrong_counts.fetch_add(1, Ordering::Relaxed);
                 }
@@ -63,16 +51,8 @@ async fn concurrent_tenant_transactions_through_pgbouncer_never_see_another_tena
     for task in tasks {
         task.await??;
     }
-    assert_eq!(
-        wrong_rows.load(Ordering::Relaxed),
-        0,
-        "rows of another tenant were returned"
-    );
-    assert_eq!(
-        wrong_counts.load(Ordering::Relaxed),
-        0,
-        "a tenant saw a different number of its rows"
-    );
+    assert_eq!(wrong_rows.load(Ordering::Relaxed), 0, "rows of another tenant were returned");
+    assert_eq!(wrong_counts.load(Ordering::Relaxed), 0, "a tenant saw a different number of its rows");
     db.close().await;
     Ok(())
 }
@@ -94,22 +74,12 @@ async fn repositories_through_pgbouncer_stay_inside_the_tenant() -> Result<()> {
     drop(tx);
 
     let mut tx = TenantTx::begin(&db, b, None).await?;
-    assert_eq!(
-        projects::get(&mut tx, created.id).await?,
-        None,
-        "B cannot fetch A's project"
-    );
-    assert!(
-        !projects::delete(&mut tx, created.id).await?,
-        "B cannot delete A's project"
-    );
+    assert_eq!(projects::get(&mut tx, created.id).await?, None, "B cannot fetch A's project");
+    assert!(!projects::delete(&mut tx, created.id).await?, "B cannot delete A's project");
     tx.commit().await?;
 
     let mut tx = TenantTx::begin(&db, a, None).await?;
-    assert_eq!(
-        projects::get(&mut tx, created.id).await?.map(|p| p.name),
-        Some("Apollo".to_owned())
-    );
+    assert_eq!(projects::get(&mut tx, created.id).await?.map(|p| p.name), Some("Apollo".to_owned()));
     assert!(projects::get(&mut tx, ProjectId::random()).await?.is_none());
     tx.commit().await?;
     Ok(())

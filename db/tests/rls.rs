@@ -24,15 +24,9 @@ async fn app(f: &Fixture) -> Result<PgConnection> {
 }
 
 /// Opens a transaction as `app` with the given tenant context.
-async fn in_tenant<'c>(
-    conn: &'c mut PgConnection,
-    tenant: Uuid,
-) -> Result<sqlx::Transaction<'c, sqlx::Postgres>> {
+async fn in_tenant<'c>(conn: &'c mut PgConnection, tenant: Uuid) -> Result<sqlx::Transaction<'c, sqlx::Postgres>> {
     let mut tx = conn.begin().await?;
-    sqlx::query("SELECT set_config('app.tenant_id', $1::text, true)")
-        .bind(tenant)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query("SELECT set_config('app.tenant_id', $1::text, true)").bind(tenant).execute(&mut *tx).await?;
     Ok(tx)
 }
 
@@ -46,15 +40,10 @@ async fn without_tenant_context_the_runtime_role_reads_nothing() -> Result<()> {
     let mut conn = app(&f).await?;
     assert_eq!(count(&mut conn, "SELECT count(*) FROM projects").await?, 0);
     assert_eq!(count(&mut conn, "SELECT count(*) FROM tenants").await?, 0);
-    assert_eq!(
-        count(&mut conn, "SELECT count(*) FROM memberships").await?,
-        0
-    );
+    assert_eq!(count(&mut conn, "SELECT count(*) FROM memberships").await?, 0);
     // An empty setting is the same as none.
     let mut tx = conn.begin().await?;
-    sqlx::query("SELECT set_config('app.tenant_id', '', true)")
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query("SELECT set_config('app.tenant_id', '', true)").execute(&mut *tx).await?;
     assert_eq!(count(&mut tx, "SELECT count(*) FROM projects").await?, 0);
     Ok(())
 }
@@ -62,20 +51,14 @@ async fn without_tenant_context_the_runtime_role_reads_nothing() -> Result<()> {
 /// FORCE makes the policies bind the table owner too; without it the owner
 /// (and any SECURITY DEFINER function it owns) would see every tenant.
 #[tokio::test]
-async fn even_the_table_owner_sees_nothing_without_context_and_only_its_tenant_with_it(
-) -> Result<()> {
+async fn even_the_table_owner_sees_nothing_without_context_and_only_its_tenant_with_it() -> Result<()> {
     let f = fixture().await?;
     let mut owner = PgConnection::connect(&f.db.owner_url).await?;
     assert_eq!(count(&mut owner, "SELECT count(*) FROM projects").await?, 0);
-    assert_eq!(
-        count(&mut owner, "SELECT count(*) FROM memberships").await?,
-        0
-    );
+    assert_eq!(count(&mut owner, "SELECT count(*) FROM memberships").await?, 0);
     let mut tx = in_tenant(&mut owner, f.b).await?;
-    let foreign = sqlx::query("SELECT count(*) FROM projects WHERE tenant_id <> $1")
-        .bind(f.b)
-        .fetch_one(&mut *tx)
-        .await?;
+    let foreign =
+        sqlx::query("SELECT count(*) FROM projects WHERE tenant_id <> $1").bind(f.b).fetch_one(&mut *tx).await?;
     assert_eq!(foreign.get::<i64, _>(0), 0);
     Ok(())
 }
@@ -84,19 +67,11 @@ async fn even_the_table_owner_sees_nothing_without_context_and_only_its_tenant_w
 async fn without_tenant_context_the_runtime_role_writes_nothing() -> Result<()> {
     let f = fixture().await?;
     let mut conn = app(&f).await?;
-    let insert = sqlx::query("INSERT INTO projects (tenant_id, name) VALUES ($1, 'sneaky')")
-        .bind(f.a)
-        .execute(&mut conn)
-        .await;
+    let insert =
+        sqlx::query("INSERT INTO projects (tenant_id, name) VALUES ($1, 'sneaky')").bind(f.a).execute(&mut conn).await;
     assert!(insert.is_err(), "insert without context must be refused");
-    let updated = sqlx::query("UPDATE projects SET name = name || '!'")
-        .execute(&mut conn)
-        .await?
-        .rows_affected();
-    let deleted = sqlx::query("DELETE FROM projects")
-        .execute(&mut conn)
-        .await?
-        .rows_affected();
+    let updated = sqlx::query("UPDATE projects SET name = name || '!'").execute(&mut conn).await?.rows_affected();
+    let deleted = sqlx::query("DELETE FROM projects").execute(&mut conn).await?.rows_affected();
     assert_eq!((updated, deleted), (0, 0));
     Ok(())
 }
@@ -114,22 +89,11 @@ async fn a_tenant_reads_only_its_own_rows() -> Result<()> {
         .collect();
     assert_eq!(tenants, vec![f.a]);
     assert_eq!(count(&mut tx, "SELECT count(*) FROM projects").await?, 3);
-    let visible_tenants: Vec<Uuid> = sqlx::query("SELECT id FROM tenants")
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let visible_tenants: Vec<Uuid> =
+        sqlx::query("SELECT id FROM tenants").fetch_all(&mut *tx).await?.iter().map(|r| r.get(0)).collect();
     assert_eq!(visible_tenants, vec![f.a]);
-    let by_id = sqlx::query("SELECT count(*) FROM projects WHERE tenant_id = $1")
-        .bind(f.b)
-        .fetch_one(&mut *tx)
-        .await?;
-    assert_eq!(
-        by_id.get::<i64, _>(0),
-        0,
-        "asking for B's rows by tenant id finds none"
-    );
+    let by_id = sqlx::query("SELECT count(*) FROM projects WHERE tenant_id = $1").bind(f.b).fetch_one(&mut *tx).await?;
+    assert_eq!(by_id.get::<i64, _>(0), 0, "asking for B's rows by tenant id finds none");
     Ok(())
 }
 
@@ -143,18 +107,14 @@ async fn a_tenant_cannot_insert_rows_for_another_tenant() -> Result<()> {
         .execute(&mut *tx)
         .await
         .expect_err("WITH CHECK must refuse another tenant's id");
-    assert_eq!(
-        err.as_database_error().and_then(|e| e.code()).as_deref(),
-        Some("42501")
-    );
+    assert_eq!(err.as_database_error().and_then(|e| e.code()).as_deref(), Some("42501"));
     drop(tx);
     // The column default follows the context: an insert without tenant_id lands in A.
     let mut tx = in_tenant(&mut conn, f.a).await?;
-    let owner: Uuid =
-        sqlx::query("INSERT INTO projects (name) VALUES ('defaulted') RETURNING tenant_id")
-            .fetch_one(&mut *tx)
-            .await?
-            .get(0);
+    let owner: Uuid = sqlx::query("INSERT INTO projects (name) VALUES ('defaulted') RETURNING tenant_id")
+        .fetch_one(&mut *tx)
+        .await?
+        .get(0);
     assert_eq!(owner, f.a);
     Ok(())
 }
@@ -164,24 +124,13 @@ async fn a_tenant_cannot_update_or_delete_another_tenants_rows() -> Result<()> {
     let f = fixture().await?;
     let mut conn = app(&f).await?;
     let mut tx = in_tenant(&mut conn, f.a).await?;
-    let renamed = sqlx::query("UPDATE projects SET name = 'hijacked' WHERE tenant_id = $1")
-        .bind(f.b)
-        .execute(&mut *tx)
-        .await?;
-    let deleted = sqlx::query("DELETE FROM projects WHERE tenant_id = $1")
-        .bind(f.b)
-        .execute(&mut *tx)
-        .await?;
+    let renamed =
+        sqlx::query("UPDATE projects SET name = 'hijacked' WHERE tenant_id = $1").bind(f.b).execute(&mut *tx).await?;
+    let deleted = sqlx::query("DELETE FROM projects WHERE tenant_id = $1").bind(f.b).execute(&mut *tx).await?;
     assert_eq!((renamed.rows_affected(), deleted.rows_affected()), (0, 0));
     // Moving an own row into B is refused by the update policy's WITH CHECK.
-    let moved = sqlx::query("UPDATE projects SET tenant_id = $1")
-        .bind(f.b)
-        .execute(&mut *tx)
-        .await;
-    assert!(
-        moved.is_err(),
-        "moving rows to another tenant must be refused"
-    );
+    let moved = sqlx::query("UPDATE projects SET tenant_id = $1").bind(f.b).execute(&mut *tx).await;
+    assert!(moved.is_err(), "moving rows to another tenant must be refused");
     drop(tx);
     // B's rows are untouched, as the owner sees them in B's context.
     let mut owner = PgConnection::connect(&f.db.owner_url).await?;
@@ -201,19 +150,9 @@ async fn the_same_name_may_exist_in_two_tenants_but_not_twice_in_one() -> Result
     let f = fixture().await?;
     let mut conn = app(&f).await?;
     let mut tx = in_tenant(&mut conn, f.b).await?;
-    sqlx::query("INSERT INTO projects (name) VALUES ('tenant-a-1')")
-        .execute(&mut *tx)
-        .await?;
-    let dup = sqlx::query("INSERT INTO projects (name) VALUES ('tenant-b-1')")
-        .execute(&mut *tx)
-        .await;
-    assert_eq!(
-        dup.unwrap_err()
-            .as_database_error()
-            .and_then(|e| e.code())
-            .as_deref(),
-        Some("23505")
-    );
+    sqlx::query("INSERT INTO projects (name) VALUES ('tenant-a-1')").execute(&mut *tx).await?;
+    let dup = sqlx::query("INSERT INTO projects (name) VALUES ('tenant-b-1')").execute(&mut *tx).await;
+    assert_eq!(dup.unwrap_err().as_database_error().and_then(|e| e.code()).as_deref(), Some("23505"));
     Ok(())
 }
 
@@ -224,22 +163,14 @@ async fn the_same_name_may_exist_in_two_tenants_but_not_twice_in_one() -> Result
 async fn every_tenant_scoped_table_hides_other_tenants_rows() -> Result<()> {
     let f = fixture().await?;
     let mut superuser = PgConnection::connect(&f.db.superuser_url).await?;
-    let tables: Vec<String> = sqlx::query(TENANT_TABLES)
-        .fetch_all(&mut superuser)
-        .await?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let tables: Vec<String> =
+        sqlx::query(TENANT_TABLES).fetch_all(&mut superuser).await?.iter().map(|r| r.get(0)).collect();
     assert!(tables.contains(&"projects".to_owned()) && tables.contains(&"memberships".to_owned()));
     let mut conn = app(&f).await?;
     for table in tables {
         let sql = format!("SELECT count(*) FROM public.{table} WHERE tenant_id <> $1");
         let mut tx = in_tenant(&mut conn, f.a).await?;
-        let foreign: i64 = sqlx::query(&sql)
-            .bind(f.a)
-            .fetch_one(&mut *tx)
-            .await?
-            .get(0);
+        let foreign: i64 = sqlx::query(&sql).bind(f.a).fetch_one(&mut *tx).await?.get(0);
         assert_eq!(foreign, 0, "{table}: rows of another tenant are visible");
     }
     Ok(())
@@ -260,12 +191,7 @@ async fn catalog_enforces_the_tenancy_invariants() -> Result<()> {
     let mut conn = PgConnection::connect(&f.db.superuser_url).await?;
     let mut problems = Vec::new();
 
-    let tables: Vec<String> = sqlx::query(TENANT_TABLES)
-        .fetch_all(&mut conn)
-        .await?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let tables: Vec<String> = sqlx::query(TENANT_TABLES).fetch_all(&mut conn).await?.iter().map(|r| r.get(0)).collect();
     for table in &tables {
         let row = sqlx::query(
             "SELECT c.relrowsecurity, c.relforcerowsecurity, a.attnotnull, format_type(a.atttypid, a.atttypmod)
@@ -284,9 +210,7 @@ async fn catalog_enforces_the_tenancy_invariants() -> Result<()> {
             problems.push(format!("{table}: row level security is not forced"));
         }
         if !not_null || ty != "uuid" {
-            problems.push(format!(
-                "{table}: tenant_id must be `uuid not null`, is {ty} (not null: {not_null})"
-            ));
+            problems.push(format!("{table}: tenant_id must be `uuid not null`, is {ty} (not null: {not_null})"));
         }
         let policies = sqlx::query(
             "SELECT cmd, coalesce(qual, ''), coalesce(with_check, '') FROM pg_policies
@@ -308,35 +232,31 @@ async fn catalog_enforces_the_tenancy_invariants() -> Result<()> {
                 let reads = command != "INSERT";
                 let writes = command == "INSERT" || command == "UPDATE";
                 if reads && !qual.contains("app.tenant_id") {
-                    problems.push(format!(
-                        "{table}: {command} policy does not compare with app.tenant_id"
-                    ));
+                    problems.push(format!("{table}: {command} policy does not compare with app.tenant_id"));
                 }
                 if writes && !check.contains("app.tenant_id") {
-                    problems.push(format!(
-                        "{table}: {command} policy has no WITH CHECK on app.tenant_id"
-                    ));
+                    problems.push(format!("{table}: {command} policy has no WITH CHECK on app.tenant_id"));
                 }
             }
         }
     }
     // tenants itself is protected too: a tenant sees only its own row.
-    let tenants_rls: (bool, bool) =
-        sqlx::query_as("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = 'public.tenants'::regclass")
-            .fetch_one(&mut conn)
-            .await?;
+    let tenants_rls: (bool, bool) = sqlx::query_as(
+        "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = 'public.tenants'::regclass",
+    )
+    .fetch_one(&mut conn)
+    .await?;
     if tenants_rls != (true, true) {
         problems.push("tenants: row level security must be enabled and forced".into());
     }
 
-    let role = sqlx::query("SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = 'app'")
-        .fetch_one(&mut conn)
-        .await?;
+    let role =
+        sqlx::query("SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = 'app'")
+            .fetch_one(&mut conn)
+            .await?;
     let flags: [bool; 4] = [role.get(0), role.get(1), role.get(2), role.get(3)];
     if flags.iter().any(|f| *f) {
-        problems.push(format!(
-            "role app: superuser/bypassrls/createrole/createdb = {flags:?}"
-        ));
+        problems.push(format!("role app: superuser/bypassrls/createrole/createdb = {flags:?}"));
     }
     let owned: Vec<String> = sqlx::query(
         "SELECT c.relname::text FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE r.rolname = 'app'
@@ -372,9 +292,7 @@ async fn catalog_enforces_the_tenancy_invariants() -> Result<()> {
     .fetch_one(&mut conn)
     .await?;
     if ddl != (false, false) {
-        problems.push(format!(
-            "role app may create objects (schema, database) = {ddl:?}"
-        ));
+        problems.push(format!("role app may create objects (schema, database) = {ddl:?}"));
     }
     // Invariant 5: definer functions pin search_path.
     let unpinned: Vec<String> = sqlx::query(
@@ -388,25 +306,15 @@ async fn catalog_enforces_the_tenancy_invariants() -> Result<()> {
     .map(|r| r.get(0))
     .collect();
     if !unpinned.is_empty() {
-        problems.push(format!(
-            "SECURITY DEFINER functions without a pinned search_path: {unpinned:?}"
-        ));
+        problems.push(format!("SECURITY DEFINER functions without a pinned search_path: {unpinned:?}"));
     }
-    let definer = sqlx::query(
-        "SELECT rolsuper, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = 'app_definer'",
-    )
-    .fetch_one(&mut conn)
-    .await?;
+    let definer = sqlx::query("SELECT rolsuper, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = 'app_definer'")
+        .fetch_one(&mut conn)
+        .await?;
     let definer_flags: (bool, bool, bool) = (definer.get(0), definer.get(1), definer.get(2));
     if definer_flags != (false, true, false) {
-        problems.push(format!(
-            "role app_definer must be NOSUPERUSER BYPASSRLS NOLOGIN, is {definer_flags:?}"
-        ));
+        problems.push(format!("role app_definer must be NOSUPERUSER BYPASSRLS NOLOGIN, is {definer_flags:?}"));
     }
-    assert!(
-        problems.is_empty(),
-        "tenancy invariants broken:\n  {}",
-        problems.join("\n  ")
-    );
+    assert!(problems.is_empty(), "tenancy invariants broken:\n  {}", problems.join("\n  "));
     Ok(())
 }

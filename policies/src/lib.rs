@@ -42,10 +42,7 @@ pub fn permissions(csv: &str) -> Result<Vec<Permission>, PolicyError> {
             continue;
         }
         let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-        let malformed = |problem: &str| PolicyError::Malformed {
-            line: i + 1,
-            problem: problem.to_owned(),
-        };
+        let malformed = |problem: &str| PolicyError::Malformed { line: i + 1, problem: problem.to_owned() };
         match fields.as_slice() {
             ["p", role, tenant, object, action, condition] => {
                 if !ROLES.contains(role) {
@@ -62,11 +59,7 @@ pub fn permissions(csv: &str) -> Result<Vec<Permission>, PolicyError> {
                     condition: condition.to_string(),
                 });
             }
-            _ => {
-                return Err(malformed(
-                    "expected `p, role, tenant, object, action, condition`",
-                ))
-            }
+            _ => return Err(malformed("expected `p, role, tenant, object, action, condition`")),
         }
     }
     Ok(rules)
@@ -93,34 +86,22 @@ impl Authorizer {
     pub async fn from_sources(model: &str, policy: &str) -> Result<Self, PolicyError> {
         let model = DefaultModel::from_str(model).await?;
         let mut enforcer = Enforcer::new(model, MemoryAdapter::default()).await?;
-        let rules: Vec<Vec<String>> = permissions(policy)?
-            .into_iter()
-            .map(|p| vec![p.role, p.tenant, p.object, p.action, p.condition])
-            .collect();
+        let rules: Vec<Vec<String>> =
+            permissions(policy)?.into_iter().map(|p| vec![p.role, p.tenant, p.object, p.action, p.condition]).collect();
         enforcer.add_policies(rules).await?;
         Ok(Self { enforcer })
     }
 
     /// Gives `subject` the `role` in `tenant` (from a membership).
-    pub async fn assign(
-        &mut self,
-        subject: &str,
-        role: &str,
-        tenant: &str,
-    ) -> Result<(), PolicyError> {
-        self.enforcer
-            .add_grouping_policy(vec![subject.to_owned(), role.to_owned(), tenant.to_owned()])
-            .await?;
+    pub async fn assign(&mut self, subject: &str, role: &str, tenant: &str) -> Result<(), PolicyError> {
+        self.enforcer.add_grouping_policy(vec![subject.to_owned(), role.to_owned(), tenant.to_owned()]).await?;
         Ok(())
     }
 
     /// Removes every role of `subject` in `tenant`.
     pub async fn unassign(&mut self, subject: &str, tenant: &str) -> Result<(), PolicyError> {
         self.enforcer
-            .remove_filtered_grouping_policy(
-                0,
-                vec![subject.to_owned(), String::new(), tenant.to_owned()],
-            )
+            .remove_filtered_grouping_policy(0, vec![subject.to_owned(), String::new(), tenant.to_owned()])
             .await?;
         Ok(())
     }
@@ -135,8 +116,6 @@ impl Authorizer {
         action: &str,
         owner: Option<&str>,
     ) -> Result<bool, PolicyError> {
-        Ok(self
-            .enforcer
-            .enforce((subject, tenant, object, action, owner.unwrap_or("")))?)
+        Ok(self.enforcer.enforce((subject, tenant, object, action, owner.unwrap_or("")))?)
     }
 }

@@ -4,15 +4,7 @@
 
 use policies::{permissions, Authorizer, POLICY};
 
-const OBJECTS: [&str; 7] = [
-    "tenant",
-    "members",
-    "invitations",
-    "api_keys",
-    "audit",
-    "projects",
-    "sessions",
-];
+const OBJECTS: [&str; 7] = ["tenant", "members", "invitations", "api_keys", "audit", "projects", "sessions"];
 const ACTIONS: [&str; 4] = ["create", "read", "update", "delete"];
 
 /// The expected answer for a subject acting on an object it does not own.
@@ -26,14 +18,8 @@ fn expected(role: &str, object: &str, action: &str) -> bool {
                 | ("audit", "read")
                 | ("projects", _)
         ),
-        "user" => matches!(
-            (object, action),
-            ("tenant" | "members", "read") | ("projects", "create" | "read")
-        ),
-        "viewer" => matches!(
-            (object, action),
-            ("tenant" | "members" | "projects", "read")
-        ),
+        "user" => matches!((object, action), ("tenant" | "members", "read") | ("projects", "create" | "read")),
+        "viewer" => matches!((object, action), ("tenant" | "members" | "projects", "read")),
         _ => false,
     }
 }
@@ -52,17 +38,10 @@ async fn authorizer() -> Authorizer {
 async fn every_role_gets_exactly_its_permissions() {
     let auth = authorizer().await;
     let mut wrong = Vec::new();
-    for (subject, role) in [
-        ("alice", "admin"),
-        ("uma", "user"),
-        ("vic", "viewer"),
-        ("nobody", "none"),
-    ] {
+    for (subject, role) in [("alice", "admin"), ("uma", "user"), ("vic", "viewer"), ("nobody", "none")] {
         for object in OBJECTS {
             for action in ACTIONS {
-                let got = auth
-                    .allowed(subject, "tenant-a", object, action, Some("someone-else"))
-                    .unwrap();
+                let got = auth.allowed(subject, "tenant-a", object, action, Some("someone-else")).unwrap();
                 if got != expected(role, object, action) {
                     wrong.push(format!("{role} {action} {object}: got {got}"));
                 }
@@ -77,47 +56,28 @@ async fn an_admin_of_one_tenant_has_no_rights_in_another() {
     let auth = authorizer().await;
     for object in OBJECTS {
         for action in ACTIONS {
-            assert!(
-                !auth
-                    .allowed("mallory", "tenant-a", object, action, None)
-                    .unwrap(),
-                "{action} {object}"
-            );
+            assert!(!auth.allowed("mallory", "tenant-a", object, action, None).unwrap(), "{action} {object}");
         }
     }
-    assert!(auth
-        .allowed("mallory", "tenant-b", "projects", "delete", None)
-        .unwrap());
+    assert!(auth.allowed("mallory", "tenant-b", "projects", "delete", None).unwrap());
 }
 
 #[tokio::test]
 async fn a_user_changes_only_what_they_own() {
     let auth = authorizer().await;
-    assert!(auth
-        .allowed("uma", "tenant-a", "projects", "update", Some("uma"))
-        .unwrap());
-    assert!(auth
-        .allowed("uma", "tenant-a", "projects", "delete", Some("uma"))
-        .unwrap());
-    assert!(!auth
-        .allowed("uma", "tenant-a", "projects", "update", Some("alice"))
-        .unwrap());
-    assert!(!auth
-        .allowed("uma", "tenant-a", "projects", "update", None)
-        .unwrap());
+    assert!(auth.allowed("uma", "tenant-a", "projects", "update", Some("uma")).unwrap());
+    assert!(auth.allowed("uma", "tenant-a", "projects", "delete", Some("uma")).unwrap());
+    assert!(!auth.allowed("uma", "tenant-a", "projects", "update", Some("alice")).unwrap());
+    assert!(!auth.allowed("uma", "tenant-a", "projects", "update", None).unwrap());
     // Ownership does not lift a viewer.
-    assert!(!auth
-        .allowed("vic", "tenant-a", "projects", "update", Some("vic"))
-        .unwrap());
+    assert!(!auth.allowed("vic", "tenant-a", "projects", "update", Some("vic")).unwrap());
 }
 
 #[tokio::test]
 async fn removing_a_membership_removes_its_rights() {
     let mut auth = authorizer().await;
     auth.unassign("alice", "tenant-a").await.unwrap();
-    assert!(!auth
-        .allowed("alice", "tenant-a", "projects", "read", None)
-        .unwrap());
+    assert!(!auth.allowed("alice", "tenant-a", "projects", "read", None).unwrap());
 }
 
 #[test]
@@ -129,7 +89,6 @@ fn the_policy_file_parses_and_shares_every_rule_across_tenants() {
 
 #[test]
 fn a_malformed_policy_line_is_reported_with_its_number() {
-    let err = permissions("p, admin, *, projects, read, any\np, root, *, projects, read, any\n")
-        .unwrap_err();
+    let err = permissions("p, admin, *, projects, read, any\np, root, *, projects, read, any\n").unwrap_err();
     assert_eq!(err.to_string(), "policy.csv line 2: unknown role");
 }

@@ -24,10 +24,7 @@ pub fn env(name: &str) -> String {
 }
 
 fn password(name: &str, default: &str) -> String {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| default.to_owned())
+    std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
 }
 
 /// A freshly created and migrated database of its own.
@@ -49,9 +46,7 @@ pub const OWNER_ROLE: &str = "app_owner";
 /// Creates a new database, ensures the roles, applies the migrations.
 pub async fn database() -> Result<TestDatabase> {
     let db = unmigrated_database().await?;
-    db::migrate(&db.owner_url)
-        .await
-        .context("migrating the test database")?;
+    db::migrate(&db.owner_url).await.context("migrating the test database")?;
     Ok(db)
 }
 
@@ -64,15 +59,9 @@ pub async fn unmigrated_database() -> Result<TestDatabase> {
         owner_password: password("TEST_OWNER_PASSWORD", "owner-test-password"),
         app_password: password("TEST_APP_PASSWORD", "app-test-password"),
     };
-    db::bootstrap_cluster(&superuser, &roles, &name)
-        .await
-        .context("bootstrapping the test cluster")?;
+    db::bootstrap_cluster(&superuser, &roles, &name).await.context("bootstrapping the test cluster")?;
     let direct = with_user_and_db(&superuser, None, &name)?;
-    let pooled = with_user_and_db(
-        &env(PGBOUNCER_URL),
-        Some(("app", &roles.app_password)),
-        &name,
-    )?;
+    let pooled = with_user_and_db(&env(PGBOUNCER_URL), Some(("app", &roles.app_password)), &name)?;
     Ok(TestDatabase {
         owner_url: with_user_and_db(&superuser, Some((OWNER_ROLE, &roles.owner_password)), &name)?,
         app_url: with_user_and_db(&superuser, Some(("app", &roles.app_password)), &name)?,
@@ -86,10 +75,8 @@ pub async fn unmigrated_database() -> Result<TestDatabase> {
 fn with_user_and_db(base: &str, user: Option<(&str, &str)>, database: &str) -> Result<String> {
     let mut url = url::Url::parse(base).with_context(|| format!("parsing {base}"))?;
     if let Some((name, password)) = user {
-        url.set_username(name)
-            .map_err(|_| anyhow::anyhow!("cannot set a user on {base}"))?;
-        url.set_password(Some(password))
-            .map_err(|_| anyhow::anyhow!("cannot set a password on {base}"))?;
+        url.set_username(name).map_err(|_| anyhow::anyhow!("cannot set a user on {base}"))?;
+        url.set_password(Some(password)).map_err(|_| anyhow::anyhow!("cannot set a password on {base}"))?;
     }
     url.set_path(&format!("/{database}"));
     Ok(url.to_string())
@@ -100,9 +87,11 @@ pub fn redis_url() -> String {
     env(REDIS_URL)
 }
 
-/// Creates a tenant with `projects` projects named `<slug>-<n>` (as the
-/// owner, with the tenant context set: the owner is subject to FORCE RLS
-/// too). Returns the tenant id.
+/// Creates a tenant with an admin member (`admin@<slug>.test`) and
+/// `projects` projects named `<slug>-<n>`, as the owner with the tenant
+/// context set (the owner is subject to FORCE RLS too). Every
+/// tenant-scoped table gets rows, so isolation checks over all of them bite.
+/// Returns the tenant id.
 pub async fn seed_tenant(db: &TestDatabase, slug: &str, projects: i32) -> Result<uuid::Uuid> {
     use sqlx::{Connection, Row};
     let mut conn = sqlx::PgConnection::connect(&db.owner_url).await?;
@@ -113,17 +102,19 @@ pub async fn seed_tenant(db: &TestDatabase, slug: &str, projects: i32) -> Result
         .fetch_one(&mut *tx)
         .await?
         .try_get("id")?;
-    sqlx::query("SELECT set_config('app.tenant_id', $1::text, true)")
-        .bind(id)
+    sqlx::query("SELECT set_config('app.tenant_id', $1::text, true)").bind(id).execute(&mut *tx).await?;
+    let admin: uuid::Uuid =
+        sqlx::query("INSERT INTO users (email, password_hash) VALUES ($1, 'not-a-hash') RETURNING id")
+            .bind(format!("admin@{slug}.test"))
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("id")?;
+    sqlx::query("INSERT INTO memberships (user_id, role) VALUES ($1, 'admin')").bind(admin).execute(&mut *tx).await?;
+    sqlx::query("INSERT INTO projects (name) SELECT $1 || '-' || n FROM generate_series(1, $2) AS n")
+        .bind(slug)
+        .bind(projects)
         .execute(&mut *tx)
         .await?;
-    sqlx::query(
-        "INSERT INTO projects (name) SELECT $1 || '-' || n FROM generate_series(1, $2) AS n",
-    )
-    .bind(slug)
-    .bind(projects)
-    .execute(&mut *tx)
-    .await?;
     tx.commit().await?;
     Ok(id)
 }

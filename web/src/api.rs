@@ -28,15 +28,10 @@ pub struct Check {
 /// Fetches readiness. A 503 still carries the health body (which dependency
 /// is down); anything else is an error for the page to show.
 pub async fn health() -> Result<Health, String> {
-    let response = gloo_net::http::Request::get("/api/health")
-        .send()
-        .await
-        .map_err(|e| format!("network error ({e})"))?;
+    let response =
+        gloo_net::http::Request::get("/api/health").send().await.map_err(|e| format!("network error ({e})"))?;
     match response.status() {
-        200 | 503 => response
-            .json::<Health>()
-            .await
-            .map_err(|e| format!("unexpected answer ({e})")),
+        200 | 503 => response.json::<Health>().await.map_err(|e| format!("unexpected answer ({e})")),
         status => Err(format!("the API answered {status}")),
     }
 }

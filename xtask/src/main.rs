@@ -5,12 +5,10 @@
 
 mod bench;
 mod dev;
-mod install;
-mod paths;
-mod procs;
-mod services;
+mod stack_cmd;
 mod test;
-mod web;
+
+use xtask::{install, web};
 
 use std::process::ExitCode;
 
@@ -18,6 +16,8 @@ const USAGE: &str = "usage: cargo xtask <command>
 
   dev      start PostgreSQL 17, Redis, the API on :3000 and the console on :8081
            (installs what is missing; Ctrl-C stops everything)
+  stack    the production topology on one machine: release builds, PostgreSQL 17,
+           pgbouncer, Redis, two API replicas and nginx on :8080
   test     run the whole test suite against real services on free ports
   bench    measure the tenant transaction against a bare select through pgbouncer
   web      build the web console into web/dist
@@ -27,6 +27,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let outcome = match args.first().map(String::as_str) {
         Some("dev") => dev::run(),
+        Some("stack") => stack_cmd::run(),
         Some("test") => test::run(&args[1..]),
         Some("bench") => bench::run(),
         Some("web") => web::build().map(|dist| println!("console built in {}", dist.display())),

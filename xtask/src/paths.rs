@@ -12,18 +12,11 @@ use anyhow::{Context, Result};
 pub const SERVICE_USER: &str = "tenantry";
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives in the workspace")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
 }
 
 pub fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
+    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
 }
 
 /// The folder for binaries, data, sockets and logs: `.data/` in the
@@ -37,10 +30,7 @@ pub fn data_root() -> Result<PathBuf> {
         std::fs::create_dir_all(&local).with_context(|| format!("creating {}", local.display()))?;
         return Ok(local);
     }
-    let elsewhere = PathBuf::from(format!(
-        "/var/tmp/tenantry-{:016x}",
-        fnv1a(repo.to_string_lossy().as_bytes())
-    ));
+    let elsewhere = PathBuf::from(format!("/var/tmp/tenantry-{:016x}", fnv1a(repo.to_string_lossy().as_bytes())));
     std::fs::create_dir_all(&elsewhere)?;
     std::fs::set_permissions(&elsewhere, std::fs::Permissions::from_mode(0o755))?;
     if std::fs::symlink_metadata(&local).is_err() {
@@ -51,31 +41,20 @@ pub fn data_root() -> Result<PathBuf> {
 
 /// True when every folder from `/` down to `path` lets other users through.
 fn reachable_by_others(path: &Path) -> bool {
-    path.ancestors().all(|dir| {
-        std::fs::metadata(dir)
-            .map(|m| m.permissions().mode() & 0o001 != 0)
-            .unwrap_or(false)
-    })
+    path.ancestors().all(|dir| std::fs::metadata(dir).map(|m| m.permissions().mode() & 0o001 != 0).unwrap_or(false))
 }
 
 /// Gives a folder to the service user when we are root.
 pub fn hand_to_service_user(dir: &Path) -> Result<()> {
     if is_root() {
-        crate::procs::run(
-            Command::new("chown")
-                .arg("-R")
-                .arg(format!("{SERVICE_USER}:{SERVICE_USER}"))
-                .arg(dir),
-        )?;
+        crate::procs::run(Command::new("chown").arg("-R").arg(format!("{SERVICE_USER}:{SERVICE_USER}")).arg(dir))?;
     }
     Ok(())
 }
 
 /// A small, stable, non-cryptographic hash (file names, folder names).
 pub fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf29ce484222325u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
-    })
+    bytes.iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3))
 }
 
 /// A port nobody listens on right now.
@@ -89,7 +68,7 @@ pub fn port_in_use(port: u16) -> bool {
     std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
 }
 
-/// 32 random bytes from the kernel, as hex.
+/// 24 random bytes from the kernel, as 48 hex digits.
 pub fn random_hex() -> Result<String> {
     use std::io::Read;
     let mut bytes = [0u8; 24];

@@ -13,10 +13,7 @@ use crate::paths::{is_root, SERVICE_USER};
 /// Runs a command to completion; fails with its output if it fails.
 pub fn run(cmd: &mut Command) -> Result<()> {
     let shown = format!("{cmd:?}");
-    let output = cmd
-        .stdin(Stdio::null())
-        .output()
-        .with_context(|| format!("starting {shown}"))?;
+    let output = cmd.stdin(Stdio::null()).output().with_context(|| format!("starting {shown}"))?;
     if !output.status.success() {
         bail!(
             "{shown} failed ({}):\n{}{}",
@@ -54,6 +51,7 @@ pub fn as_service_user(program: impl AsRef<std::ffi::OsStr>) -> Command {
 }
 
 /// One started service.
+#[derive(Debug)]
 struct Running {
     name: String,
     child: Child,
@@ -62,45 +60,35 @@ struct Running {
 }
 
 /// The services this launcher started, stopped in reverse order on drop.
+#[derive(Debug)]
 pub struct Supervisor {
     running: Vec<Running>,
     interrupted: Arc<AtomicBool>,
 }
 
 impl Supervisor {
-    /// Installs the SIGINT/SIGTERM handler: a signal only raises a flag, and
-    /// the main loop stops the children in order.
-    pub fn new() -> Result<Self> {
-        let interrupted = Arc::new(AtomicBool::new(false));
-        let flag = interrupted.clone();
-        ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
-            .context("installing the signal handler")?;
-        Ok(Self {
-            running: Vec::new(),
-            interrupted,
-        })
+    /// A supervisor for a program that handles signals itself (a test).
+    pub fn new() -> Self {
+        Self { running: Vec::new(), interrupted: Arc::new(AtomicBool::new(false)) }
+    }
+
+    /// A supervisor that also takes SIGINT and SIGTERM: a signal only raises
+    /// a flag, and the main loop stops the children in order.
+    pub fn with_signal_handler() -> Result<Self> {
+        let sup = Self::new();
+        let flag = sup.interrupted.clone();
+        ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).context("installing the signal handler")?;
+        Ok(sup)
     }
 
     pub fn interrupted(&self) -> bool {
         self.interrupted.load(Ordering::SeqCst)
     }
 
-    pub fn spawn(
-        &mut self,
-        name: &str,
-        cmd: &mut Command,
-        stop_signal: &'static str,
-    ) -> Result<u32> {
-        let child = cmd
-            .stdin(Stdio::null())
-            .spawn()
-            .with_context(|| format!("starting {name}: {cmd:?}"))?;
+    pub fn spawn(&mut self, name: &str, cmd: &mut Command, stop_signal: &'static str) -> Result<u32> {
+        let child = cmd.stdin(Stdio::null()).spawn().with_context(|| format!("starting {name}: {cmd:?}"))?;
         let pid = child.id();
-        self.running.push(Running {
-            name: name.to_owned(),
-            child,
-            stop_signal,
-        });
+        self.running.push(Running { name: name.to_owned(), child, stop_signal });
         Ok(pid)
     }
 
@@ -123,34 +111,47 @@ impl Supervisor {
         Ok(())
     }
 
+    /// Stops one service by name (politely, then SIGKILL after 30 s) and
+    /// returns its exit status.
+    pub fn stop(&mut self, name: &str) -> Result<std::process::ExitStatus> {
+        let index = self.running.iter().position(|r| r.name == name).with_context(|| format!("no service `{name}`"))?;
+        let mut r = self.running.remove(index);
+        terminate(&mut r, Duration::from_secs(30))
+    }
+
     /// Stops everything, newest first: the polite signal, then SIGKILL after
     /// a grace period.
     pub fn stop_all(&mut self) {
         while let Some(mut r) = self.running.pop() {
-            if matches!(r.child.try_wait(), Ok(Some(_))) {
-                continue;
-            }
-            let _ = Command::new("kill")
-                .arg(format!("-{}", r.stop_signal))
-                .arg(r.child.id().to_string())
-                .status();
-            let deadline = Instant::now() + Duration::from_secs(15);
-            loop {
-                match r.child.try_wait() {
-                    Ok(Some(_)) => break,
-                    Ok(None) if Instant::now() < deadline => {
-                        std::thread::sleep(Duration::from_millis(50))
-                    }
-                    _ => {
-                        eprintln!("{} did not stop in time; killing it", r.name);
-                        let _ = r.child.kill();
-                        let _ = r.child.wait();
-                        break;
-                    }
-                }
-            }
-            eprintln!("stopped {}", r.name);
+            let _ = terminate(&mut r, Duration::from_secs(15));
         }
+    }
+}
+
+/// Sends the polite signal, waits up to `grace`, then kills.
+fn terminate(r: &mut Running, grace: Duration) -> Result<std::process::ExitStatus> {
+    if let Some(status) = r.child.try_wait()? {
+        return Ok(status);
+    }
+    let _ = Command::new("kill").arg(format!("-{}", r.stop_signal)).arg(r.child.id().to_string()).status();
+    let deadline = Instant::now() + grace;
+    loop {
+        if let Some(status) = r.child.try_wait()? {
+            eprintln!("stopped {}", r.name);
+            return Ok(status);
+        }
+        if Instant::now() >= deadline {
+            eprintln!("{} did not stop in time; killing it", r.name);
+            r.child.kill()?;
+            return Ok(r.child.wait()?);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+impl Default for Supervisor {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

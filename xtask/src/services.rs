@@ -31,14 +31,12 @@ pub struct Postgres {
 
 impl Postgres {
     pub fn url(&self, user: &str, password: &str, database: &str) -> String {
-        format!(
-            "postgres://{user}:{password}@127.0.0.1:{}/{database}",
-            self.port
-        )
+        format!("postgres://{user}:{password}@127.0.0.1:{}/{database}", self.port)
     }
 }
 
 /// Options for a cluster.
+#[derive(Debug)]
 pub struct PostgresOptions<'a> {
     pub binaries: &'a Path,
     /// Holds `pgdata/`, `run/` (socket) and `postgres.log`.
@@ -63,15 +61,7 @@ pub fn start_postgres(sup: &mut Supervisor, opts: PostgresOptions<'_>) -> Result
         let initdb = run(as_service_user(opts.binaries.join("bin/initdb"))
             .arg("-D")
             .arg(&data)
-            .args([
-                "-U",
-                "postgres",
-                "-E",
-                "UTF8",
-                "--no-locale",
-                "--auth-local=trust",
-                "--auth-host=scram-sha-256",
-            ])
+            .args(["-U", "postgres", "-E", "UTF8", "--no-locale", "--auth-local=trust", "--auth-host=scram-sha-256"])
             .arg(format!("--pwfile={}", pwfile.display())));
         std::fs::remove_file(&pwfile)?;
         initdb?;
@@ -86,35 +76,18 @@ pub fn start_postgres(sup: &mut Supervisor, opts: PostgresOptions<'_>) -> Result
         .arg(opts.port.to_string())
         .arg("-k")
         .arg(&sockets)
-        .args([
-            "-c",
-            "listen_addresses=127.0.0.1",
-            "-c",
-            "max_connections=300",
-        ])
+        .args(["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300"])
         .env("LD_LIBRARY_PATH", opts.binaries.join("lib"))
         .stdout(log_file.try_clone()?)
         .stderr(log_file);
     if opts.ephemeral {
-        cmd.args([
-            "-c",
-            "fsync=off",
-            "-c",
-            "synchronous_commit=off",
-            "-c",
-            "full_page_writes=off",
-        ]);
+        cmd.args(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]);
     }
     // SIGINT is PostgreSQL's fast shutdown: roll back open transactions and
     // stop cleanly.
     sup.spawn("postgresql", &mut cmd, "INT")?;
-    wait_for_log(
-        sup,
-        &log,
-        "database system is ready to accept connections",
-        Duration::from_secs(60),
-    )
-    .context("waiting for PostgreSQL")?;
+    wait_for_log(sup, &log, "database system is ready to accept connections", Duration::from_secs(60))
+        .context("waiting for PostgreSQL")?;
     Ok(Postgres { port: opts.port })
 }
 
@@ -138,10 +111,7 @@ pub fn start_pgbouncer(
     let template = std::fs::read_to_string(repo_root().join("ops/pgbouncer/pgbouncer.ini"))?;
     let userlist = dir.join("userlist.txt");
     let config = template
-        .replace(
-            "${PGBOUNCER_DATABASES}",
-            &format!("* = host=127.0.0.1 port={}", postgres.port),
-        )
+        .replace("${PGBOUNCER_DATABASES}", &format!("* = host=127.0.0.1 port={}", postgres.port))
         .replace("${PGBOUNCER_LISTEN_ADDR}", "127.0.0.1")
         .replace("${PGBOUNCER_PORT}", &port.to_string())
         .replace("${PGBOUNCER_AUTH_FILE}", &userlist.to_string_lossy())
@@ -150,20 +120,10 @@ pub fn start_pgbouncer(
     std::fs::write(&ini, config)?;
     // Plain passwords let pgbouncer answer SCRAM to clients and use SCRAM
     // towards PostgreSQL; the file is readable by the service user only.
-    let users = [
-        ("postgres", &creds.superuser),
-        (OWNER_ROLE, &creds.owner),
-        ("app", &creds.app),
-    ];
-    let lines: String = users
-        .iter()
-        .map(|(u, p)| format!("\"{u}\" \"{p}\"\n"))
-        .collect();
+    let users = [("postgres", &creds.superuser), (OWNER_ROLE, &creds.owner), ("app", &creds.app)];
+    let lines: String = users.iter().map(|(u, p)| format!("\"{u}\" \"{p}\"\n")).collect();
     std::fs::write(&userlist, lines)?;
-    std::fs::set_permissions(
-        &userlist,
-        std::os::unix::fs::PermissionsExt::from_mode(0o600),
-    )?;
+    std::fs::set_permissions(&userlist, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
     hand_to_service_user(dir)?;
     let log = dir.join("pgbouncer.log");
     let log_file = File::create(&log)?;
@@ -183,14 +143,7 @@ pub fn start_redis(sup: &mut Supervisor, dir: &Path, port: u16, persist: bool) -
     let mut cmd = as_service_user("/usr/bin/redis-server");
     cmd.args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--dir"])
         .arg(dir)
-        .args([
-            "--appendonly",
-            "no",
-            "--daemonize",
-            "no",
-            "--protected-mode",
-            "yes",
-        ])
+        .args(["--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes"])
         .stdout(log.try_clone()?)
         .stderr(log);
     if !persist {
@@ -204,10 +157,7 @@ pub fn start_redis(sup: &mut Supervisor, dir: &Path, port: u16, persist: bool) -
 fn wait_for_log(sup: &mut Supervisor, log: &Path, line: &str, limit: Duration) -> Result<()> {
     let deadline = Instant::now() + limit;
     loop {
-        if std::fs::read_to_string(log)
-            .unwrap_or_default()
-            .contains(line)
-        {
+        if std::fs::read_to_string(log).unwrap_or_default().contains(line) {
             return Ok(());
         }
         if let Err(err) = sup.check_alive() {

@@ -15,10 +15,10 @@ use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context, Result};
 
-use crate::install;
-use crate::paths::{free_port, repo_root};
-use crate::procs::Supervisor;
-use crate::services::{self, Credentials, PostgresOptions};
+use xtask::install;
+use xtask::paths::{free_port, repo_root};
+use xtask::procs::Supervisor;
+use xtask::services::{self, Credentials, PostgresOptions};
 
 /// Role passwords of the throwaway test cluster (tests create the roles).
 const TEST_OWNER_PASSWORD: &str = "owner-test-password";
@@ -35,9 +35,9 @@ pub fn run(extra: &[String]) -> Result<()> {
         wanted.push(install::PGBOUNCER);
     }
     install::packages(&wanted)?;
-    let dist = crate::web::build()?;
+    let dist = xtask::web::build()?;
 
-    let mut sup = Supervisor::new()?;
+    let mut sup = Supervisor::with_signal_handler()?;
     let scratch = services::scratch_dir("test")?;
     let creds = Credentials {
         superuser: TEST_SUPERUSER_PASSWORD.into(),
@@ -67,17 +67,9 @@ pub fn run(extra: &[String]) -> Result<()> {
                 },
             )?;
             if given("TEST_PGBOUNCER_URL").is_none() {
-                let bouncer = services::start_pgbouncer(
-                    &mut sup,
-                    &scratch.join("pgbouncer"),
-                    &pg,
-                    free_port()?,
-                    &creds,
-                )?;
-                env.push((
-                    "TEST_PGBOUNCER_URL",
-                    format!("postgres://127.0.0.1:{}", bouncer.port),
-                ));
+                let bouncer =
+                    services::start_pgbouncer(&mut sup, &scratch.join("pgbouncer"), &pg, free_port()?, &creds)?;
+                env.push(("TEST_PGBOUNCER_URL", format!("postgres://127.0.0.1:{}", bouncer.port)));
             }
             pg.url("postgres", &creds.superuser, "postgres")
         }
@@ -104,7 +96,7 @@ pub fn run(extra: &[String]) -> Result<()> {
 }
 
 fn nextest_available() -> bool {
-    Command::new(crate::web::cargo_bin())
+    Command::new(xtask::web::cargo_bin())
         .args(["nextest", "--version"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -116,47 +108,28 @@ fn nextest_available() -> bool {
 /// Runs the suite, echoing its output; returns (passed, failed).
 fn run_tests(env: &[(&str, String)], extra: &[String], sup: &Supervisor) -> Result<(u64, u64)> {
     let nextest = nextest_available();
-    let mut cmd = Command::new(crate::web::cargo_bin());
-    cmd.current_dir(repo_root())
-        .envs(env.iter().map(|(k, v)| (*k, v)));
+    let mut cmd = Command::new(xtask::web::cargo_bin());
+    cmd.current_dir(repo_root()).envs(env.iter().map(|(k, v)| (*k, v)));
     if nextest {
-        cmd.args([
-            "nextest",
-            "run",
-            "--workspace",
-            "--no-fail-fast",
-            "--color",
-            "never",
-        ]);
+        cmd.args(["nextest", "run", "--workspace", "--no-fail-fast", "--color", "never"]);
     } else {
         eprintln!("cargo-nextest not found; running `cargo test` instead");
         cmd.args(["test", "--workspace", "--no-fail-fast", "--color", "never"]);
     }
-    cmd.args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.args(extra).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().context("starting the test runner")?;
     let stdout = child.stdout.take().context("test runner stdout")?;
     let stderr = child.stderr.take().context("test runner stderr")?;
     // Both streams are echoed as they come and scanned for the counts.
     let echo_out = std::thread::spawn(move || scan(BufReader::new(stdout), false));
     let counts_err = scan(BufReader::new(stderr), true);
-    let counts_out = echo_out
-        .join()
-        .map_err(|_| anyhow::anyhow!("output thread panicked"))?;
+    let counts_out = echo_out.join().map_err(|_| anyhow::anyhow!("output thread panicked"))?;
     let status = child.wait()?;
     if sup.interrupted() {
         bail!("interrupted");
     }
-    let (passed, failed) = if nextest {
-        counts_err.nextest.or(counts_out.nextest)
-    } else {
-        None
-    }
-    .unwrap_or((
-        counts_out.libtest.0 + counts_err.libtest.0,
-        counts_out.libtest.1 + counts_err.libtest.1,
-    ));
+    let (passed, failed) = if nextest { counts_err.nextest.or(counts_out.nextest) } else { None }
+        .unwrap_or((counts_out.libtest.0 + counts_err.libtest.0, counts_out.libtest.1 + counts_err.libtest.1));
     if !status.success() && failed == 0 {
         // A build failure, say: count it, so the summary cannot read green.
         return Ok((passed, 1));
@@ -181,10 +154,7 @@ fn scan(reader: impl BufRead, to_stderr: bool) -> Counts {
             println!("{line}");
         }
         if line.contains("tests run:") || line.contains("test run:") {
-            counts.nextest = Some((
-                number_before(&line, " passed"),
-                number_before(&line, " failed"),
-            ));
+            counts.nextest = Some((number_before(&line, " passed"), number_before(&line, " failed")));
         } else if line.starts_with("test result:") {
             counts.libtest.0 += number_before(&line, " passed");
             counts.libtest.1 += number_before(&line, " failed");
@@ -198,10 +168,7 @@ fn number_before(line: &str, word: &str) -> u64 {
     line.find(word)
         .and_then(|end| {
             let head = &line[..end];
-            let start = head
-                .rfind(|c: char| !c.is_ascii_digit())
-                .map(|i| i + 1)
-                .unwrap_or(0);
+            let start = head.rfind(|c: char| !c.is_ascii_digit()).map(|i| i + 1).unwrap_or(0);
             head[start..].parse().ok()
         })
         .unwrap_or(0)

@@ -23,11 +23,7 @@ pub fn rustup_has_wasm_target() -> bool {
     Command::new("rustup")
         .args(["target", "list", "--installed"])
         .output()
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .any(|l| l.trim() == TARGET)
-        })
+        .map(|o| String::from_utf8_lossy(&o.stdout).lines().any(|l| l.trim() == TARGET))
         .unwrap_or(false)
 }
 
@@ -40,16 +36,7 @@ pub fn build() -> Result<PathBuf> {
         run_visible(
             Command::new(cargo_bin())
                 .current_dir(&repo)
-                .args([
-                    "build",
-                    "--quiet",
-                    "--release",
-                    "-p",
-                    "web",
-                    "--target",
-                    TARGET,
-                    "--target-dir",
-                ])
+                .args(["build", "--quiet", "--release", "-p", "web", "--target", TARGET, "--target-dir"])
                 .arg(&target_dir),
         )?;
         target_dir.join(TARGET).join("release/web.wasm")
@@ -60,36 +47,18 @@ pub fn build() -> Result<PathBuf> {
         let mut cmd = Command::new("/usr/bin/cargo");
         // Our environment comes from rustup's cargo; none of it applies to
         // Debian's toolchain.
-        for var in [
-            "CARGO",
-            "RUSTC",
-            "RUSTDOC",
-            "RUSTUP_TOOLCHAIN",
-            "RUSTC_WRAPPER",
-            "RUSTFLAGS",
-            "CARGO_TARGET_DIR",
-        ] {
+        for var in ["CARGO", "RUSTC", "RUSTDOC", "RUSTUP_TOOLCHAIN", "RUSTC_WRAPPER", "RUSTFLAGS", "CARGO_TARGET_DIR"] {
             cmd.env_remove(var);
         }
         let path = std::env::var("PATH").unwrap_or_default();
-        let path: Vec<&str> = path
-            .split(':')
-            .filter(|p| !p.contains(".rustup") && !p.ends_with(".cargo/bin"))
-            .collect();
+        let path: Vec<&str> =
+            path.split(':').filter(|p| !p.contains(".rustup") && !p.ends_with(".cargo/bin")).collect();
         run_visible(
             cmd.current_dir(&repo)
                 .env("PATH", path.join(":"))
                 .env("RUSTC", "/usr/bin/rustc")
                 .env("RUSTC_BOOTSTRAP", "1")
-                .args([
-                    "build",
-                    "--quiet",
-                    "--release",
-                    "-p",
-                    "web",
-                    "--target",
-                    TARGET,
-                ])
+                .args(["build", "--quiet", "--release", "-p", "web", "--target", TARGET])
                 .args(["-Z", "build-std=std,panic_abort", "--target-dir"])
                 .arg(&dir),
         )?;
@@ -105,31 +74,17 @@ fn package(web: &Path, wasm: &Path) -> Result<PathBuf> {
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging)?;
     run(Command::new(&bindgen)
-        .args([
-            "--target",
-            "web",
-            "--no-typescript",
-            "--out-name",
-            "web",
-            "--out-dir",
-        ])
+        .args(["--target", "web", "--no-typescript", "--out-name", "web", "--out-dir"])
         .arg(&staging)
         .arg(wasm))?;
     let bg = staging.join("web_bg.wasm");
     let optimised = staging.join("web_opt.wasm");
-    run(Command::new(install::wasm_opt()?)
-        .arg("-Oz")
-        .arg(&bg)
-        .arg("-o")
-        .arg(&optimised))?;
+    run(Command::new(install::wasm_opt()?).arg("-Oz").arg(&bg).arg("-o").arg(&optimised))?;
     std::fs::rename(&optimised, &bg)?;
     let wasm_bytes = std::fs::read(&bg)?;
     let js_bytes = std::fs::read(staging.join("web.js"))?;
     let css_bytes = std::fs::read(web.join("assets/style.css"))?;
-    let stamp = format!(
-        "{:012x}",
-        fnv1a(&[wasm_bytes.as_slice(), &js_bytes].concat()) >> 16
-    );
+    let stamp = format!("{:012x}", fnv1a(&[wasm_bytes.as_slice(), &js_bytes].concat()) >> 16);
     let wasm_name = format!("web-{stamp}.wasm");
     let js_name = format!("web-{stamp}.js");
     let css_name = format!("style-{:012x}.css", fnv1a(&css_bytes) >> 16);
@@ -150,10 +105,6 @@ fn package(web: &Path, wasm: &Path) -> Result<PathBuf> {
     let dist = web.join("dist");
     let _ = std::fs::remove_dir_all(&dist);
     std::fs::rename(&staging, &dist).context("replacing web/dist")?;
-    eprintln!(
-        "console: {} ({} KB wasm)",
-        dist.display(),
-        wasm_bytes.len() / 1024
-    );
+    eprintln!("console: {} ({} KB wasm)", dist.display(), wasm_bytes.len() / 1024);
     Ok(dist)
 }

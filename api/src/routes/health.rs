@@ -28,7 +28,8 @@ pub struct Liveness {
 /// Readiness of the process and its dependencies.
 #[derive(Debug, Object)]
 pub struct Health {
-    /// `ok` when every dependency answered, else `unavailable`.
+    /// `ok` when every dependency answered; `unavailable` when one did not;
+    /// `draining` while the process shuts down.
     pub status: String,
     /// The API build version.
     pub version: String,
@@ -68,7 +69,8 @@ pub enum ReadinessResponse {
     /// Every dependency answered.
     #[oai(status = 200)]
     Ready(Json<Health>),
-    /// A dependency is down; the body says which.
+    /// A dependency is down (the body says which), or the process is
+    /// shutting down.
     #[oai(status = 503)]
     Unavailable(Json<Health>),
 }
@@ -81,9 +83,7 @@ impl HealthApi {
     /// the database never makes an orchestrator restart every replica.
     #[oai(path = "/", method = "get", operation_id = "liveness")]
     async fn liveness(&self) -> LivenessResponse {
-        LivenessResponse::Ok(Json(Liveness {
-            status: "ok".into(),
-        }))
+        LivenessResponse::Ok(Json(Liveness { status: "ok".into() }))
     }
 
     /// Readiness
@@ -94,8 +94,7 @@ impl HealthApi {
     #[oai(path = "/api/health", method = "get", operation_id = "readiness")]
     async fn readiness(&self) -> Result<ReadinessResponse, ApiError> {
         let state = &self.state;
-        let (database, redis) =
-            tokio::join!(timed(state.db.readiness()), timed(state.redis.ping()));
+        let (database, redis) = tokio::join!(timed(state.db.readiness()), timed(state.redis.ping()));
         let (database, migration_version) = match database {
             (Ok(report), ms) => (ok(ms), report.migration_version),
             (Err(err), ms) => {
@@ -110,19 +109,21 @@ impl HealthApi {
                 failed(ms, "redis unreachable")
             }
         };
-        let ready = database.error.is_none() && redis.error.is_none();
+        let draining = state.is_draining();
+        let ready = database.error.is_none() && redis.error.is_none() && !draining;
+        let status = match (ready, draining) {
+            (true, _) => "ok",
+            (false, true) => "draining",
+            (false, false) => "unavailable",
+        };
         let health = Health {
-            status: if ready { "ok" } else { "unavailable" }.into(),
+            status: status.into(),
             version: env!("CARGO_PKG_VERSION").into(),
             uptime_seconds: state.started_at.elapsed().as_secs(),
             migration_version,
             checks: HealthChecks { database, redis },
         };
-        Ok(if ready {
-            ReadinessResponse::Ready(Json(health))
-        } else {
-            ReadinessResponse::Unavailable(Json(health))
-        })
+        Ok(if ready { ReadinessResponse::Ready(Json(health)) } else { ReadinessResponse::Unavailable(Json(health)) })
     }
 }
 
@@ -139,17 +140,9 @@ async fn timed<T, E: std::fmt::Display>(
 }
 
 fn ok(latency_ms: f64) -> DependencyCheck {
-    DependencyCheck {
-        status: "ok".into(),
-        latency_ms,
-        error: None,
-    }
+    DependencyCheck { status: "ok".into(), latency_ms, error: None }
 }
 
 fn failed(latency_ms: f64, error: &str) -> DependencyCheck {
-    DependencyCheck {
-        status: "error".into(),
-        latency_ms,
-        error: Some(error.into()),
-    }
+    DependencyCheck { status: "error".into(), latency_ms, error: Some(error.into()) }
 }

@@ -137,16 +137,14 @@ impl TenantsApi {
             Ok(new) => new,
             Err(problems) => return Err(ApiError::validation(problems)),
         };
-        match db::tenants::provision(&self.state.db, &new.slug, &new.name, new.plan.as_str()).await
-        {
+        match db::tenants::provision(&self.state.db, &new.slug, &new.name, new.plan.as_str()).await {
             Ok(tenant) => {
                 tracing::info!(tenant_id = %tenant.id, slug = %tenant.slug, "tenant provisioned");
                 Ok(CreateTenantResponse::Created(Json(tenant.into())))
             }
-            Err(db::DbError::Conflict) => Ok(CreateTenantResponse::Conflict(ErrorBody::json(
-                "conflict",
-                "the slug is not available",
-            ))),
+            Err(db::DbError::Conflict) => {
+                Ok(CreateTenantResponse::Conflict(ErrorBody::json("conflict", "the slug is not available")))
+            }
             Err(err) => Err(err.into()),
         }
     }
@@ -159,25 +157,16 @@ impl TenantsApi {
         /// Return tenants whose id sorts after this one (the previous page's `next_after`).
         after: Query<Option<Uuid>>,
         /// Page size, 1–200.
-        #[oai(
-            default = "default_limit",
-            validator(minimum(value = "1"), maximum(value = "200"))
-        )]
+        #[oai(default = "default_limit", validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<i32>,
     ) -> Result<ListTenantsResponse, ApiError> {
         if !self.operator(&auth) {
             return Ok(ListTenantsResponse::Unauthorized(unauthorized()));
         }
-        let tenants =
-            db::tenants::list(&self.state.db, after.0.map(db::TenantId::new), limit.0).await?;
-        let next_after = (tenants.len() == limit.0 as usize)
-            .then(|| tenants.last().map(|t| t.id.as_uuid()))
-            .flatten();
+        let tenants = db::tenants::list(&self.state.db, after.0.map(db::TenantId::new), limit.0).await?;
+        let next_after = (tenants.len() == limit.0 as usize).then(|| tenants.last().map(|t| t.id.as_uuid())).flatten();
         let items = tenants.into_iter().map(Tenant::from).collect();
-        Ok(ListTenantsResponse::Ok(Json(TenantPage {
-            items,
-            next_after,
-        })))
+        Ok(ListTenantsResponse::Ok(Json(TenantPage { items, next_after })))
     }
 }
 
@@ -188,9 +177,7 @@ fn default_limit() -> i32 {
 impl TenantsApi {
     fn operator(&self, auth: &OperatorToken) -> bool {
         match &self.state.settings.operator_token {
-            Some(expected) => {
-                constant_time_eq(auth.0.token.as_bytes(), expected.expose().as_bytes())
-            }
+            Some(expected) => constant_time_eq(auth.0.token.as_bytes(), expected.expose().as_bytes()),
             None => false,
         }
     }
@@ -227,17 +214,10 @@ impl CreateTenant {
         if name_len == 0 || name_len > 200 {
             problems.push(FieldProblem::new("name", "must be 1–200 characters"));
         } else if name.chars().any(char::is_control) {
-            problems.push(FieldProblem::new(
-                "name",
-                "must not contain control characters",
-            ));
+            problems.push(FieldProblem::new("name", "must not contain control characters"));
         }
         if problems.is_empty() {
-            Ok(NewTenant {
-                slug,
-                name,
-                plan: self.plan.unwrap_or(Plan::Free),
-            })
+            Ok(NewTenant { slug, name, plan: self.plan.unwrap_or(Plan::Free) })
         } else {
             Err(problems)
         }
@@ -247,9 +227,7 @@ impl CreateTenant {
 fn valid_slug(slug: &str) -> bool {
     let bytes = slug.as_bytes();
     (1..=63).contains(&bytes.len())
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
         && bytes.first() != Some(&b'-')
         && bytes.last() != Some(&b'-')
 }
@@ -283,14 +261,7 @@ mod tests {
 
     #[test]
     fn every_invalid_field_is_reported() {
-        let problems = CreateTenant {
-            slug: "Bad Slug".into(),
-            name: " ".into(),
-            plan: None,
-        }
-        .validate()
-        .err()
-        .unwrap();
+        let problems = CreateTenant { slug: "Bad Slug".into(), name: " ".into(), plan: None }.validate().err().unwrap();
         let fields: Vec<_> = problems.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(fields, ["slug", "name"]);
     }

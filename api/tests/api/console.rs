@@ -9,20 +9,11 @@ use crate::helpers::spawn_app_with;
 async fn the_console_renders_the_health_in_a_real_browser() {
     let dist = testkit::env("TEST_CONSOLE_DIR");
     let chromium = testkit::env("TEST_CHROMIUM");
-    let app = spawn_app_with(vec![
-        ("APP_CONSOLE_PORT", Some("0".into())),
-        ("APP_CONSOLE_DIR", Some(dist)),
-    ])
-    .await;
+    let app = spawn_app_with(vec![("APP_CONSOLE_PORT", Some("0".into())), ("APP_CONSOLE_DIR", Some(dist))]).await;
     let console = app.console.clone().expect("a console port");
 
     // A client-side route falls back to index.html.
-    let deep = app
-        .client
-        .get(format!("{console}/members/42"))
-        .send()
-        .await
-        .unwrap();
+    let deep = app.client.get(format!("{console}/members/42")).send().await.unwrap();
     assert_eq!(deep.status(), 200);
     assert!(deep.text().await.unwrap().contains("<noscript>"));
 
@@ -49,11 +40,7 @@ async fn the_console_renders_the_health_in_a_real_browser() {
     let _ = std::fs::remove_dir_all(&profile);
     let dom = String::from_utf8_lossy(&output.stdout);
     let status = rendered_text(&dom, r#"id="health-status">"#, "</strong>");
-    assert_eq!(
-        status.as_deref(),
-        Some("ok"),
-        "the rendered page lacks the health status:\n{dom}"
-    );
+    assert_eq!(status.as_deref(), Some("ok"), "the rendered page lacks the health status:\n{dom}");
     assert!(dom.contains("<strong>Database</strong>: ok in"), "{dom}");
     assert!(dom.contains("<strong>Redis</strong>: ok in"), "{dom}");
 }

@@ -13,12 +13,7 @@ async fn an_unknown_route_is_404() {
 #[tokio::test]
 async fn a_wrong_method_is_405() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .delete(app.url("/api/health"))
-        .send()
-        .await
-        .unwrap();
+    let response = app.client.delete(app.url("/api/health")).send().await.unwrap();
     assert_error(response, 405, "method_not_allowed").await;
 }
 
@@ -26,12 +21,7 @@ async fn a_wrong_method_is_405() {
 async fn an_oversized_body_is_413_announced_or_not() {
     let app = spawn_app_with(vec![("APP_MAX_BODY_BYTES", Some("4096".into()))]).await;
     let big = json!({ "slug": "big", "name": "x".repeat(10_000) });
-    assert_error(
-        app.operator_post("/api/tenants", big.clone()).await,
-        413,
-        "payload_too_large",
-    )
-    .await;
+    assert_error(app.operator_post("/api/tenants", big.clone()).await, 413, "payload_too_large").await;
     // Chunked, with no Content-Length to trust.
     let chunks = futures_chunks(serde_json::to_vec(&big).unwrap());
     let response = app
@@ -46,11 +36,8 @@ async fn an_oversized_body_is_413_announced_or_not() {
     assert_error(response, 413, "payload_too_large").await;
 }
 
-fn futures_chunks(
-    bytes: Vec<u8>,
-) -> impl futures_core::Stream<Item = Result<Vec<u8>, std::io::Error>> {
-    let pieces: Vec<Result<Vec<u8>, std::io::Error>> =
-        bytes.chunks(1000).map(|c| Ok(c.to_vec())).collect();
+fn futures_chunks(bytes: Vec<u8>) -> impl futures_core::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    let pieces: Vec<Result<Vec<u8>, std::io::Error>> = bytes.chunks(1000).map(|c| Ok(c.to_vec())).collect();
     tokio_stream::iter(pieces)
 }
 
@@ -75,39 +62,18 @@ async fn validation_failures_are_400_and_name_the_fields() {
     let cases = [
         (json!({ "name": "Acme" }), "slug"),
         (json!({ "slug": 42, "name": "Acme" }), "slug"),
-        (
-            json!({ "slug": "acme", "name": "Acme", "tenant_id": "x" }),
-            "tenant_id",
-        ),
-        (
-            json!({ "slug": "acme", "name": "Acme", "plan": "platinum" }),
-            "plan",
-        ),
+        (json!({ "slug": "acme", "name": "Acme", "tenant_id": "x" }), "tenant_id"),
+        (json!({ "slug": "acme", "name": "Acme", "plan": "platinum" }), "plan"),
         (json!({ "slug": "-acme-", "name": "Acme" }), "slug"),
         (json!({ "slug": "acme", "name": "" }), "name"),
     ];
     for (body, field) in cases {
-        let error = assert_error(
-            app.operator_post("/api/tenants", body.clone()).await,
-            400,
-            "validation_failed",
-        )
-        .await;
-        let fields: Vec<&str> = error["error"]["details"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d["field"].as_str().unwrap())
-            .collect();
+        let error = assert_error(app.operator_post("/api/tenants", body.clone()).await, 400, "validation_failed").await;
+        let fields: Vec<&str> =
+            error["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
         assert_eq!(fields, [field], "for {body}");
     }
-    let response = app
-        .client
-        .get(app.url("/api/tenants?limit=0"))
-        .bearer_auth(OPERATOR_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let response = app.client.get(app.url("/api/tenants?limit=0")).bearer_auth(OPERATOR_TOKEN).send().await.unwrap();
     let error = assert_error(response, 400, "validation_failed").await;
     assert_eq!(error["error"]["details"][0]["field"], "limit");
     let malformed = app
@@ -126,20 +92,9 @@ async fn validation_failures_are_400_and_name_the_fields() {
 #[tokio::test]
 async fn a_missing_or_wrong_operator_token_is_401() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .get(app.url("/api/tenants"))
-        .send()
-        .await
-        .unwrap();
+    let response = app.client.get(app.url("/api/tenants")).send().await.unwrap();
     assert_error(response, 401, "unauthenticated").await;
-    let response = app
-        .client
-        .get(app.url("/api/tenants"))
-        .bearer_auth("not-the-token")
-        .send()
-        .await
-        .unwrap();
+    let response = app.client.get(app.url("/api/tenants")).bearer_auth("not-the-token").send().await.unwrap();
     assert_error(response, 401, "unauthenticated").await;
 }
 
@@ -150,11 +105,7 @@ async fn too_many_requests_is_429_with_retry_after() {
         assert_eq!(app.get("/api/health").await.status(), 200);
     }
     let response = app.get("/api/health").await;
-    let retry_after: u64 = response.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry_after));
     assert_error(response, 429, "rate_limited").await;
     // Liveness is outside /api/ and never limited.
@@ -163,29 +114,13 @@ async fn too_many_requests_is_429_with_retry_after() {
 
 #[tokio::test]
 async fn an_internal_error_is_500_with_a_request_id_and_no_internals() {
-    let url = format!(
-        "postgres://app:secret-password@127.0.0.1:{}/appdb",
-        dead_port()
-    );
-    let app = spawn_app_with(vec![
-        ("DATABASE_URL", Some(url)),
-        ("DATABASE_ACQUIRE_TIMEOUT_MS", Some("500".into())),
-    ])
-    .await;
-    let response = app
-        .operator_post("/api/tenants", json!({ "slug": "acme", "name": "Acme" }))
-        .await;
+    let url = format!("postgres://app:secret-password@127.0.0.1:{}/appdb", dead_port());
+    let app =
+        spawn_app_with(vec![("DATABASE_URL", Some(url)), ("DATABASE_ACQUIRE_TIMEOUT_MS", Some("500".into()))]).await;
+    let response = app.operator_post("/api/tenants", json!({ "slug": "acme", "name": "Acme" })).await;
     let body = assert_error(response, 500, "internal").await;
     let text = body.to_string().to_lowercase();
-    for leak in [
-        "sql",
-        "postgres",
-        "connection",
-        "secret",
-        "127.0.0.1",
-        "panicked",
-        ".rs",
-    ] {
+    for leak in ["sql", "postgres", "connection", "secret", "127.0.0.1", "panicked", ".rs"] {
         assert!(!text.contains(leak), "`{leak}` leaked in {text}");
     }
 }
@@ -193,22 +128,10 @@ async fn an_internal_error_is_500_with_a_request_id_and_no_internals() {
 #[tokio::test]
 async fn a_well_formed_request_id_is_kept_and_echoed() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .get(app.url("/api/nope"))
-        .header("x-request-id", "edge-1234")
-        .send()
-        .await
-        .unwrap();
+    let response = app.client.get(app.url("/api/nope")).header("x-request-id", "edge-1234").send().await.unwrap();
     assert_eq!(response.headers()["x-request-id"], "edge-1234");
     let body = assert_error(response, 404, "not_found").await;
     assert_eq!(body["error"]["request_id"], "edge-1234");
-    let response = app
-        .client
-        .get(app.url("/"))
-        .header("x-request-id", "bad id with spaces")
-        .send()
-        .await
-        .unwrap();
+    let response = app.client.get(app.url("/")).header("x-request-id", "bad id with spaces").send().await.unwrap();
     assert_ne!(response.headers()["x-request-id"], "bad id with spaces");
 }

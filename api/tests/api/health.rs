@@ -11,17 +11,13 @@ async fn readiness_reports_database_redis_and_the_migration_version() {
     assert_eq!(body["checks"]["database"]["status"], "ok");
     assert_eq!(body["checks"]["redis"]["status"], "ok");
     assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
-    assert_eq!(body["migration_version"], 20261127000001_i64);
+    assert_eq!(body["migration_version"], db::latest_migration_version());
     assert!(body["uptime_seconds"].as_u64().is_some());
 }
 
 #[tokio::test]
 async fn readiness_is_503_with_a_body_when_redis_is_down() {
-    let app = spawn_app_with(vec![(
-        "REDIS_URL",
-        Some(format!("redis://127.0.0.1:{}", dead_port())),
-    )])
-    .await;
+    let app = spawn_app_with(vec![("REDIS_URL", Some(format!("redis://127.0.0.1:{}", dead_port())))]).await;
     let response = app.get("/api/health").await;
     assert_eq!(response.status(), 503);
     let body: serde_json::Value = response.json().await.unwrap();
@@ -32,10 +28,7 @@ async fn readiness_is_503_with_a_body_when_redis_is_down() {
 
 #[tokio::test]
 async fn readiness_is_503_when_the_database_is_down_and_says_nothing_internal() {
-    let url = format!(
-        "postgres://app:secret-password@127.0.0.1:{}/appdb",
-        dead_port()
-    );
+    let url = format!("postgres://app:secret-password@127.0.0.1:{}/appdb", dead_port());
     let app = spawn_app_with(vec![("DATABASE_URL", Some(url))]).await;
     let response = app.get("/api/health").await;
     assert_eq!(response.status(), 503);
@@ -43,23 +36,14 @@ async fn readiness_is_503_when_the_database_is_down_and_says_nothing_internal() 
     let body: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(body["checks"]["database"]["status"], "error");
     assert!(body["migration_version"].is_null());
-    assert!(
-        !text.contains("secret-password") && !text.contains("127.0.0.1"),
-        "{text}"
-    );
+    assert!(!text.contains("secret-password") && !text.contains("127.0.0.1"), "{text}");
 }
 
 #[tokio::test]
 async fn liveness_needs_no_dependency() {
     let app = spawn_app_with(vec![
-        (
-            "REDIS_URL",
-            Some(format!("redis://127.0.0.1:{}", dead_port())),
-        ),
-        (
-            "DATABASE_URL",
-            Some(format!("postgres://app:pw@127.0.0.1:{}/appdb", dead_port())),
-        ),
+        ("REDIS_URL", Some(format!("redis://127.0.0.1:{}", dead_port()))),
+        ("DATABASE_URL", Some(format!("postgres://app:pw@127.0.0.1:{}/appdb", dead_port()))),
     ])
     .await;
     let response = app.get("/").await;
@@ -74,25 +58,15 @@ async fn the_openapi_document_declares_every_status_of_every_route() {
     let spec: serde_json::Value = app.get("/api/openapi.json").await.json().await.unwrap();
     assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
     let statuses = |path: &str, method: &str| -> Vec<String> {
-        let mut s: Vec<String> = spec["paths"][path][method]["responses"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .cloned()
-            .collect();
+        let mut s: Vec<String> =
+            spec["paths"][path][method]["responses"].as_object().unwrap().keys().cloned().collect();
         s.sort();
         s
     };
     assert_eq!(statuses("/", "get"), ["200"]);
     assert_eq!(statuses("/api/health", "get"), ["200", "429", "500", "503"]);
-    assert_eq!(
-        statuses("/api/tenants", "post"),
-        ["201", "400", "401", "409", "413", "415", "429", "500"]
-    );
-    assert_eq!(
-        statuses("/api/tenants", "get"),
-        ["200", "400", "401", "429", "500"]
-    );
+    assert_eq!(statuses("/api/tenants", "post"), ["201", "400", "401", "409", "413", "415", "429", "500"]);
+    assert_eq!(statuses("/api/tenants", "get"), ["200", "400", "401", "429", "500"]);
     assert!(spec["components"]["securitySchemes"]["OperatorToken"].is_object());
     assert!(spec["components"]["schemas"]["ErrorBody"].is_object());
 }
@@ -103,13 +77,6 @@ async fn the_interactive_reference_is_served() {
     let response = app.get("/api/docs").await;
     assert_eq!(response.status(), 200);
     let html = response.text().await.unwrap();
-    assert!(
-        html.contains("swagger-ui") || html.contains("SwaggerUI"),
-        "{}",
-        &html[..html.len().min(300)]
-    );
-    assert!(
-        html.contains("openapi.json") || html.contains("spec"),
-        "the page points at the spec"
-    );
+    assert!(html.contains("swagger-ui") || html.contains("SwaggerUI"), "{}", &html[..html.len().min(300)]);
+    assert!(html.contains("openapi.json") || html.contains("spec"), "the page points at the spec");
 }

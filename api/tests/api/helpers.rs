@@ -46,17 +46,11 @@ pub async fn spawn_app_with(overrides: Overrides) -> TestApp {
         };
     }
     let settings = Settings::from_map(&vars).expect("valid test settings");
-    let app = Application::build(settings)
-        .await
-        .expect("the application builds");
+    let app = Application::build(settings).await.expect("the application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let console = app.console_port().map(|p| format!("http://127.0.0.1:{p}"));
     tokio::spawn(app.run_until_stopped());
-    TestApp {
-        address,
-        console,
-        client: reqwest::Client::new(),
-    }
+    TestApp { address, console, client: reqwest::Client::new() }
 }
 
 impl TestApp {
@@ -65,21 +59,11 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("request sent")
+        self.client.get(self.url(path)).send().await.expect("request sent")
     }
 
     pub async fn operator_post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .bearer_auth(OPERATOR_TOKEN)
-            .json(&body)
-            .send()
-            .await
-            .expect("request sent")
+        self.client.post(self.url(path)).bearer_auth(OPERATOR_TOKEN).json(&body).send().await.expect("request sent")
     }
 }
 
@@ -90,30 +74,13 @@ pub fn dead_port() -> u16 {
 }
 
 /// Asserts the one error shape and returns the body.
-pub async fn assert_error(
-    response: reqwest::Response,
-    status: u16,
-    code: &str,
-) -> serde_json::Value {
+pub async fn assert_error(response: reqwest::Response, status: u16, code: &str) -> serde_json::Value {
     assert_eq!(response.status().as_u16(), status, "status");
-    let header_id = response
-        .headers()
-        .get("x-request-id")
-        .expect("x-request-id header")
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let header_id = response.headers().get("x-request-id").expect("x-request-id header").to_str().unwrap().to_owned();
     let body: serde_json::Value = response.json().await.expect("a JSON body");
     let error = &body["error"];
     assert_eq!(error["code"], code, "code in {body}");
-    assert!(
-        error["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "message in {body}"
-    );
-    assert_eq!(
-        error["request_id"],
-        header_id.as_str(),
-        "request_id matches the header in {body}"
-    );
+    assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "message in {body}");
+    assert_eq!(error["request_id"], header_id.as_str(), "request_id matches the header in {body}");
     body
 }

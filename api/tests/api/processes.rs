@@ -13,21 +13,11 @@ const BIN: &str = env!("CARGO_BIN_EXE_tenantry-api");
 async fn three_processes_migrating_an_empty_database_at_once_apply_each_migration_once() {
     let db = testkit::unmigrated_database().await.unwrap();
     let runs: Vec<_> = (0..3)
-        .map(|_| {
-            Command::new(BIN)
-                .arg("migrate")
-                .env_clear()
-                .env("DATABASE_OWNER_URL", &db.owner_url)
-                .output()
-        })
+        .map(|_| Command::new(BIN).arg("migrate").env_clear().env("DATABASE_OWNER_URL", &db.owner_url).output())
         .collect();
     for output in futures_util::future::join_all(runs).await {
         let output = output.unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     }
     let mut conn = sqlx::PgConnection::connect(&db.owner_url).await.unwrap();
     let rows = sqlx::query("SELECT version, count(*) FROM _sqlx_migrations GROUP BY version")
@@ -36,11 +26,8 @@ async fn three_processes_migrating_an_empty_database_at_once_apply_each_migratio
         .unwrap();
     assert_eq!(rows.len(), db::migrations_count());
     assert!(rows.iter().all(|r| r.get::<i64, _>(1) == 1));
-    let success: bool = sqlx::query("SELECT bool_and(success) FROM _sqlx_migrations")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap()
-        .get(0);
+    let success: bool =
+        sqlx::query("SELECT bool_and(success) FROM _sqlx_migrations").fetch_one(&mut conn).await.unwrap().get(0);
     assert!(success);
 }
 
@@ -66,10 +53,7 @@ async fn a_missing_variable_stops_the_process_with_one_line_naming_it() {
         .await
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        !output.status.success() && stderr.contains("DATABASE_URL"),
-        "{stderr}"
-    );
+    assert!(!output.status.success() && stderr.contains("DATABASE_URL"), "{stderr}");
 }
 
 #[tokio::test]
@@ -110,43 +94,21 @@ async fn every_log_line_of_a_request_carries_its_request_id() {
         }
     }
     assert_eq!(created.map(|s| s.as_u16()), Some(201));
-    Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().unwrap().to_string())
-        .status()
-        .await
-        .unwrap();
-    let output = tokio::time::timeout(Duration::from_secs(15), child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "exit status after SIGTERM: {:?}",
-        output.status
-    );
+    Command::new("kill").arg("-TERM").arg(child.id().unwrap().to_string()).status().await.unwrap();
+    let output = tokio::time::timeout(Duration::from_secs(15), child.wait_with_output()).await.unwrap().unwrap();
+    assert!(output.status.success(), "exit status after SIGTERM: {:?}", output.status);
     let logs = String::from_utf8_lossy(&output.stderr);
-    let lines: Vec<serde_json::Value> = logs
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not a JSON log line: {l}")))
-        .collect();
-    let of_request: Vec<&serde_json::Value> = lines
-        .iter()
-        .filter(|l| l["span"]["request_id"] == "trace-me-42" || l["request_id"] == "trace-me-42")
-        .collect();
-    let messages: Vec<&str> = of_request
-        .iter()
-        .filter_map(|l| l["message"].as_str())
-        .collect();
+    let lines: Vec<serde_json::Value> =
+        logs.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not a JSON log line: {l}"))).collect();
+    let of_request: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l["span"]["request_id"] == "trace-me-42" || l["request_id"] == "trace-me-42").collect();
+    let messages: Vec<&str> = of_request.iter().filter_map(|l| l["message"].as_str()).collect();
     assert!(messages.contains(&"tenant provisioned"), "{logs}");
     assert!(messages.contains(&"request finished"), "{logs}");
     // No line about this request lacks the id.
     for line in &lines {
         if line["slug"] == "logged" || line["span"]["path"] == "/api/tenants" {
-            assert!(
-                of_request.contains(&line),
-                "line without the request id: {line}"
-            );
+            assert!(of_request.contains(&line), "line without the request id: {line}");
         }
     }
 }

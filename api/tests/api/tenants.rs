@@ -6,12 +6,8 @@ use serde_json::json;
 #[tokio::test]
 async fn an_operator_creates_and_lists_tenants() {
     let app = spawn_app().await;
-    let response = app
-        .operator_post(
-            "/api/tenants",
-            json!({ "slug": "acme", "name": "  Acme Corp ", "plan": "team" }),
-        )
-        .await;
+    let response =
+        app.operator_post("/api/tenants", json!({ "slug": "acme", "name": "  Acme Corp ", "plan": "team" })).await;
     assert_eq!(response.status(), 201);
     let created: serde_json::Value = response.json().await.unwrap();
     assert_eq!(created["slug"], "acme");
@@ -20,12 +16,7 @@ async fn an_operator_creates_and_lists_tenants() {
     assert_eq!(created["status"], "active");
 
     for i in 0..3 {
-        let r = app
-            .operator_post(
-                "/api/tenants",
-                json!({ "slug": format!("t{i}"), "name": format!("T{i}") }),
-            )
-            .await;
+        let r = app.operator_post("/api/tenants", json!({ "slug": format!("t{i}"), "name": format!("T{i}") })).await;
         assert_eq!(r.status(), 201);
     }
     let page = |query: String| {
@@ -44,10 +35,7 @@ async fn an_operator_creates_and_lists_tenants() {
     };
     let first = page("?limit=3".into()).await;
     assert_eq!(first["items"].as_array().unwrap().len(), 3);
-    let after = first["next_after"]
-        .as_str()
-        .expect("a next page")
-        .to_owned();
+    let after = first["next_after"].as_str().expect("a next page").to_owned();
     let second = page(format!("?limit=3&after={after}")).await;
     assert_eq!(second["items"].as_array().unwrap().len(), 1);
     assert!(second["next_after"].is_null());
@@ -65,15 +53,9 @@ async fn an_operator_creates_and_lists_tenants() {
 #[tokio::test]
 async fn a_taken_slug_is_409_without_details() {
     let app = spawn_app().await;
-    assert_eq!(
-        app.operator_post("/api/tenants", json!({ "slug": "dup", "name": "One" }))
-            .await
-            .status(),
-        201
-    );
+    assert_eq!(app.operator_post("/api/tenants", json!({ "slug": "dup", "name": "One" })).await.status(), 201);
     let body = crate::helpers::assert_error(
-        app.operator_post("/api/tenants", json!({ "slug": "dup", "name": "Two" }))
-            .await,
+        app.operator_post("/api/tenants", json!({ "slug": "dup", "name": "Two" })).await,
         409,
         "conflict",
     )

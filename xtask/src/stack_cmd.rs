@@ -1,0 +1,103 @@
+//! `cargo xtask stack`: the production topology on one machine, from the
+//! same configuration files the images use: PostgreSQL 17 → pgbouncer
+//! (transaction mode) → two API replicas (release build) → nginx serving the
+//! built console and proxying `/api/`, with Redis beside them. Ctrl-C stops
+//! all of it.
+
+use std::process::Command;
+
+use anyhow::{bail, Result};
+use xtask::install;
+use xtask::paths::{data_root, port_in_use, repo_root};
+use xtask::procs::{run_visible, Supervisor};
+use xtask::services::{self, PostgresOptions, DATABASE, OWNER_ROLE};
+use xtask::stack::{self, NginxOptions};
+
+use crate::dev::{api_binary, api_command, credentials, load_or_create_secrets, POSTGRES_PORT, REDIS_PORT};
+
+pub const NGINX_PORT: u16 = 8080;
+pub const PGBOUNCER_PORT: u16 = 6432;
+pub const REPLICA_PORTS: [u16; 2] = [3001, 3002];
+
+pub fn run() -> Result<()> {
+    install::packages(&[install::REDIS, install::PGBOUNCER, install::NGINX, install::NPM])?;
+    install::service_user()?;
+    for port in [NGINX_PORT, PGBOUNCER_PORT, POSTGRES_PORT, REDIS_PORT].into_iter().chain(REPLICA_PORTS) {
+        if port_in_use(port) {
+            bail!("port {port} is already in use (is `cargo xtask dev` or another stack running?)");
+        }
+    }
+    eprintln!("building the API (release)");
+    run_visible(Command::new(xtask::web::cargo_bin()).current_dir(repo_root()).args([
+        "build",
+        "--quiet",
+        "--release",
+        "-p",
+        "api",
+    ]))?;
+    let dist = xtask::web::build()?;
+    let binary = api_binary("release");
+    let binaries = install::postgres_binaries()?;
+    let data = data_root()?;
+    let secrets = load_or_create_secrets(&data.join("secrets.env"))?;
+    let creds = credentials(&secrets);
+
+    let mut sup = Supervisor::with_signal_handler()?;
+    let pg = services::start_postgres(
+        &mut sup,
+        PostgresOptions {
+            binaries: &binaries,
+            dir: &data.join("postgres"),
+            port: POSTGRES_PORT,
+            superuser_password: &creds.superuser,
+            ephemeral: false,
+        },
+    )?;
+    let owner_url = pg.url(OWNER_ROLE, &creds.owner, DATABASE);
+    api_command(
+        &binary,
+        "bootstrap",
+        &[
+            ("DATABASE_SUPERUSER_URL", pg.url("postgres", &creds.superuser, "postgres")),
+            ("DATABASE_OWNER_URL", owner_url.clone()),
+            ("DATABASE_URL", pg.url("app", &creds.app, DATABASE)),
+        ],
+    )?;
+    api_command(&binary, "migrate", &[("DATABASE_OWNER_URL", owner_url.clone())])?;
+    api_command(&binary, "seed-demo", &[("DATABASE_OWNER_URL", owner_url.clone())])?;
+    let bouncer = services::start_pgbouncer(&mut sup, &data.join("stack/pgbouncer"), &pg, PGBOUNCER_PORT, &creds)?;
+    let redis_url = services::start_redis(&mut sup, &data.join("redis"), REDIS_PORT, true)?;
+
+    let env: Vec<(String, String)> = [
+        ("APP_ENV", "production".to_owned()),
+        ("APP_HOST", "127.0.0.1".to_owned()),
+        ("DATABASE_URL", format!("postgres://app:{}@127.0.0.1:{}/{DATABASE}", creds.app, bouncer.port)),
+        ("REDIS_URL", redis_url),
+        ("APP_OPERATOR_TOKEN", secrets["APP_OPERATOR_TOKEN"].clone()),
+        ("APP_TRUST_PROXY", "true".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .chain(std::env::vars().filter(|(k, _)| k == "APP_LOG"))
+    .collect();
+    for (i, port) in REPLICA_PORTS.iter().enumerate() {
+        stack::start_replica(&mut sup, &format!("api-{}", i + 1), &binary, *port, &env, None)?;
+    }
+    stack::start_nginx(
+        &mut sup,
+        &NginxOptions { dir: &data.join("stack/nginx"), port: NGINX_PORT, console: &dist, upstreams: &REPLICA_PORTS },
+    )?;
+
+    println!();
+    println!("  Console  http://localhost:{NGINX_PORT}/");
+    println!("  API      http://localhost:{NGINX_PORT}/api/   (reference: /api/docs)");
+    println!(
+        "  nginx → API replicas on {REPLICA_PORTS:?} → pgbouncer :{PGBOUNCER_PORT} → PostgreSQL 17 :{POSTGRES_PORT}"
+    );
+    println!("  Operator token and database passwords: {}", data.join("secrets.env").display());
+    println!("  Ctrl-C stops everything.");
+    println!();
+    let outcome = sup.wait();
+    sup.stop_all();
+    outcome
+}
