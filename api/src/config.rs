@@ -213,9 +213,14 @@ fn parse_role_url(env: &Vars<'_>, name: &'static str) -> Result<(String, String,
 struct Vars<'a>(&'a HashMap<String, String>);
 
 impl Vars<'_> {
-    /// A set, non-empty value.
+    /// A set, non-empty value; or, when only `<NAME>_FILE` is set, the
+    /// contents of that file (Docker and Nomad secrets are files).
     fn get(&self, name: &str) -> Option<String> {
-        self.0.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+        let direct = self.0.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        direct.or_else(|| {
+            let path = self.0.get(&format!("{name}_FILE"))?;
+            std::fs::read_to_string(path.trim()).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+        })
     }
 
     fn required(&self, name: &'static str) -> Result<String, ConfigError> {
@@ -294,6 +299,18 @@ mod tests {
         let s = Settings::from_map(&v).unwrap();
         assert_eq!(s.log_format, LogFormat::Json);
         assert!(!s.migrate_on_start);
+    }
+
+    #[test]
+    fn a_secret_can_come_from_a_file() {
+        let path = std::env::temp_dir().join(format!("tenantry-config-test-{}", std::process::id()));
+        std::fs::write(&path, "redis://from-a-file:6379\n").unwrap();
+        let mut v = vars(BASE);
+        v.remove("REDIS_URL");
+        v.insert("REDIS_URL_FILE".into(), path.to_string_lossy().into_owned());
+        let s = Settings::from_map(&v).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(s.redis_url.expose(), "redis://from-a-file:6379");
     }
 
     #[test]

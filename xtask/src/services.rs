@@ -23,15 +23,30 @@ pub struct Credentials {
 pub const OWNER_ROLE: &str = "app_owner";
 pub const DATABASE: &str = "appdb";
 
-/// A running PostgreSQL cluster.
+/// A reachable PostgreSQL server.
 #[derive(Clone, Debug)]
 pub struct Postgres {
+    pub host: String,
     pub port: u16,
 }
 
 impl Postgres {
     pub fn url(&self, user: &str, password: &str, database: &str) -> String {
-        format!("postgres://{user}:{password}@127.0.0.1:{}/{database}", self.port)
+        format!("postgres://{user}:{password}@{}:{}/{database}", self.host, self.port)
+    }
+
+    /// The server and superuser password of a
+    /// `postgres://user:password@host:port/db` URL (a CI service container).
+    pub fn from_url(url: &str) -> Result<(Self, String)> {
+        let rest = url.split_once("://").map(|(_, r)| r).context("a postgres:// URL")?;
+        let (auth, location) = rest.rsplit_once('@').context("the URL names no user")?;
+        let password = auth.split_once(':').map(|(_, p)| p.to_owned()).unwrap_or_default();
+        let host_port = location.split(['/', '?']).next().unwrap_or_default();
+        let (host, port) = match host_port.rsplit_once(':') {
+            Some((h, p)) => (h.to_owned(), p.parse().context("the URL's port")?),
+            None => (host_port.to_owned(), 5432),
+        };
+        Ok((Self { host, port }, password))
     }
 }
 
@@ -88,7 +103,7 @@ pub fn start_postgres(sup: &mut Supervisor, opts: PostgresOptions<'_>) -> Result
     sup.spawn("postgresql", &mut cmd, "INT")?;
     wait_for_log(sup, &log, "database system is ready to accept connections", Duration::from_secs(60))
         .context("waiting for PostgreSQL")?;
-    Ok(Postgres { port: opts.port })
+    Ok(Postgres { host: "127.0.0.1".into(), port: opts.port })
 }
 
 /// A running pgbouncer.
@@ -111,7 +126,7 @@ pub fn start_pgbouncer(
     let template = std::fs::read_to_string(repo_root().join("ops/pgbouncer/pgbouncer.ini"))?;
     let userlist = dir.join("userlist.txt");
     let config = template
-        .replace("${PGBOUNCER_DATABASES}", &format!("* = host=127.0.0.1 port={}", postgres.port))
+        .replace("${PGBOUNCER_DATABASES}", &format!("* = host={} port={}", postgres.host, postgres.port))
         .replace("${PGBOUNCER_LISTEN_ADDR}", "127.0.0.1")
         .replace("${PGBOUNCER_PORT}", &port.to_string())
         .replace("${PGBOUNCER_AUTH_FILE}", &userlist.to_string_lossy())

@@ -27,7 +27,7 @@ const TEST_SUPERUSER_PASSWORD: &str = "superuser-test-password";
 
 pub fn run(extra: &[String]) -> Result<()> {
     let given = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let mut wanted = vec![install::CHROMIUM, install::NPM];
+    let mut wanted = vec![install::NPM, install::NGINX];
     if given("TEST_REDIS_URL").is_none() {
         wanted.push(install::REDIS);
     }
@@ -35,6 +35,9 @@ pub fn run(extra: &[String]) -> Result<()> {
         wanted.push(install::PGBOUNCER);
     }
     install::packages(&wanted)?;
+    install::service_user()?;
+    let browser = install::browser()?;
+    let tools = install::python_tools()?;
     let dist = xtask::web::build()?;
 
     let mut sup = Supervisor::with_signal_handler()?;
@@ -48,13 +51,15 @@ pub fn run(extra: &[String]) -> Result<()> {
         ("TEST_OWNER_PASSWORD", creds.owner.clone()),
         ("TEST_APP_PASSWORD", creds.app.clone()),
         ("TEST_CONSOLE_DIR", dist.to_string_lossy().into_owned()),
-        ("TEST_CHROMIUM", install::CHROMIUM.provides.into()),
+        ("TEST_CHROMIUM", browser.to_string_lossy().into_owned()),
+        ("TEST_CHECK_JSONSCHEMA", tools.join("check-jsonschema").to_string_lossy().into_owned()),
+        ("TEST_ACTIONLINT", tools.join("actionlint").to_string_lossy().into_owned()),
     ];
 
-    let pg_url = match given("TEST_PG_URL") {
-        Some(url) => url,
+    // PostgreSQL: the given server, or a throwaway cluster of our own.
+    let (pg, superuser_password) = match given("TEST_PG_URL") {
+        Some(url) => services::Postgres::from_url(&url)?,
         None => {
-            install::service_user()?;
             let binaries = install::postgres_binaries()?;
             let pg = services::start_postgres(
                 &mut sup,
@@ -66,18 +71,20 @@ pub fn run(extra: &[String]) -> Result<()> {
                     ephemeral: true,
                 },
             )?;
-            if given("TEST_PGBOUNCER_URL").is_none() {
-                let bouncer =
-                    services::start_pgbouncer(&mut sup, &scratch.join("pgbouncer"), &pg, free_port()?, &creds)?;
-                env.push(("TEST_PGBOUNCER_URL", format!("postgres://127.0.0.1:{}", bouncer.port)));
-            }
-            pg.url("postgres", &creds.superuser, "postgres")
+            (pg, creds.superuser.clone())
         }
     };
-    env.push(("TEST_PG_URL", pg_url));
-    if let Some(url) = given("TEST_PGBOUNCER_URL") {
-        env.push(("TEST_PGBOUNCER_URL", url));
-    }
+    env.push(("TEST_PG_URL", pg.url("postgres", &superuser_password, "postgres")));
+    // pgbouncer: the given one, or ours in front of that PostgreSQL.
+    let bouncer_url = match given("TEST_PGBOUNCER_URL") {
+        Some(url) => url,
+        None => {
+            let creds = Credentials { superuser: superuser_password.clone(), ..creds.clone() };
+            let bouncer = services::start_pgbouncer(&mut sup, &scratch.join("pgbouncer"), &pg, free_port()?, &creds)?;
+            format!("postgres://127.0.0.1:{}", bouncer.port)
+        }
+    };
+    env.push(("TEST_PGBOUNCER_URL", bouncer_url));
     let redis_url = match given("TEST_REDIS_URL") {
         Some(url) => url,
         None => services::start_redis(&mut sup, &scratch.join("redis"), free_port()?, false)?,

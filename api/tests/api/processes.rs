@@ -112,3 +112,19 @@ async fn every_log_line_of_a_request_carries_its_request_id() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_healthcheck_command_reports_liveness() {
+    let app = crate::helpers::spawn_app().await;
+    let port = app.address.rsplit(':').next().unwrap().to_owned();
+    let up = Command::new(BIN).arg("healthcheck").env_clear().env("APP_PORT", &port).output().await.unwrap();
+    assert!(up.status.success(), "{}", String::from_utf8_lossy(&up.stderr));
+    let down = Command::new(BIN)
+        .arg("healthcheck")
+        .env_clear()
+        .env("APP_PORT", crate::helpers::dead_port().to_string())
+        .output()
+        .await
+        .unwrap();
+    assert!(!down.status.success());
+}

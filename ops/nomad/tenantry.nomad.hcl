@@ -1,0 +1,239 @@
+# Tenantry on Nomad (with Consul for service discovery):
+#   nomad job run -var image_prefix=ghcr.io/OWNER/REPO -var tag=SHA ops/nomad/tenantry.nomad.hcl
+# Secrets come from Nomad Variables at nomad/jobs/tenantry (docs/deploy.md):
+#   database_url, owner_database_url, app_db_password, postgres_password,
+#   operator_token, paseto_signing_key
+# PostgreSQL and Redis run outside this job (managed, or their own jobs);
+# their addresses are variables.
+
+variable "image_prefix" {
+  type    = string
+  default = "ghcr.io/tenantry/tenantry"
+}
+
+variable "tag" {
+  type = string
+}
+
+variable "postgres_host" {
+  type    = string
+  default = "postgres.service.consul"
+}
+
+variable "redis_url" {
+  type    = string
+  default = "redis://redis.service.consul:6379"
+}
+
+job "tenantry" {
+  datacenters = ["dc1"]
+  type        = "service"
+
+  update {
+    max_parallel      = 1
+    canary            = 1
+    min_healthy_time  = "10s"
+    healthy_deadline  = "2m"
+    progress_deadline = "5m"
+    auto_revert       = true
+    auto_promote      = true
+  }
+
+  group "pgbouncer" {
+    count = 2
+
+    network {
+      port "pg" { to = 6432 }
+    }
+
+    service {
+      name     = "tenantry-pgbouncer"
+      port     = "pg"
+      provider = "consul"
+
+      check {
+        type     = "tcp"
+        interval = "10s"
+        timeout  = "2s"
+      }
+    }
+
+    task "pgbouncer" {
+      driver = "docker"
+
+      config {
+        image = "${var.image_prefix}/pgbouncer:${var.tag}"
+        ports = ["pg"]
+      }
+
+      env {
+        PGBOUNCER_DATABASES = "* = host=${var.postgres_host} port=5432"
+        PGBOUNCER_USERS     = "app:APP_DB_PASSWORD postgres:POSTGRES_PASSWORD"
+      }
+
+      template {
+        destination = "secrets/db.env"
+        env         = true
+        data        = <<-EOT
+          {{ with nomadVar "nomad/jobs/tenantry" }}
+          APP_DB_PASSWORD={{ .app_db_password }}
+          POSTGRES_PASSWORD={{ .postgres_password }}
+          {{ end }}
+        EOT
+      }
+
+      resources {
+        cpu    = 200
+        memory = 128
+      }
+    }
+  }
+
+  group "api" {
+    count = 2
+
+    network {
+      port "http" { to = 3000 }
+    }
+
+    service {
+      name     = "tenantry-api"
+      port     = "http"
+      provider = "consul"
+
+      # Liveness: the process answers.
+      check {
+        name     = "liveness"
+        type     = "http"
+        path     = "/"
+        interval = "10s"
+        timeout  = "2s"
+      }
+
+      # Readiness: database and Redis reachable; 503 while draining.
+      check {
+        name     = "readiness"
+        type     = "http"
+        path     = "/api/health"
+        interval = "10s"
+        timeout  = "3s"
+        on_update = "ignore_warnings"
+      }
+    }
+
+    # Longer than APP_DRAIN_TIMEOUT_SECS, so requests in flight finish.
+    shutdown_delay = "2s"
+
+    task "migrate" {
+      driver = "docker"
+
+      lifecycle {
+        hook    = "prestart"
+        sidecar = false
+      }
+
+      config {
+        image = "${var.image_prefix}/api:${var.tag}"
+        args  = ["migrate"]
+      }
+
+      template {
+        destination = "secrets/migrate.env"
+        env         = true
+        data        = <<-EOT
+          {{ with nomadVar "nomad/jobs/tenantry" }}
+          DATABASE_OWNER_URL={{ .owner_database_url }}
+          {{ end }}
+        EOT
+      }
+
+      resources {
+        cpu    = 200
+        memory = 128
+      }
+    }
+
+    task "api" {
+      driver       = "docker"
+      kill_timeout = "30s"
+
+      config {
+        image = "${var.image_prefix}/api:${var.tag}"
+        ports = ["http"]
+      }
+
+      env {
+        APP_ENV                = "production"
+        REDIS_URL              = var.redis_url
+        APP_TRUST_PROXY        = "true"
+        APP_DRAIN_TIMEOUT_SECS = "20"
+      }
+
+      template {
+        destination = "secrets/api.env"
+        env         = true
+        data        = <<-EOT
+          {{ with nomadVar "nomad/jobs/tenantry" }}
+          DATABASE_URL={{ .database_url }}
+          APP_OPERATOR_TOKEN={{ .operator_token }}
+          PASETO_SIGNING_KEY={{ .paseto_signing_key }}
+          {{ end }}
+        EOT
+      }
+
+      resources {
+        cpu    = 500
+        memory = 256
+      }
+    }
+  }
+
+  group "web" {
+    count = 2
+
+    network {
+      port "http" {
+        static = 80
+        to     = 80
+      }
+    }
+
+    service {
+      name     = "tenantry-web"
+      port     = "http"
+      provider = "consul"
+
+      check {
+        type     = "http"
+        path     = "/"
+        interval = "10s"
+        timeout  = "2s"
+      }
+    }
+
+    task "nginx" {
+      driver = "docker"
+
+      config {
+        image = "${var.image_prefix}/web:${var.tag}"
+        ports = ["http"]
+      }
+
+      # The API replicas, as Consul knows them; nginx is restarted when the
+      # set changes.
+      template {
+        destination = "local/upstreams.env"
+        env         = true
+        change_mode = "restart"
+        data        = <<-EOT
+          API_UPSTREAM_SERVERS="{{ range service "tenantry-api" }}server {{ .Address }}:{{ .Port }} max_fails=3 fail_timeout=2s; {{ end }}"
+        EOT
+      }
+
+      resources {
+        cpu    = 200
+        memory = 128
+      }
+    }
+  }
+}
