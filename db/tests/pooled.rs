@@ -84,3 +84,38 @@ async fn repositories_through_pgbouncer_stay_inside_the_tenant() -> Result<()> {
     tx.commit().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn pgbouncer_authenticates_with_scram_and_shows_its_pools_to_the_admin() -> Result<()> {
+    use sqlx::{Connection, Row};
+    let test_db = testkit::database().await?;
+    // PostgreSQL stores SCRAM verifiers; pgbouncer answers clients with SCRAM
+    // and logs in to PostgreSQL with SCRAM.
+    let mut superuser = sqlx::PgConnection::connect(&test_db.superuser_url).await?;
+    let verifier: String = sqlx::raw_sql("SELECT rolpassword FROM pg_authid WHERE rolname = 'app'")
+        .fetch_one(&mut superuser)
+        .await?
+        .get(0);
+    assert!(verifier.starts_with("SCRAM-SHA-256$"), "{verifier}");
+    let wrong = test_db.pooled_app_url.replacen(":app-", ":wrong-", 1);
+    let refused = sqlx::PgConnection::connect(&wrong).await;
+    assert!(refused.is_err(), "a wrong password was accepted through pgbouncer");
+
+    let db = Db::connect_lazy(&test_db.pooled_app_url, &PoolSettings::default())?;
+    let tenant = TenantId::new(seed_tenant(&test_db, "admin-console", 1).await?);
+    let mut tx = TenantTx::begin(&db, tenant, None).await?;
+    projects::list(&mut tx, 10).await?;
+    tx.commit().await?;
+
+    // The admin console speaks the simple protocol only.
+    let mut admin = sqlx::PgConnection::connect(&testkit::pgbouncer_admin_url()?).await?;
+    let pools = sqlx::raw_sql("SHOW POOLS").fetch_all(&mut admin).await?;
+    let ours = pools.iter().find(|row| {
+        row.try_get::<String, _>("database").ok().as_deref() == Some(test_db.name.as_str())
+            && row.try_get::<String, _>("user").ok().as_deref() == Some("app")
+    });
+    assert!(ours.is_some(), "SHOW POOLS lists no pool for {} / app", test_db.name);
+    let mode: String = ours.unwrap().try_get("pool_mode")?;
+    assert_eq!(mode, "transaction");
+    Ok(())
+}

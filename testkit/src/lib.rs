@@ -118,3 +118,11 @@ pub async fn seed_tenant(db: &TestDatabase, slug: &str, projects: i32) -> Result
     tx.commit().await?;
     Ok(id)
 }
+
+/// pgbouncer's admin console (`SHOW POOLS`, ...), as the superuser named in
+/// `TEST_PG_URL`, who is pgbouncer's `admin_users`.
+pub fn pgbouncer_admin_url() -> Result<String> {
+    let superuser = url::Url::parse(&env(PG_URL))?;
+    let password = superuser.password().unwrap_or_default().to_owned();
+    with_user_and_db(&env(PGBOUNCER_URL), Some((superuser.username(), &password)), "pgbouncer")
+}

@@ -180,3 +180,50 @@ fn the_images_run_unprivileged_and_check_their_health() {
     let api = std::fs::read_to_string(repo().join("ops/docker/api.Dockerfile")).unwrap();
     assert!(api.contains("--mount=type=cache"), "dependency caching");
 }
+
+/// Runs the forced command of the deploy key with `command` as what ssh
+/// received, a stand-in `docker`/`nomad` on PATH that records its arguments.
+fn remote_deploy(command: &str) -> (Output, String) {
+    let dir = std::env::temp_dir().join(format!("tenantry-remote-{}-{}", std::process::id(), command.len()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("calls");
+    for name in ["docker", "nomad"] {
+        let stub = dir.join(name);
+        let script = format!("#!/bin/sh\necho \"{name} $* | IMAGE_PREFIX=${{IMAGE_PREFIX:-}} TAG=${{TAG:-}}\" >> {}\ncat > /dev/null\necho 7\n", log.display());
+        std::fs::write(&stub, script).unwrap();
+        std::fs::set_permissions(&stub, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    }
+    let out = run(Command::new("sh")
+        .arg(repo().join("ops/deploy/tenantry-remote-deploy.sh"))
+        .env("SSH_ORIGINAL_COMMAND", command)
+        .env("PATH", format!("{}:/usr/bin:/bin", dir.display()))
+        .stdin(std::process::Stdio::null()));
+    let calls = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&dir);
+    (out, calls)
+}
+
+#[test]
+fn the_deploy_key_runs_only_the_deploy_protocol() {
+    let (out, calls) = remote_deploy("deploy swarm ghcr.io/acme/tenantry 0123abcd");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        calls.trim(),
+        "docker stack deploy --with-registry-auth --prune -c - tenantry | IMAGE_PREFIX=ghcr.io/acme/tenantry TAG=0123abcd"
+    );
+    let (out, calls) = remote_deploy("deploy nomad ghcr.io/acme/tenantry 0123abcd");
+    assert!(out.status.success());
+    assert!(calls.starts_with("nomad job run -var image_prefix=ghcr.io/acme/tenantry -var tag=0123abcd -"), "{calls}");
+    for refused in [
+        "bash -i",
+        "deploy swarm ghcr.io/acme/tenantry 0123;reboot",
+        "deploy swarm docker.io/evil/image 1",
+        "deploy kubernetes ghcr.io/acme/tenantry 1",
+        "deploy swarm ghcr.io/acme/* 1",
+        "",
+    ] {
+        let (out, calls) = remote_deploy(refused);
+        assert_eq!(out.status.code(), Some(2), "`{refused}` was not refused");
+        assert!(calls.is_empty(), "`{refused}` ran {calls}");
+    }
+}
