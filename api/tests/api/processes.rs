@@ -9,14 +9,50 @@ use tokio::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_tenantry-api");
 
+/// Three API replicas starting at once against an empty database, each
+/// migrating at start-up (`APP_MIGRATE_ON_START`): the migrations land once.
 #[tokio::test]
-async fn three_processes_migrating_an_empty_database_at_once_apply_each_migration_once() {
+async fn three_api_processes_starting_on_an_empty_database_apply_each_migration_once() {
     let db = testkit::unmigrated_database().await.unwrap();
-    let runs: Vec<_> = (0..3)
-        .map(|_| Command::new(BIN).arg("migrate").env_clear().env("DATABASE_OWNER_URL", &db.owner_url).output())
+    let ports: Vec<u16> = (0..3).map(|_| crate::helpers::dead_port()).collect();
+    let mut children: Vec<tokio::process::Child> = ports
+        .iter()
+        .map(|port| {
+            Command::new(BIN)
+                .env_clear()
+                .env("APP_HOST", "127.0.0.1")
+                .env("APP_PORT", port.to_string())
+                .env("APP_MIGRATE_ON_START", "true")
+                .env("DATABASE_OWNER_URL", &db.owner_url)
+                .env("DATABASE_URL", &db.pooled_app_url)
+                .env("REDIS_URL", testkit::redis_url())
+                .env("APP_LOG", "warn")
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .kill_on_drop(true)
+                .spawn()
+                .unwrap()
+        })
         .collect();
-    for output in futures_util::future::join_all(runs).await {
-        let output = output.unwrap();
+    let client = reqwest::Client::new();
+    for port in &ports {
+        let mut ready = false;
+        for _ in 0..150 {
+            if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/api/health")).send().await {
+                ready = r.status() == 200;
+                if ready {
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(ready, "the replica on {port} never became ready");
+    }
+    for child in &mut children {
+        Command::new("kill").arg("-TERM").arg(child.id().unwrap().to_string()).status().await.unwrap();
+    }
+    for child in children {
+        let output = child.wait_with_output().await.unwrap();
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     }
     let mut conn = sqlx::PgConnection::connect(&db.owner_url).await.unwrap();
@@ -29,6 +65,22 @@ async fn three_processes_migrating_an_empty_database_at_once_apply_each_migratio
     let success: bool =
         sqlx::query("SELECT bool_and(success) FROM _sqlx_migrations").fetch_one(&mut conn).await.unwrap().get(0);
     assert!(success);
+}
+
+/// The same race with the `migrate` command, as a release job would run it.
+#[tokio::test]
+async fn three_migrate_commands_at_once_apply_each_migration_once() {
+    let db = testkit::unmigrated_database().await.unwrap();
+    let runs: Vec<_> = (0..3)
+        .map(|_| Command::new(BIN).arg("migrate").env_clear().env("DATABASE_OWNER_URL", &db.owner_url).output())
+        .collect();
+    for output in futures_util::future::join_all(runs).await {
+        let output = output.unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let mut conn = sqlx::PgConnection::connect(&db.owner_url).await.unwrap();
+    let count: i64 = sqlx::query("SELECT count(*) FROM _sqlx_migrations").fetch_one(&mut conn).await.unwrap().get(0);
+    assert_eq!(count as usize, db::migrations_count());
 }
 
 #[tokio::test]
