@@ -15,7 +15,7 @@ use anyhow::{bail, Context, Result};
 use xtask::install;
 use xtask::paths::{data_root, port_in_use, random_hex, repo_root};
 use xtask::procs::{run_visible, Supervisor};
-use xtask::services::{self, Credentials, PostgresOptions, DATABASE, OWNER_ROLE};
+use xtask::services::{self, Credentials, Postgres, PostgresOptions, DATABASE, OWNER_ROLE};
 
 pub const API_PORT: u16 = 3000;
 pub const CONSOLE_PORT: u16 = 8081;
@@ -58,33 +58,13 @@ pub fn run() -> Result<()> {
             env.insert("DATABASE_OWNER_URL", std::env::var("DATABASE_OWNER_URL")?);
         }
         None => {
-            install::service_user()?;
-            let binaries = install::postgres_binaries()?;
             if port_in_use(POSTGRES_PORT) {
                 bail!("port {POSTGRES_PORT} (PostgreSQL) is already in use");
             }
             let creds = credentials(&secrets);
-            let pg = services::start_postgres(
-                &mut sup,
-                PostgresOptions {
-                    binaries: &binaries,
-                    dir: &data.join("postgres"),
-                    port: POSTGRES_PORT,
-                    superuser_password: &creds.superuser,
-                    ephemeral: false,
-                },
-            )?;
+            let pg = private_cluster(&mut sup, &data, &creds, &binary)?;
             let owner_url = pg.url(OWNER_ROLE, &creds.owner, DATABASE);
             let app_url = pg.url("app", &creds.app, DATABASE);
-            api_command(
-                &binary,
-                "bootstrap",
-                &[
-                    ("DATABASE_SUPERUSER_URL", pg.url("postgres", &creds.superuser, "postgres")),
-                    ("DATABASE_OWNER_URL", owner_url.clone()),
-                    ("DATABASE_URL", app_url.clone()),
-                ],
-            )?;
             env.insert("DATABASE_URL", app_url);
             env.insert("DATABASE_OWNER_URL", owner_url);
         }
@@ -125,6 +105,34 @@ pub fn run() -> Result<()> {
     let outcome = sup.wait();
     sup.stop_all();
     outcome
+}
+
+/// Starts the private PostgreSQL 17 cluster of `.data/postgres` on
+/// [`POSTGRES_PORT`] (initialising it on first use) and makes sure its roles
+/// and database exist (`tenantry-api bootstrap`).
+pub fn private_cluster(sup: &mut Supervisor, data: &Path, creds: &Credentials, binary: &Path) -> Result<Postgres> {
+    install::service_user()?;
+    let binaries = install::postgres_binaries()?;
+    let pg = services::start_postgres(
+        sup,
+        PostgresOptions {
+            binaries: &binaries,
+            dir: &data.join("postgres"),
+            port: POSTGRES_PORT,
+            superuser_password: &creds.superuser,
+            ephemeral: false,
+        },
+    )?;
+    api_command(
+        binary,
+        "bootstrap",
+        &[
+            ("DATABASE_SUPERUSER_URL", pg.url("postgres", &creds.superuser, "postgres")),
+            ("DATABASE_OWNER_URL", pg.url(OWNER_ROLE, &creds.owner, DATABASE)),
+            ("DATABASE_URL", pg.url("app", &creds.app, DATABASE)),
+        ],
+    )?;
+    Ok(pg)
 }
 
 /// The `tenantry-api` binary of a cargo profile (`debug`, `release`).

@@ -10,10 +10,12 @@ use anyhow::{bail, Result};
 use xtask::install;
 use xtask::paths::{data_root, port_in_use, repo_root};
 use xtask::procs::{run_visible, Supervisor};
-use xtask::services::{self, PostgresOptions, DATABASE, OWNER_ROLE};
+use xtask::services::{self, DATABASE, OWNER_ROLE};
 use xtask::stack::{self, NginxOptions};
 
-use crate::dev::{api_binary, api_command, credentials, load_or_create_secrets, POSTGRES_PORT, REDIS_PORT};
+use crate::dev::{
+    api_binary, api_command, credentials, load_or_create_secrets, private_cluster, POSTGRES_PORT, REDIS_PORT,
+};
 
 pub const NGINX_PORT: u16 = 8080;
 pub const PGBOUNCER_PORT: u16 = 6432;
@@ -37,32 +39,13 @@ pub fn run() -> Result<()> {
     ]))?;
     let dist = xtask::web::build()?;
     let binary = api_binary("release");
-    let binaries = install::postgres_binaries()?;
     let data = data_root()?;
     let secrets = load_or_create_secrets(&data.join("secrets.env"))?;
     let creds = credentials(&secrets);
 
     let mut sup = Supervisor::with_signal_handler()?;
-    let pg = services::start_postgres(
-        &mut sup,
-        PostgresOptions {
-            binaries: &binaries,
-            dir: &data.join("postgres"),
-            port: POSTGRES_PORT,
-            superuser_password: &creds.superuser,
-            ephemeral: false,
-        },
-    )?;
+    let pg = private_cluster(&mut sup, &data, &creds, &binary)?;
     let owner_url = pg.url(OWNER_ROLE, &creds.owner, DATABASE);
-    api_command(
-        &binary,
-        "bootstrap",
-        &[
-            ("DATABASE_SUPERUSER_URL", pg.url("postgres", &creds.superuser, "postgres")),
-            ("DATABASE_OWNER_URL", owner_url.clone()),
-            ("DATABASE_URL", pg.url("app", &creds.app, DATABASE)),
-        ],
-    )?;
     api_command(&binary, "migrate", &[("DATABASE_OWNER_URL", owner_url.clone())])?;
     api_command(&binary, "seed-demo", &[("DATABASE_OWNER_URL", owner_url.clone())])?;
     let bouncer = services::start_pgbouncer(&mut sup, &data.join("stack/pgbouncer"), &pg, PGBOUNCER_PORT, &creds)?;
