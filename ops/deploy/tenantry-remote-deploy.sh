@@ -22,6 +22,11 @@ case "$action" in
     prefix=${3:-}
     tag=${4:-}
     printf '%s' "$prefix" | grep -Eq '^ghcr\.io/[a-z0-9._/-]+$' || fail "bad image prefix"
+    # Set TENANTRY_IMAGE_PREFIX on the host to accept this repository's
+    # images only.
+    if [ -n "${TENANTRY_IMAGE_PREFIX:-}" ] && [ "$prefix" != "$TENANTRY_IMAGE_PREFIX" ]; then
+      fail "image prefix not allowed here"
+    fi
     printf '%s' "$tag" | grep -Eq '^[A-Za-z0-9._-]{1,128}$' || fail "bad tag"
     if [ "$orchestrator" = swarm ]; then
       IMAGE_PREFIX=$prefix TAG=$tag exec docker stack deploy --with-registry-auth --prune -c - tenantry

@@ -18,5 +18,6 @@ ENV PGBOUNCER_PORT=6432 \
     PGBOUNCER_AUTH_FILE=/etc/pgbouncer/userlist.txt \
     PGBOUNCER_DATABASES="* = host=postgres port=5432"
 EXPOSE 6432
-HEALTHCHECK --interval=10s --timeout=3s --retries=3 CMD ["sh", "-c", "exec 3<>/dev/tcp/127.0.0.1/${PGBOUNCER_PORT}"]
+# bash, not sh: Debian's sh (dash) has no /dev/tcp.
+HEALTHCHECK --interval=10s --timeout=3s --retries=3 CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${PGBOUNCER_PORT}"]
 ENTRYPOINT ["pgbouncer-entrypoint.sh"]

@@ -1,8 +1,9 @@
 # Tenantry on Nomad (with Consul for service discovery):
 #   nomad job run -var image_prefix=ghcr.io/OWNER/REPO -var tag=SHA ops/nomad/tenantry.nomad.hcl
 # Secrets come from Nomad Variables at nomad/jobs/tenantry (docs/deploy.md):
-#   database_url, owner_database_url, app_db_password, postgres_password,
-#   operator_token, paseto_signing_key
+#   owner_database_url, app_db_password, postgres_password, operator_token,
+#   paseto_signing_key
+# The API reaches pgbouncer through Consul DNS on its static port 6432.
 # PostgreSQL and Redis run outside this job (managed, or their own jobs);
 # their addresses are variables.
 
@@ -43,7 +44,10 @@ job "tenantry" {
     count = 2
 
     network {
-      port "pg" { to = 6432 }
+      port "pg" {
+        static = 6432
+        to     = 6432
+      }
     }
 
     service {
@@ -121,7 +125,9 @@ job "tenantry" {
       }
     }
 
-    # Longer than APP_DRAIN_TIMEOUT_SECS, so requests in flight finish.
+    # Deregister from Consul 2 s before the task gets SIGTERM, so new
+    # requests go elsewhere; the task's kill_timeout (30 s) is longer than
+    # APP_DRAIN_TIMEOUT_SECS (20 s), so requests in flight finish.
     shutdown_delay = "2s"
 
     task "migrate" {
@@ -174,7 +180,7 @@ job "tenantry" {
         env         = true
         data        = <<-EOT
           {{ with nomadVar "nomad/jobs/tenantry" }}
-          DATABASE_URL={{ .database_url }}
+          DATABASE_URL=postgres://app:{{ .app_db_password }}@tenantry-pgbouncer.service.consul:6432/appdb
           APP_OPERATOR_TOKEN={{ .operator_token }}
           PASETO_SIGNING_KEY={{ .paseto_signing_key }}
           {{ end }}
