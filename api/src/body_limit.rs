@@ -1,7 +1,7 @@
 //! Caps request bodies. poem's `SizeLimit` demands a `Content-Length` on every
-//! request (GETs included) and cannot see chunked bodies; this reads at most
-//! the limit, whether or not the length was announced, and answers 413 past
-//! it.
+//! request (GETs included) and cannot see chunked bodies; this reads every
+//! body through the limit, whether or not a length was announced, and
+//! answers 413 past it.
 
 use poem::http::header;
 use poem::{Body, Endpoint, IntoResponse, Request, Response, Result};
@@ -13,11 +13,13 @@ pub async fn limit<E: Endpoint>(next: E, mut req: Request, max_bytes: usize) -> 
     if announced.is_some_and(|len| len > max_bytes as u64) {
         return Err(too_large());
     }
-    let has_body = announced.is_some_and(|len| len > 0) || req.headers().contains_key(header::TRANSFER_ENCODING);
-    if has_body {
-        let bytes = req.take_body().into_bytes_limit(max_bytes).await.map_err(|_| too_large())?;
-        req.set_body(Body::from_bytes(bytes));
-    }
+    // Read through the cap whatever the headers say: an HTTP/2 body may
+    // come with neither Content-Length nor Transfer-Encoding.
+    let bytes = req.take_body().into_bytes_limit(max_bytes).await.map_err(|err| match err {
+        poem::error::ReadBodyError::PayloadTooLarge => too_large(),
+        other => other.into(),
+    })?;
+    req.set_body(Body::from_bytes(bytes));
     next.call(req).await.map(IntoResponse::into_response)
 }
 

@@ -7,6 +7,8 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
+
+use crate::ip_net::IpNet;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -71,8 +73,8 @@ pub struct Settings {
     pub rate_limit_per_minute: u32,
     /// Bearer token of platform operators; provisioning is off without it.
     pub operator_token: Option<Secret>,
-    /// Take the client address from `X-Real-IP` (set by our nginx).
-    pub trust_proxy: bool,
+    /// Peers whose `X-Real-IP` header names the client (our nginx).
+    pub trusted_proxies: Vec<IpNet>,
     /// After SIGTERM, how long in-flight requests may take before the
     /// process exits anyway. Keep below the orchestrator's kill timeout.
     pub drain_timeout: Duration,
@@ -94,6 +96,7 @@ impl Settings {
 
     /// Reads settings from a map of variables (the environment, or a test's).
     pub fn from_map(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let vars = &resolve_files(vars)?;
         let env = Vars(vars);
         let environment = match env.get("APP_ENV").as_deref().unwrap_or("development") {
             "development" => Environment::Development,
@@ -162,7 +165,7 @@ impl Settings {
             max_body_bytes,
             rate_limit_per_minute: env.parse_or("APP_RATE_LIMIT_PER_MINUTE", 600)?,
             operator_token: operator_token.map(Secret::new),
-            trust_proxy: env.parse_or("APP_TRUST_PROXY", false)?,
+            trusted_proxies: env.parse_list("APP_TRUSTED_PROXIES")?,
             drain_timeout: Duration::from_secs(env.parse_or("APP_DRAIN_TIMEOUT_SECS", 20)?),
         })
     }
@@ -171,7 +174,7 @@ impl Settings {
 /// The owner URL alone, for the `migrate` and `seed-demo` commands, which
 /// need nothing else.
 pub fn owner_url_from_env() -> Result<Secret, ConfigError> {
-    let vars: HashMap<String, String> = std::env::vars().collect();
+    let vars = resolve_files(&std::env::vars().collect())?;
     let url = Vars(&vars).required("DATABASE_OWNER_URL")?;
     check_postgres_url("DATABASE_OWNER_URL", &url)?;
     Ok(Secret::new(url))
@@ -180,7 +183,7 @@ pub fn owner_url_from_env() -> Result<Secret, ConfigError> {
 /// What `tenantry-api bootstrap` needs: a superuser URL (direct), and the
 /// owner and runtime URLs whose users, passwords and database it creates.
 pub fn bootstrap_from_env() -> Result<(Secret, db::ClusterRoles, String), ConfigError> {
-    let vars: HashMap<String, String> = std::env::vars().collect();
+    let vars = resolve_files(&std::env::vars().collect())?;
     let env = Vars(&vars);
     let superuser = env.required("DATABASE_SUPERUSER_URL")?;
     check_postgres_url("DATABASE_SUPERUSER_URL", &superuser)?;
@@ -198,9 +201,8 @@ fn parse_role_url(env: &Vars<'_>, name: &'static str) -> Result<(String, String,
     let raw = env.required(name)?;
     check_postgres_url(name, &raw)?;
     let url = url::Url::parse(&raw).map_err(|e| env.bad(name, format!("not a URL: {e}")))?;
-    let decode = |s: &str| {
-        url::form_urlencoded::parse(format!("v={s}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
-    };
+    // Percent-decoding as sqlx does (not form decoding: `+` stays `+`).
+    let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
     let user = decode(url.username());
     let password = url.password().map(decode).unwrap_or_default();
     let database = url.path().trim_start_matches('/').to_owned();
@@ -210,17 +212,35 @@ fn parse_role_url(env: &Vars<'_>, name: &'static str) -> Result<(String, String,
     Ok((user, password, database))
 }
 
+/// Variables whose value may instead come from a file named by
+/// `<NAME>_FILE` (Docker and Nomad secrets are files).
+const FILE_VARIABLES: [&str; 5] =
+    ["DATABASE_URL", "DATABASE_OWNER_URL", "DATABASE_SUPERUSER_URL", "REDIS_URL", "APP_OPERATOR_TOKEN"];
+
+/// Replaces each `<NAME>_FILE` by `<NAME>` with the file's contents. An
+/// unreadable file stops start-up like any other bad variable.
+fn resolve_files(vars: &HashMap<String, String>) -> Result<HashMap<String, String>, ConfigError> {
+    let mut resolved = vars.clone();
+    for name in FILE_VARIABLES {
+        let Some(path) = vars.get(&format!("{name}_FILE")).map(|p| p.trim()).filter(|p| !p.is_empty()) else {
+            continue;
+        };
+        if vars.get(name).is_some_and(|v| !v.trim().is_empty()) {
+            return Err(ConfigError { name, problem: format!("is set and so is {name}_FILE; set one of them") });
+        }
+        let value = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError { name, problem: format!("cannot read {name}_FILE ({path}): {e}") })?;
+        resolved.insert(name.to_owned(), value.trim().to_owned());
+    }
+    Ok(resolved)
+}
+
 struct Vars<'a>(&'a HashMap<String, String>);
 
 impl Vars<'_> {
-    /// A set, non-empty value; or, when only `<NAME>_FILE` is set, the
-    /// contents of that file (Docker and Nomad secrets are files).
+    /// A set, non-empty value.
     fn get(&self, name: &str) -> Option<String> {
-        let direct = self.0.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        direct.or_else(|| {
-            let path = self.0.get(&format!("{name}_FILE"))?;
-            std::fs::read_to_string(path.trim()).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
-        })
+        self.0.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
     }
 
     fn required(&self, name: &'static str) -> Result<String, ConfigError> {
@@ -232,6 +252,22 @@ impl Vars<'_> {
         T::Err: fmt::Display,
     {
         self.get(name).map(|raw| raw.parse::<T>().map_err(|e| self.bad(name, format!("`{raw}`: {e}")))).transpose()
+    }
+
+    /// A comma-separated list; empty when unset.
+    fn parse_list<T: std::str::FromStr>(&self, name: &'static str) -> Result<Vec<T>, ConfigError>
+    where
+        T::Err: fmt::Display,
+    {
+        self.get(name)
+            .map(|raw| {
+                raw.split(',')
+                    .map(str::trim)
+                    .filter(|item| !item.is_empty())
+                    .map(|item| item.parse::<T>().map_err(|e| self.bad(name, format!("`{item}`: {e}"))))
+                    .collect()
+            })
+            .unwrap_or_else(|| Ok(Vec::new()))
     }
 
     fn parse_or<T: std::str::FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
@@ -299,6 +335,28 @@ mod tests {
         let s = Settings::from_map(&v).unwrap();
         assert_eq!(s.log_format, LogFormat::Json);
         assert!(!s.migrate_on_start);
+    }
+
+    #[test]
+    fn an_unreadable_secret_file_is_named() {
+        let mut v = vars(BASE);
+        v.remove("REDIS_URL");
+        v.insert("REDIS_URL_FILE".into(), "/nonexistent/redis-url".into());
+        let err = Settings::from_map(&v).unwrap_err();
+        assert_eq!(err.name, "REDIS_URL");
+        assert!(err.problem.contains("/nonexistent/redis-url"), "{err}");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let mut v = vars(BASE);
+        v.insert("APP_TRUSTED_PROXIES".into(), "10.0.0.0/8, 127.0.0.1".into());
+        let s = Settings::from_map(&v).unwrap();
+        assert_eq!(s.trusted_proxies.len(), 2);
+        assert!(s.trusted_proxies[0].contains("10.1.2.3".parse().unwrap()));
+        assert!(!s.trusted_proxies[0].contains("11.0.0.1".parse().unwrap()));
+        v.insert("APP_TRUSTED_PROXIES".into(), "10.0.0.0/40".into());
+        assert_eq!(Settings::from_map(&v).unwrap_err().name, "APP_TRUSTED_PROXIES");
     }
 
     #[test]

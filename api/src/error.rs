@@ -89,6 +89,10 @@ impl ApiError {
         err
     }
 
+    pub fn unauthenticated(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", message)
+    }
+
     pub fn rate_limited(retry_after_secs: u64) -> Self {
         let mut err = Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests; retry later");
         err.retry_after_secs = Some(retry_after_secs);

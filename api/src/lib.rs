@@ -4,6 +4,7 @@
 pub mod body_limit;
 pub mod config;
 pub mod error;
+pub mod ip_net;
 pub mod password;
 pub mod payload;
 pub mod rate_limit;

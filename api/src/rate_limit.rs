@@ -12,29 +12,33 @@ use poem::web::RemoteAddr;
 use poem::{Endpoint, IntoResponse, Request, Response, Result};
 
 use crate::error::ApiError;
+use crate::ip_net::IpNet;
 use crate::state::AppState;
 
 const WINDOW_SECS: u64 = 60;
 
-/// The client address: the socket peer, or `X-Real-IP` when the API sits
-/// behind our own proxy (which overwrites whatever the client sent).
-pub fn client_ip(req: &Request, trust_proxy: bool) -> Option<IpAddr> {
-    if trust_proxy {
-        if let Some(ip) = req.headers().get("x-real-ip").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()) {
+/// The client address: the socket peer, or, when the peer is one of our
+/// trusted proxies (nginx, which overwrites the header), `X-Real-IP`.
+pub fn client_ip(req: &Request, trusted_proxies: &[IpNet]) -> Option<IpAddr> {
+    let peer = match req.remote_addr() {
+        RemoteAddr(poem::Addr::SocketAddr(addr)) => Some(addr.ip()),
+        _ => None,
+    }?;
+    if trusted_proxies.iter().any(|net| net.contains(peer)) {
+        let forwarded =
+            req.headers().get("x-real-ip").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
+        if let Some(ip) = forwarded {
             return Some(ip);
         }
     }
-    match req.remote_addr() {
-        RemoteAddr(poem::Addr::SocketAddr(addr)) => Some(addr.ip()),
-        _ => None,
-    }
+    Some(peer)
 }
 
 /// Middleware: counts the request and refuses it past the budget.
 pub async fn limit<E: Endpoint>(next: E, req: Request, state: AppState) -> Result<Response> {
     let budget = state.settings.rate_limit_per_minute;
     if budget > 0 {
-        if let Some(ip) = client_ip(&req, state.settings.trust_proxy) {
+        if let Some(ip) = client_ip(&req, &state.settings.trusted_proxies) {
             if let Some(retry_after) = over_budget(&state, ip, budget).await {
                 return Err(ApiError::rate_limited(retry_after).into());
             }

@@ -147,6 +147,7 @@ pub fn api_endpoint(state: &AppState) -> BoxEndpoint<'static> {
             }
         })
         .around(move |ep, req| body_limit::limit(ep, req, max_body))
+        .data(state.clone())
         .with(CatchPanic::new().with_handler(error::panic_response))
         .around(error::shape)
         .around(request_id::assign)

@@ -21,6 +21,13 @@ variable "postgres_host" {
   default = "postgres.service.consul"
 }
 
+# nginx reaches the API on the nodes' addresses: X-Real-IP is trusted from
+# these networks only.
+variable "trusted_proxies" {
+  type    = string
+  default = "10.0.0.0/8"
+}
+
 variable "redis_url" {
   type    = string
   default = "redis://redis.service.consul:6379"
@@ -171,7 +178,7 @@ job "tenantry" {
       env {
         APP_ENV                = "production"
         REDIS_URL              = var.redis_url
-        APP_TRUST_PROXY        = "true"
+        APP_TRUSTED_PROXIES    = var.trusted_proxies
         APP_DRAIN_TIMEOUT_SECS = "20"
       }
 

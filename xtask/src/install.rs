@@ -39,10 +39,26 @@ pub const DEBIAN_RUST_WEB: [Package; 4] = [
     Package { name: "lld-22", provides: "/usr/bin/wasm-ld-22" },
 ];
 
+impl Package {
+    /// Its file exists, or (for a program) a program of that name is on
+    /// PATH: CI runners install Node under /usr/local, say.
+    pub fn installed(&self) -> bool {
+        let path = Path::new(self.provides);
+        if path.exists() {
+            return true;
+        }
+        let is_program = path.parent().is_some_and(|dir| dir.ends_with("bin") || dir.ends_with("sbin"));
+        let name = path.file_name().unwrap_or_default();
+        is_program
+            && std::env::var_os("PATH")
+                .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
+    }
+}
+
 /// Installs every missing package of `wanted` with apt (as root), or names
 /// the command to run.
 pub fn packages(wanted: &[Package]) -> Result<()> {
-    let missing: Vec<&str> = wanted.iter().filter(|p| !Path::new(p.provides).exists()).map(|p| p.name).collect();
+    let missing: Vec<&str> = wanted.iter().filter(|p| !p.installed()).map(|p| p.name).collect();
     if missing.is_empty() {
         return Ok(());
     }

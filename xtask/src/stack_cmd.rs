@@ -57,7 +57,7 @@ pub fn run() -> Result<()> {
         ("DATABASE_URL", format!("postgres://app:{}@127.0.0.1:{}/{DATABASE}", creds.app, bouncer.port)),
         ("REDIS_URL", redis_url),
         ("APP_OPERATOR_TOKEN", secrets["APP_OPERATOR_TOKEN"].clone()),
-        ("APP_TRUST_PROXY", "true".to_owned()),
+        ("APP_TRUSTED_PROXIES", "127.0.0.1".to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

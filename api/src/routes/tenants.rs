@@ -21,13 +21,20 @@ pub struct TenantsApi {
 }
 
 /// Platform operator token, sent as `Authorization: Bearer <token>`.
-#[derive(SecurityScheme)]
-#[oai(ty = "bearer", rename = "OperatorToken")]
-pub struct OperatorToken(Bearer);
+/// Checked while the request is read, before its body is looked at.
+#[derive(Debug, SecurityScheme)]
+#[oai(ty = "bearer", rename = "OperatorToken", checker = "check_operator")]
+pub struct OperatorToken(Operator);
 
-impl std::fmt::Debug for OperatorToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("OperatorToken([redacted])")
+/// Proof that the request carries the operator token.
+#[derive(Debug)]
+pub struct Operator;
+
+async fn check_operator(req: &poem::Request, bearer: Bearer) -> poem::Result<Operator> {
+    let expected = req.data::<AppState>().and_then(|state| state.settings.operator_token.clone());
+    match expected {
+        Some(expected) if constant_time_eq(bearer.token.as_bytes(), expected.expose().as_bytes()) => Ok(Operator),
+        _ => Err(ApiError::unauthenticated("a valid operator token is required").into()),
     }
 }
 
@@ -130,9 +137,7 @@ impl TenantsApi {
         auth: OperatorToken,
         body: JsonBody<CreateTenant>,
     ) -> Result<CreateTenantResponse, ApiError> {
-        if !self.operator(&auth) {
-            return Ok(CreateTenantResponse::Unauthorized(unauthorized()));
-        }
+        let OperatorToken(Operator) = auth;
         let new = match body.0.validate() {
             Ok(new) => new,
             Err(problems) => return Err(ApiError::validation(problems)),
@@ -160,9 +165,7 @@ impl TenantsApi {
         #[oai(default = "default_limit", validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<i32>,
     ) -> Result<ListTenantsResponse, ApiError> {
-        if !self.operator(&auth) {
-            return Ok(ListTenantsResponse::Unauthorized(unauthorized()));
-        }
+        let OperatorToken(Operator) = auth;
         let tenants = db::tenants::list(&self.state.db, after.0.map(db::TenantId::new), limit.0).await?;
         let next_after = (tenants.len() == limit.0 as usize).then(|| tenants.last().map(|t| t.id.as_uuid())).flatten();
         let items = tenants.into_iter().map(Tenant::from).collect();
@@ -172,19 +175,6 @@ impl TenantsApi {
 
 fn default_limit() -> i32 {
     50
-}
-
-impl TenantsApi {
-    fn operator(&self, auth: &OperatorToken) -> bool {
-        match &self.state.settings.operator_token {
-            Some(expected) => constant_time_eq(auth.0.token.as_bytes(), expected.expose().as_bytes()),
-            None => false,
-        }
-    }
-}
-
-fn unauthorized() -> Json<ErrorBody> {
-    ErrorBody::json("unauthenticated", "a valid operator token is required")
 }
 
 /// Compares without an early exit on the first differing byte.

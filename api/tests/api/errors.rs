@@ -96,6 +96,17 @@ async fn a_missing_or_wrong_operator_token_is_401() {
     assert_error(response, 401, "unauthenticated").await;
     let response = app.client.get(app.url("/api/tenants")).bearer_auth("not-the-token").send().await.unwrap();
     assert_error(response, 401, "unauthenticated").await;
+    // The token is checked before the body: a wrong token learns nothing
+    // about what the body should look like.
+    let response = app
+        .client
+        .post(app.url("/api/tenants"))
+        .bearer_auth("not-the-token")
+        .json(&json!({ "unexpected": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, 401, "unauthenticated").await;
 }
 
 #[tokio::test]

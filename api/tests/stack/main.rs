@@ -52,7 +52,7 @@ async fn start_stack_with(overrides: &[(&str, &str)]) -> Stack {
         ("REDIS_URL", testkit::redis_url()),
         ("REDIS_KEY_PREFIX", format!("test:{}:", db.name)),
         ("APP_OPERATOR_TOKEN", OPERATOR_TOKEN.to_owned()),
-        ("APP_TRUST_PROXY", "true".to_owned()),
+        ("APP_TRUSTED_PROXIES", "127.0.0.1".to_owned()),
         ("APP_RATE_LIMIT_PER_MINUTE", "0".to_owned()),
         ("APP_DRAIN_TIMEOUT_SECS", "10".to_owned()),
     ]
