@@ -34,6 +34,13 @@ pub async fn bootstrap_cluster(superuser_url: &str, roles: &ClusterRoles, databa
     let owner = quote_ident(&roles.owner);
     let sql = format!(
         "BEGIN;
+         -- The statements below carry passwords: keep them out of the
+         -- server log whatever its settings, and make the quoting's
+         -- assumption (standard strings) true.
+         SET LOCAL log_statement = 'none';
+         SET LOCAL log_min_error_statement = 'panic';
+         SET LOCAL log_min_duration_statement = -1;
+         SET LOCAL standard_conforming_strings = on;
          SELECT pg_advisory_xact_lock(7361626);
          DO $bootstrap$
          BEGIN

@@ -3,13 +3,16 @@
 # machines run no Docker engine. Build context: the repository root.
 
 FROM rust:1.95-bookworm AS build
+# The commit, reported by /api/health so a deploy can tell its replicas
+# from the previous ones.
+ARG REVISION=unknown
 WORKDIR /src
 COPY . .
 # The registry and target caches survive between builds (BuildKit), so only
 # what changed is recompiled.
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    cargo build --release --locked -p api \
+    TENANTRY_REVISION=$REVISION cargo build --release --locked -p api \
  && cp target/release/tenantry-api /usr/local/bin/tenantry-api
 
 FROM debian:bookworm-slim

@@ -232,14 +232,18 @@ job "tenantry" {
         ports = ["http"]
       }
 
-      # The API replicas, as Consul knows them; nginx is restarted when the
-      # set changes.
+      # The API replicas, as Consul knows them (passing or warning, so a
+      # database outage that fails readiness everywhere keeps them listed);
+      # with none at all, a placeholder that is always down keeps nginx
+      # starting and answering 503 in the API's error shape. nginx restarts
+      # when the set changes, spread over a few seconds.
       template {
         destination = "local/upstreams.env"
         env         = true
         change_mode = "restart"
+        splay       = "5s"
         data        = <<-EOT
-          API_UPSTREAM_SERVERS="{{ range service "tenantry-api" }}server {{ .Address }}:{{ .Port }} max_fails=3 fail_timeout=2s; {{ end }}"
+          API_UPSTREAM_SERVERS="{{ range service "tenantry-api|passing,warning" }}server {{ .Address }}:{{ .Port }} max_fails=3 fail_timeout=2s; {{ else }}server 127.0.0.1:9 down; {{ end }}"
         EOT
       }
 

@@ -1,7 +1,7 @@
 //! Where things live: the repository, the git-ignored `.data/` folder, and
 //! the unprivileged user services run as when we are root.
 
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -31,8 +31,13 @@ pub fn data_root() -> Result<PathBuf> {
         return Ok(local);
     }
     let elsewhere = PathBuf::from(format!("/var/tmp/tenantry-{:016x}", fnv1a(repo.to_string_lossy().as_bytes())));
-    std::fs::create_dir_all(&elsewhere)?;
-    std::fs::set_permissions(&elsewhere, std::fs::Permissions::from_mode(0o755))?;
+    match std::fs::symlink_metadata(&elsewhere) {
+        Err(_) => std::fs::DirBuilder::new().mode(0o755).create(&elsewhere)?,
+        // /var/tmp is shared: only a real folder of root's, not writable by
+        // others, is ours to reuse.
+        Ok(meta) if meta.is_dir() && meta.uid() == 0 && meta.mode() & 0o022 == 0 => {}
+        Ok(_) => anyhow::bail!("{} exists but is not a folder owned by root and closed to others", elsewhere.display()),
+    }
     if std::fs::symlink_metadata(&local).is_err() {
         std::os::unix::fs::symlink(&elsewhere, &local)?;
     }

@@ -10,9 +10,19 @@ use anyhow::{bail, Context, Result};
 
 use crate::paths::{is_root, SERVICE_USER};
 
+/// The program and its arguments, for messages. Not `{cmd:?}`: that also
+/// prints the environment given to the command, which carries passwords.
+pub fn describe(cmd: &Command) -> String {
+    std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|part| part.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Runs a command to completion; fails with its output if it fails.
 pub fn run(cmd: &mut Command) -> Result<()> {
-    let shown = format!("{cmd:?}");
+    let shown = describe(cmd);
     let output = cmd.stdin(Stdio::null()).output().with_context(|| format!("starting {shown}"))?;
     if !output.status.success() {
         bail!(
@@ -27,7 +37,7 @@ pub fn run(cmd: &mut Command) -> Result<()> {
 
 /// Runs a command with inherited output; fails if it fails.
 pub fn run_visible(cmd: &mut Command) -> Result<()> {
-    let shown = format!("{cmd:?}");
+    let shown = describe(cmd);
     let status = cmd.status().with_context(|| format!("starting {shown}"))?;
     if !status.success() {
         bail!("{shown} failed ({status})");
@@ -86,7 +96,7 @@ impl Supervisor {
     }
 
     pub fn spawn(&mut self, name: &str, cmd: &mut Command, stop_signal: &'static str) -> Result<u32> {
-        let child = cmd.stdin(Stdio::null()).spawn().with_context(|| format!("starting {name}: {cmd:?}"))?;
+        let child = cmd.stdin(Stdio::null()).spawn().with_context(|| format!("starting {name}: {}", describe(cmd)))?;
         let pid = child.id();
         self.running.push(Running { name: name.to_owned(), child, stop_signal });
         Ok(pid)

@@ -54,7 +54,7 @@ impl Postgres {
 #[derive(Debug)]
 pub struct PostgresOptions<'a> {
     pub binaries: &'a Path,
-    /// Holds `pgdata/`, `run/` (socket) and `postgres.log`.
+    /// Holds `pgdata/` and `postgres.log`.
     pub dir: &'a Path,
     pub port: u16,
     pub superuser_password: &'a str,
@@ -65,8 +65,6 @@ pub struct PostgresOptions<'a> {
 /// Initialises the cluster on first use and starts it.
 pub fn start_postgres(sup: &mut Supervisor, opts: PostgresOptions<'_>) -> Result<Postgres> {
     let data = opts.dir.join("pgdata");
-    let sockets = opts.dir.join("run");
-    std::fs::create_dir_all(&sockets)?;
     if !data.join("PG_VERSION").exists() {
         eprintln!("initialising PostgreSQL 17 in {}", data.display());
         std::fs::create_dir_all(&data)?;
@@ -89,9 +87,9 @@ pub fn start_postgres(sup: &mut Supervisor, opts: PostgresOptions<'_>) -> Result
         .arg(&data)
         .arg("-p")
         .arg(opts.port.to_string())
-        .arg("-k")
-        .arg(&sockets)
-        .args(["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300"])
+        // TCP on loopback only, with SCRAM: no Unix socket, whose local
+        // `trust` would let any user of the machine in as superuser.
+        .args(["-c", "unix_socket_directories=", "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300"])
         .env("LD_LIBRARY_PATH", opts.binaries.join("lib"))
         .stdout(log_file.try_clone()?)
         .stderr(log_file);

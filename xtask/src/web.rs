@@ -1,7 +1,7 @@
 //! Builds the Sycamore console into `web/dist/`: the wasm32 build (rustup's
 //! target where it exists, Debian's Rust with build-std where it does not),
-//! wasm-bindgen, wasm-opt when present, then content-hashed file names so
-//! nginx can cache them forever.
+//! wasm-bindgen, wasm-opt (binaryen from npm, installed on first use), then
+//! content-hashed file names so nginx can cache them forever.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -51,7 +51,8 @@ fn the_swarm_stack_passes_docker_stack_config() {
         "tenantry_paseto_signing_key",
         "node.labels.tenantry.stateful == true",
         "driver: overlay",
-        "mode: replicated-job",
+        "mode: host",
+        "APP_MIGRATE_ON_START: \"true\"",
     ] {
         assert!(rendered.contains(expected), "`{expected}` missing from:\n{rendered}");
     }
@@ -182,48 +183,74 @@ fn the_images_run_unprivileged_and_check_their_health() {
 }
 
 /// Runs the forced command of the deploy key with `command` as what ssh
-/// received, a stand-in `docker`/`nomad` on PATH that records its arguments.
-fn remote_deploy(command: &str) -> (Output, String) {
-    let dir = std::env::temp_dir().join(format!("tenantry-remote-{}-{}", std::process::id(), command.len()));
-    std::fs::create_dir_all(&dir).unwrap();
+/// received, against a host folder with `deploy.conf` and the deploy files,
+/// and stand-in `docker`/`nomad` programs that record their arguments.
+fn remote_deploy(command: &str, conf: &str) -> (Output, String) {
+    let dir = std::env::temp_dir().join(format!(
+        "tenantry-remote-{}-{:x}",
+        std::process::id(),
+        xtask::paths::fnv1a(command.as_bytes())
+    ));
+    let host = dir.join("etc");
+    std::fs::create_dir_all(&host).unwrap();
+    std::fs::write(host.join("deploy.conf"), conf).unwrap();
+    std::fs::copy(repo().join("ops/swarm/stack.yml"), host.join("stack.yml")).unwrap();
+    std::fs::copy(repo().join("ops/nomad/tenantry.nomad.hcl"), host.join("tenantry.nomad.hcl")).unwrap();
     let log = dir.join("calls");
     for name in ["docker", "nomad"] {
         let stub = dir.join(name);
-        let script = format!("#!/bin/sh\necho \"{name} $* | IMAGE_PREFIX=${{IMAGE_PREFIX:-}} TAG=${{TAG:-}}\" >> {}\ncat > /dev/null\necho 7\n", log.display());
+        let script = format!(
+            "#!/bin/sh\necho \"{name} $* | IMAGE_PREFIX=${{IMAGE_PREFIX:-}} TAG=${{TAG:-}}\" >> {}\n",
+            log.display()
+        );
         std::fs::write(&stub, script).unwrap();
         std::fs::set_permissions(&stub, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     }
     let out = run(Command::new("sh")
         .arg(repo().join("ops/deploy/tenantry-remote-deploy.sh"))
         .env("SSH_ORIGINAL_COMMAND", command)
+        .env("TENANTRY_DEPLOY_DIR", &host)
         .env("PATH", format!("{}:/usr/bin:/bin", dir.display()))
         .stdin(std::process::Stdio::null()));
-    let calls = std::fs::read_to_string(&log).unwrap_or_default();
+    let calls = std::fs::read_to_string(&log).unwrap_or_default().replace(&host.display().to_string(), "/etc/tenantry");
     let _ = std::fs::remove_dir_all(&dir);
     (out, calls)
 }
 
+const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
+const CONF: &str = "IMAGE_PREFIX=ghcr.io/acme/tenantry\n";
+
 #[test]
 fn the_deploy_key_runs_only_the_deploy_protocol() {
-    let (out, calls) = remote_deploy("deploy swarm ghcr.io/acme/tenantry 0123abcd");
+    let (out, calls) = remote_deploy(&format!("deploy swarm {SHA}"), CONF);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(
         calls.trim(),
-        "docker stack deploy --with-registry-auth --prune -c - tenantry | IMAGE_PREFIX=ghcr.io/acme/tenantry TAG=0123abcd"
+        format!(
+            "docker stack deploy --with-registry-auth --prune --detach=false -c /etc/tenantry/stack.yml tenantry \
+             | IMAGE_PREFIX=ghcr.io/acme/tenantry TAG={SHA}"
+        )
     );
-    let (out, calls) = remote_deploy("deploy nomad ghcr.io/acme/tenantry 0123abcd");
+    let (out, calls) = remote_deploy(&format!("deploy nomad {SHA}"), CONF);
     assert!(out.status.success());
-    assert!(calls.starts_with("nomad job run -var image_prefix=ghcr.io/acme/tenantry -var tag=0123abcd -"), "{calls}");
+    assert_eq!(
+        calls.trim(),
+        format!("nomad job run -var image_prefix=ghcr.io/acme/tenantry -var tag={SHA} /etc/tenantry/tenantry.nomad.hcl | IMAGE_PREFIX= TAG=")
+    );
     for refused in [
-        "bash -i",
-        "deploy swarm ghcr.io/acme/tenantry 0123;reboot",
-        "deploy swarm docker.io/evil/image 1",
-        "deploy kubernetes ghcr.io/acme/tenantry 1",
-        "deploy swarm ghcr.io/acme/* 1",
-        "",
+        "bash -i".to_owned(),
+        format!("deploy swarm {SHA};reboot"),
+        "deploy swarm main".to_owned(),
+        format!("deploy swarm {SHA} extra"),
+        format!("deploy kubernetes {SHA}"),
+        "deploy swarm *".to_owned(),
+        String::new(),
     ] {
-        let (out, calls) = remote_deploy(refused);
+        let (out, calls) = remote_deploy(&refused, CONF);
         assert_eq!(out.status.code(), Some(2), "`{refused}` was not refused");
         assert!(calls.is_empty(), "`{refused}` ran {calls}");
     }
+    // Without the host's image prefix nothing deploys.
+    let (out, calls) = remote_deploy(&format!("deploy swarm {SHA}"), "");
+    assert_eq!((out.status.code(), calls.as_str()), (Some(2), ""));
 }

@@ -33,6 +33,8 @@ pub struct Health {
     pub status: String,
     /// The API build version.
     pub version: String,
+    /// The commit the binary was built from (`unknown` outside CI builds).
+    pub revision: String,
     pub uptime_seconds: u64,
     /// Newest applied database migration; absent if the database is down.
     pub migration_version: Option<i64>,
@@ -119,6 +121,7 @@ impl HealthApi {
         let health = Health {
             status: status.into(),
             version: env!("CARGO_PKG_VERSION").into(),
+            revision: option_env!("TENANTRY_REVISION").unwrap_or("unknown").into(),
             uptime_seconds: state.started_at.elapsed().as_secs(),
             migration_version,
             checks: HealthChecks { database, redis },

@@ -112,6 +112,7 @@ async fn a_missing_or_wrong_operator_token_is_401() {
 #[tokio::test]
 async fn too_many_requests_is_429_with_retry_after() {
     let app = spawn_app_with(vec![("APP_RATE_LIMIT_PER_MINUTE", Some("5".into()))]).await;
+    crate::helpers::wait_for_fresh_rate_window().await;
     for _ in 0..5 {
         assert_eq!(app.get("/api/health").await.status(), 200);
     }

@@ -11,6 +11,7 @@ async fn readiness_reports_database_redis_and_the_migration_version() {
     assert_eq!(body["checks"]["database"]["status"], "ok");
     assert_eq!(body["checks"]["redis"]["status"], "ok");
     assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(body["revision"], option_env!("TENANTRY_REVISION").unwrap_or("unknown"));
     assert_eq!(body["migration_version"], db::latest_migration_version());
     assert!(body["uptime_seconds"].as_u64().is_some());
 }

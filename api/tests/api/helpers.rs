@@ -67,6 +67,15 @@ impl TestApp {
     }
 }
 
+/// Waits, when needed, until the rate limiter's one-minute window has at
+/// least 15 seconds left, so a burst of requests falls into one window.
+pub async fn wait_for_fresh_rate_window() {
+    let second = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() % 60;
+    if second > 45 {
+        tokio::time::sleep(std::time::Duration::from_secs(61 - second)).await;
+    }
+}
+
 /// A URL of a port nothing listens on.
 pub fn dead_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
