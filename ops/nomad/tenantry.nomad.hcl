@@ -232,18 +232,19 @@ job "tenantry" {
         ports = ["http"]
       }
 
-      # The API replicas, as Consul knows them (passing or warning, so a
-      # database outage that fails readiness everywhere keeps them listed);
-      # with none at all, a placeholder that is always down keeps nginx
-      # starting and answering 503 in the API's error shape. nginx restarts
-      # when the set changes, spread over a few seconds.
+      # Every registered API replica, whatever its checks say: nginx's
+      # passive checks skip the dead ones, and a database outage (readiness
+      # failing everywhere) must not empty the list. With none registered, a
+      # placeholder that is always down keeps nginx starting and answering
+      # 503 in the API's error shape. nginx restarts when the set changes,
+      # spread over a few seconds.
       template {
         destination = "local/upstreams.env"
         env         = true
         change_mode = "restart"
         splay       = "5s"
         data        = <<-EOT
-          API_UPSTREAM_SERVERS="{{ range service "tenantry-api|passing,warning" }}server {{ .Address }}:{{ .Port }} max_fails=3 fail_timeout=2s; {{ else }}server 127.0.0.1:9 down; {{ end }}"
+          API_UPSTREAM_SERVERS="{{ range service "tenantry-api|any" }}server {{ .Address }}:{{ .Port }} max_fails=3 fail_timeout=2s; {{ else }}server 127.0.0.1:9 down; {{ end }}"
         EOT
       }
 
