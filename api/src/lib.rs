@@ -1,6 +1,7 @@
 //! Tenantry's HTTP API: configuration, start-up, telemetry, the error shape
 //! and the routes. `main.rs` is a thin command-line front.
 
+pub mod auth;
 pub mod body_limit;
 pub mod config;
 pub mod error;

@@ -1,0 +1,4 @@
+//! Identity and access: PASETO tokens (`tokens`). Sign-in, refresh-token
+//! state in Redis and authorization build on these.
+
+pub mod tokens;
