@@ -6,4 +6,5 @@ mod errors;
 mod health;
 mod helpers;
 mod processes;
+mod refresh;
 mod tenants;

@@ -1,0 +1,219 @@
+//! Refresh-token state in Redis, shared by every replica.
+//!
+//! Allow-list semantics: a refresh token is valid only while its record
+//! exists, so losing Redis's data signs everyone out rather than letting a
+//! revoked token back in. Each use rotates the token atomically (one Lua
+//! script): the old record is marked used and names its successor. A second
+//! use within a short grace period (two tabs refreshing at once) gets the
+//! same successor; any later use is a replay, and revokes the whole family.
+//!
+//! Keys (all with TTLs, so nothing grows without bound):
+//! - `rt:{id}`: hash `family`, `user`, `tenant`, `state` (active|used),
+//!   `successor`, `used_at_ms`
+//! - `fam:{family}`: hash `user`, `tenant`, `created_at_ms`: the session
+//! - `fam:{family}:tokens`: set of the family's token ids
+//! - `user:{user}:families`: set of the user's families
+
+use std::time::Duration;
+
+use db::{TenantId, UserId};
+use rand::RngCore;
+use uuid::Uuid;
+
+use crate::redis_conn::Redis;
+
+/// What rotating a refresh token did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    /// The token was current: here is its successor.
+    Rotated { successor: String, family: Uuid, user: UserId, tenant: TenantId },
+    /// The token was rotated a moment ago (concurrent refresh): the same
+    /// successor again.
+    Concurrent { successor: String, family: Uuid, user: UserId, tenant: TenantId },
+    /// The token had been used before: the family is now revoked.
+    ReuseDetected { family: Uuid, user: UserId },
+    /// No such token (expired, revoked, or never issued).
+    Unknown,
+}
+
+/// The refresh-token store.
+#[derive(Debug, Clone)]
+pub struct RefreshStore {
+    prefix: String,
+    lifetime: Duration,
+    grace: Duration,
+}
+
+const ROTATE: &str = r#"
+-- KEYS[1] = old token key; ARGV = prefix, new id, now ms, grace ms, ttl s
+local old = redis.call('HGETALL', KEYS[1])
+if #old == 0 then return {'unknown'} end
+local t = {}
+for i = 1, #old, 2 do t[old[i]] = old[i + 1] end
+local prefix, new_id, now, grace, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local fam_key = prefix .. 'fam:' .. t.family
+if redis.call('EXISTS', fam_key) == 0 then
+  redis.call('DEL', KEYS[1])
+  return {'unknown'}
+end
+if t.state == 'active' then
+  local new_key = prefix .. 'rt:' .. new_id
+  redis.call('HSET', new_key, 'family', t.family, 'user', t.user, 'tenant', t.tenant, 'state', 'active')
+  redis.call('EXPIRE', new_key, ttl)
+  redis.call('HSET', KEYS[1], 'state', 'used', 'successor', new_id, 'used_at_ms', now)
+  redis.call('SADD', fam_key .. ':tokens', new_id)
+  redis.call('EXPIRE', fam_key, ttl)
+  redis.call('EXPIRE', fam_key .. ':tokens', ttl)
+  redis.call('EXPIRE', prefix .. 'user:' .. t.user .. ':families', ttl)
+  return {'rotated', new_id, t.family, t.user, t.tenant}
+end
+if now - tonumber(t.used_at_ms) <= grace
+   and redis.call('EXISTS', prefix .. 'rt:' .. t.successor) == 1 then
+  return {'concurrent', t.successor, t.family, t.user, t.tenant}
+end
+-- A replay: end the whole family.
+local ids = redis.call('SMEMBERS', fam_key .. ':tokens')
+for _, id in ipairs(ids) do redis.call('DEL', prefix .. 'rt:' .. id) end
+redis.call('DEL', fam_key, fam_key .. ':tokens')
+redis.call('SREM', prefix .. 'user:' .. t.user .. ':families', t.family)
+return {'reuse', t.family, t.user}
+"#;
+
+const REVOKE_FAMILY: &str = r#"
+-- ARGV = prefix, family
+local prefix, family = ARGV[1], ARGV[2]
+local fam_key = prefix .. 'fam:' .. family
+local user = redis.call('HGET', fam_key, 'user')
+local ids = redis.call('SMEMBERS', fam_key .. ':tokens')
+for _, id in ipairs(ids) do redis.call('DEL', prefix .. 'rt:' .. id) end
+redis.call('DEL', fam_key, fam_key .. ':tokens')
+if user then redis.call('SREM', prefix .. 'user:' .. user .. ':families', family) end
+return #ids
+"#;
+
+impl RefreshStore {
+    /// `lifetime`: how long an unused refresh token lives; `grace`: how long
+    /// a used one still yields its successor (concurrent refreshes).
+    pub fn new(prefix: &str, lifetime: Duration, grace: Duration) -> Self {
+        Self { prefix: prefix.to_owned(), lifetime, grace }
+    }
+
+    pub fn lifetime(&self) -> Duration {
+        self.lifetime
+    }
+
+    /// Opens a session: a new family and its first token id.
+    pub async fn start(&self, redis: &Redis, user: UserId, tenant: TenantId) -> redis::RedisResult<(Uuid, String)> {
+        let family = Uuid::new_v4();
+        let id = random_id();
+        let ttl = self.lifetime.as_secs() as i64;
+        let fam_key = format!("{}fam:{family}", self.prefix);
+        let token_key = format!("{}rt:{id}", self.prefix);
+        let families = format!("{}user:{user}:families", self.prefix);
+        let now = now_ms();
+        let mut conn = redis.conn().await?;
+        redis::pipe()
+            .atomic()
+            .hset_multiple(
+                &fam_key,
+                &[("user", user.to_string()), ("tenant", tenant.to_string()), ("created_at_ms", now.to_string())],
+            )
+            .expire(&fam_key, ttl)
+            .hset_multiple(
+                &token_key,
+                &[
+                    ("family", family.to_string()),
+                    ("user", user.to_string()),
+                    ("tenant", tenant.to_string()),
+                    ("state", "active".to_owned()),
+                ],
+            )
+            .expire(&token_key, ttl)
+            .sadd(format!("{fam_key}:tokens"), &id)
+            .expire(format!("{fam_key}:tokens"), ttl)
+            .sadd(&families, family.to_string())
+            .expire(&families, ttl)
+            .query_async::<()>(&mut conn)
+            .await?;
+        Ok((family, id))
+    }
+
+    /// Uses a refresh token: rotates it, hands out the same successor to a
+    /// concurrent use, or detects a replay and revokes the family.
+    pub async fn rotate(&self, redis: &Redis, id: &str) -> redis::RedisResult<Rotation> {
+        let mut conn = redis.conn().await?;
+        let reply: Vec<String> = redis::Script::new(ROTATE)
+            .key(format!("{}rt:{id}", self.prefix))
+            .arg(&self.prefix)
+            .arg(random_id())
+            .arg(now_ms())
+            .arg(self.grace.as_millis() as u64)
+            .arg(self.lifetime.as_secs())
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(parse_rotation(&reply))
+    }
+
+    /// Whether the session (family) is still open.
+    pub async fn is_active(&self, redis: &Redis, family: Uuid) -> redis::RedisResult<bool> {
+        let mut conn = redis.conn().await?;
+        redis::cmd("EXISTS").arg(format!("{}fam:{family}", self.prefix)).query_async(&mut conn).await
+    }
+
+    /// Ends one session: every token of the family stops working.
+    pub async fn revoke_family(&self, redis: &Redis, family: Uuid) -> redis::RedisResult<()> {
+        let mut conn = redis.conn().await?;
+        redis::Script::new(REVOKE_FAMILY)
+            .arg(&self.prefix)
+            .arg(family.to_string())
+            .invoke_async::<i64>(&mut conn)
+            .await
+            .map(drop)
+    }
+
+    /// Ends every session of the user; returns the families ended.
+    pub async fn revoke_user(&self, redis: &Redis, user: UserId) -> redis::RedisResult<Vec<Uuid>> {
+        let mut conn = redis.conn().await?;
+        let families: Vec<String> =
+            redis::cmd("SMEMBERS").arg(format!("{}user:{user}:families", self.prefix)).query_async(&mut conn).await?;
+        let mut ended = Vec::new();
+        for family in families.iter().filter_map(|f| f.parse().ok()) {
+            self.revoke_family(redis, family).await?;
+            ended.push(family);
+        }
+        Ok(ended)
+    }
+}
+
+fn parse_rotation(reply: &[String]) -> Rotation {
+    let uuid = |i: usize| reply.get(i).and_then(|s| s.parse::<Uuid>().ok());
+    match reply.first().map(String::as_str) {
+        Some(kind @ ("rotated" | "concurrent")) => match (reply.get(1), uuid(2), uuid(3), uuid(4)) {
+            (Some(successor), Some(family), Some(user), Some(tenant)) => {
+                let (successor, user, tenant) = (successor.clone(), UserId::new(user), TenantId::new(tenant));
+                if kind == "rotated" {
+                    Rotation::Rotated { successor, family, user, tenant }
+                } else {
+                    Rotation::Concurrent { successor, family, user, tenant }
+                }
+            }
+            _ => Rotation::Unknown,
+        },
+        Some("reuse") => match (uuid(1), uuid(2)) {
+            (Some(family), Some(user)) => Rotation::ReuseDetected { family, user: UserId::new(user) },
+            _ => Rotation::Unknown,
+        },
+        _ => Rotation::Unknown,
+    }
+}
+
+/// 256 random bits, hex.
+fn random_id() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
