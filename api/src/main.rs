@@ -1,4 +1,4 @@
-//! `tenantry-api [serve|migrate|seed-demo|bootstrap|healthcheck]`.
+//! `tenantry-api [serve|migrate|seed-demo|bootstrap|healthcheck|keygen]`.
 
 use std::process::ExitCode;
 
@@ -6,10 +6,12 @@ use api::config::{LogFormat, Settings};
 use api::startup::Application;
 use api::{password, telemetry};
 
-const USAGE: &str = "usage: tenantry-api [serve|migrate|seed-demo|bootstrap|healthcheck]
+const USAGE: &str = "usage: tenantry-api [serve|migrate|seed-demo|bootstrap|healthcheck|keygen]
   serve      run the API (default)
   migrate    apply database migrations as the owner role (DATABASE_OWNER_URL)
   seed-demo  create the demo tenant and admin if missing, printing the password once
+  keygen     print a new token signing key and refresh-token key, as
+             APP_PASETO_SIGNING_KEY / APP_PASETO_REFRESH_KEY lines
   healthcheck  exit 0 if the API on 127.0.0.1:APP_PORT answers liveness (for
              container HEALTHCHECKs; images carry no curl)
   bootstrap  as a superuser (DATABASE_SUPERUSER_URL), create the roles of
@@ -24,6 +26,7 @@ async fn main() -> ExitCode {
         "seed-demo" => seed_demo().await,
         "bootstrap" => bootstrap().await,
         "healthcheck" => healthcheck().await,
+        "keygen" => keygen(),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -112,4 +115,12 @@ async fn healthcheck() -> anyhow::Result<()> {
         Ok(Err(err)) => anyhow::bail!("liveness probe failed: {err}"),
         Err(_) => anyhow::bail!("liveness probe timed out"),
     }
+}
+
+fn keygen() -> anyhow::Result<()> {
+    let (signing, public, refresh) = api::auth::tokens::TokenKeys::generate_hex()?;
+    println!("APP_PASETO_SIGNING_KEY={signing}");
+    println!("APP_PASETO_REFRESH_KEY={refresh}");
+    println!("# public key, for APP_PASETO_PREVIOUS_PUBLIC_KEYS once this signing key is replaced: {public}");
+    Ok(())
 }

@@ -2,9 +2,12 @@
 //! p = 1). Hashing takes ~16 ms of CPU, so async callers run it on the
 //! blocking pool.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+use std::sync::OnceLock;
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand::distributions::{Alphanumeric, DistString};
+use tokio::sync::Semaphore;
 
 fn hasher() -> Argon2<'static> {
     let params = Params::new(19 * 1024, 2, 1, None).expect("static argon2 parameters are valid");
@@ -20,6 +23,34 @@ pub fn hash(password: &str) -> anyhow::Result<String> {
         .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
 }
 
+/// Whether `password` matches the PHC string `phc`.
+pub fn verify(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc).is_ok_and(|parsed| hasher().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+/// A hash to verify against when the account does not exist, so that the
+/// answer takes as long as for a wrong password.
+pub fn decoy_hash() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| hash(&generate()).expect("hashing a random password"))
+}
+
+/// Verifies off the async runtime, at most a few at a time (each takes
+/// ~16 ms of a core and 19 MiB).
+pub async fn verify_off_thread(password: String, phc: Option<String>) -> bool {
+    static LIMIT: Semaphore = Semaphore::const_new(4);
+    let Ok(_permit) = LIMIT.acquire().await else { return false };
+    tokio::task::spawn_blocking(move || match phc {
+        Some(phc) => verify(&password, &phc),
+        None => {
+            let _ = verify(&password, decoy_hash());
+            false
+        }
+    })
+    .await
+    .unwrap_or(false)
+}
+
 /// A random password for seeded accounts: 20 alphanumerics, ~119 bits.
 pub fn generate() -> String {
     Alphanumeric.sample_string(&mut rand::rngs::OsRng, 20)
@@ -31,5 +62,8 @@ mod tests {
     fn hashes_use_argon2id_at_owasp_cost() {
         let phc = super::hash("correct horse battery staple").unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
+        assert!(super::verify("correct horse battery staple", &phc));
+        assert!(!super::verify("Correct horse battery staple", &phc));
+        assert!(!super::verify("anything", "not a phc string"));
     }
 }

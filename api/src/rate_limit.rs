@@ -49,9 +49,16 @@ pub async fn limit<E: Endpoint>(next: E, req: Request, state: AppState) -> Resul
 
 /// `Some(seconds to wait)` when the client is over budget.
 async fn over_budget(state: &AppState, ip: IpAddr, budget: u32) -> Option<u64> {
+    hit(state, &format!("api:{ip}"), budget).await
+}
+
+/// Counts one event against `key` in the current one-minute window; `Some`
+/// (seconds until the window ends) once `budget` is exceeded. Fails open when
+/// Redis is unreachable (logged).
+pub async fn hit(state: &AppState, key: &str, budget: u32) -> Option<u64> {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let window = now / WINDOW_SECS;
-    let key = format!("{}rl:api:{ip}:{window}", state.settings.redis_key_prefix);
+    let key = format!("{}rl:{key}:{window}", state.settings.redis_key_prefix);
     let counted: redis::RedisResult<u64> = async {
         let mut conn = state.redis.conn().await?;
         let (count,): (u64,) = redis::pipe()

@@ -14,7 +14,7 @@ use poem_openapi::OpenApiService;
 
 use crate::config::Settings;
 use crate::redis_conn::Redis;
-use crate::routes::{health::HealthApi, tenants::TenantsApi};
+use crate::routes::{auth::AuthApi, health::HealthApi, tenants::TenantsApi};
 use crate::state::AppState;
 use crate::{body_limit, error, rate_limit, request_id};
 
@@ -57,12 +57,23 @@ impl Application {
             None => None,
         };
         let console_port = console.as_ref().map(local_port);
+        if settings.auth.keys_generated {
+            tracing::warn!("no token keys configured: generated keys for this process only; sessions end with it");
+        }
+        let tokens = Arc::new(settings.auth.token_keys()?);
+        let refresh = crate::auth::refresh_store::RefreshStore::new(
+            &settings.redis_key_prefix,
+            settings.auth.refresh_ttl,
+            settings.auth.refresh_grace,
+        );
         let state = AppState {
             db,
             redis,
             settings: Arc::new(settings),
             started_at: Instant::now(),
             draining: Arc::new(AtomicBool::new(false)),
+            tokens,
+            refresh,
         };
         Ok(Self { state, api, console, port, console_port })
     }
@@ -120,7 +131,7 @@ impl Application {
 /// catcher, the error shape, and the request id around everything.
 pub fn api_endpoint(state: &AppState) -> BoxEndpoint<'static> {
     let service = OpenApiService::new(
-        (HealthApi { state: state.clone() }, TenantsApi { state: state.clone() }),
+        (HealthApi { state: state.clone() }, TenantsApi { state: state.clone() }, AuthApi { state: state.clone() }),
         "Tenantry API",
         env!("CARGO_PKG_VERSION"),
     )

@@ -16,6 +16,8 @@ pub struct AppState {
     pub started_at: Instant,
     /// Set once shutdown begins: readiness answers 503 from then on.
     pub draining: Arc<AtomicBool>,
+    pub tokens: Arc<crate::auth::tokens::TokenKeys>,
+    pub refresh: crate::auth::refresh_store::RefreshStore,
 }
 
 impl AppState {

@@ -76,6 +76,20 @@ alter function auth_user_tenants(uuid) owner to app_definer;
 revoke all on function auth_user_tenants(uuid) from public;
 grant execute on function auth_user_tenants(uuid) to app;
 
+-- Who the signed-in user is, for `GET /api/auth/me`.
+create function auth_user_profile(p_user uuid)
+returns table (email text, display_name text)
+language sql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+    select u.email, u.display_name from public.users u where u.id = p_user
+$$;
+alter function auth_user_profile(uuid) owner to app_definer;
+revoke all on function auth_user_profile(uuid) from public;
+grant execute on function auth_user_profile(uuid) to app;
+
 create function record_security_event(p_event text, p_subject text, p_ip text, p_user_agent text)
 returns void
 language sql

@@ -7,6 +7,7 @@
 //! is built with `.persistent(false)`), and no extended-protocol query outside
 //! a transaction (non-transactional checks use the simple protocol).
 
+pub mod auth;
 mod bootstrap;
 mod error;
 mod ids;

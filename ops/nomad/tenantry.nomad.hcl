@@ -2,7 +2,7 @@
 #   nomad job run -var image_prefix=ghcr.io/OWNER/REPO -var tag=SHA ops/nomad/tenantry.nomad.hcl
 # Secrets come from Nomad Variables at nomad/jobs/tenantry (docs/deploy.md):
 #   owner_database_url, app_db_password, postgres_password, operator_token,
-#   paseto_signing_key
+#   paseto_signing_key, paseto_refresh_key (from `tenantry-api keygen`)
 # The API reaches pgbouncer through Consul DNS on its static port 6432.
 # PostgreSQL and Redis run outside this job (managed, or their own jobs);
 # their addresses are variables.
@@ -19,6 +19,12 @@ variable "tag" {
 variable "postgres_host" {
   type    = string
   default = "postgres.service.consul"
+}
+
+# The console's public origin, for the session cookie's Origin check.
+variable "public_origin" {
+  type    = string
+  default = "https://tenantry.example.com"
 }
 
 # nginx reaches the API on the nodes' addresses: X-Real-IP is trusted from
@@ -179,6 +185,7 @@ job "tenantry" {
         APP_ENV                = "production"
         REDIS_URL              = var.redis_url
         APP_TRUSTED_PROXIES    = var.trusted_proxies
+        APP_ALLOWED_ORIGINS    = var.public_origin
         APP_DRAIN_TIMEOUT_SECS = "20"
       }
 
@@ -189,7 +196,8 @@ job "tenantry" {
           {{ with nomadVar "nomad/jobs/tenantry" }}
           DATABASE_URL=postgres://app:{{ .app_db_password }}@tenantry-pgbouncer.service.consul:6432/appdb
           APP_OPERATOR_TOKEN={{ .operator_token }}
-          PASETO_SIGNING_KEY={{ .paseto_signing_key }}
+          APP_PASETO_SIGNING_KEY={{ .paseto_signing_key }}
+          APP_PASETO_REFRESH_KEY={{ .paseto_refresh_key }}
           {{ end }}
         EOT
       }

@@ -126,3 +126,34 @@ pub fn pgbouncer_admin_url() -> Result<String> {
     let password = superuser.password().unwrap_or_default().to_owned();
     with_user_and_db(&env(PGBOUNCER_URL), Some((superuser.username(), &password)), "pgbouncer")
 }
+
+/// Adds a verified user with `password_hash` (a PHC string) to `tenant`
+/// with `role`. Returns the user id.
+pub async fn seed_member(
+    db: &TestDatabase,
+    tenant: uuid::Uuid,
+    email: &str,
+    password_hash: &str,
+    role: &str,
+) -> Result<uuid::Uuid> {
+    use sqlx::{Connection, Row};
+    let mut conn = sqlx::PgConnection::connect(&db.owner_url).await?;
+    let mut tx = conn.begin().await?;
+    let user: uuid::Uuid = sqlx::query(
+        "INSERT INTO users (email, password_hash, display_name, verified_at) VALUES ($1, $2, $1, now()) \
+         ON CONFLICT (email) DO UPDATE SET password_hash = excluded.password_hash RETURNING id",
+    )
+    .bind(email)
+    .bind(password_hash)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get("id")?;
+    sqlx::query("SELECT set_config('app.tenant_id', $1::text, true)").bind(tenant).execute(&mut *tx).await?;
+    sqlx::query("INSERT INTO memberships (user_id, role) VALUES ($1, $2)")
+        .bind(user)
+        .bind(role)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(user)
+}

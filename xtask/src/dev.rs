@@ -47,7 +47,7 @@ pub fn run() -> Result<()> {
     let binary = api_binary("debug");
 
     let data = data_root()?;
-    let secrets = load_or_create_secrets(&data.join("secrets.env"))?;
+    let secrets = load_or_create_secrets(&data.join("secrets.env"), &binary)?;
     let mut sup = Supervisor::with_signal_handler()?;
     let mut env: BTreeMap<&str, String> = BTreeMap::new();
 
@@ -91,6 +91,8 @@ pub fn run() -> Result<()> {
     env.insert("APP_CONSOLE_PORT", CONSOLE_PORT.to_string());
     env.insert("APP_CONSOLE_DIR", dist.to_string_lossy().into_owned());
     env.insert("APP_OPERATOR_TOKEN", secrets["APP_OPERATOR_TOKEN"].clone());
+    env.insert("APP_PASETO_SIGNING_KEY", secrets["APP_PASETO_SIGNING_KEY"].clone());
+    env.insert("APP_PASETO_REFRESH_KEY", secrets["APP_PASETO_REFRESH_KEY"].clone());
     let mut api = Command::new(&binary);
     api.envs(&env).envs(std::env::vars().filter(|(k, _)| k == "APP_LOG" || k == "RUST_BACKTRACE"));
     sup.spawn("api", &mut api, "TERM")?;
@@ -159,9 +161,10 @@ pub fn credentials(secrets: &BTreeMap<String, String>) -> Credentials {
     }
 }
 
-/// The private cluster's passwords and the operator token, generated on
-/// first run and kept (mode 0600) in `.data/secrets.env`.
-pub fn load_or_create_secrets(path: &Path) -> Result<BTreeMap<String, String>> {
+/// The private cluster's passwords, the operator token and the token keys
+/// (from `tenantry-api keygen`), generated on first run and kept (mode 0600)
+/// in `.data/secrets.env`, so sessions survive restarts.
+pub fn load_or_create_secrets(path: &Path, api: &Path) -> Result<BTreeMap<String, String>> {
     const KEYS: [&str; 4] = ["PG_SUPERUSER_PASSWORD", "APP_OWNER_PASSWORD", "APP_DB_PASSWORD", "APP_OPERATOR_TOKEN"];
     let mut secrets: BTreeMap<String, String> = std::fs::read_to_string(path)
         .unwrap_or_default()
@@ -175,6 +178,18 @@ pub fn load_or_create_secrets(path: &Path) -> Result<BTreeMap<String, String>> {
             secrets.insert(key.to_owned(), random_hex()?);
             changed = true;
         }
+    }
+    if !secrets.contains_key("APP_PASETO_SIGNING_KEY") || !secrets.contains_key("APP_PASETO_REFRESH_KEY") {
+        let output = Command::new(api).arg("keygen").output().context("tenantry-api keygen")?;
+        if !output.status.success() {
+            bail!("tenantry-api keygen failed: {}", String::from_utf8_lossy(&output.stderr));
+        }
+        for line in String::from_utf8_lossy(&output.stdout).lines().filter(|l| !l.starts_with('#')) {
+            if let Some((k, v)) = line.split_once('=') {
+                secrets.insert(k.to_owned(), v.to_owned());
+            }
+        }
+        changed = true;
     }
     if changed {
         let text: String = secrets.iter().map(|(k, v)| format!("{k}={v}\n")).collect();

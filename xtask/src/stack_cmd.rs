@@ -40,7 +40,7 @@ pub fn run() -> Result<()> {
     let dist = xtask::web::build()?;
     let binary = api_binary("release");
     let data = data_root()?;
-    let secrets = load_or_create_secrets(&data.join("secrets.env"))?;
+    let secrets = load_or_create_secrets(&data.join("secrets.env"), &binary)?;
     let creds = credentials(&secrets);
 
     let mut sup = Supervisor::with_signal_handler()?;
@@ -57,6 +57,9 @@ pub fn run() -> Result<()> {
         ("DATABASE_URL", format!("postgres://app:{}@127.0.0.1:{}/{DATABASE}", creds.app, bouncer.port)),
         ("REDIS_URL", redis_url),
         ("APP_OPERATOR_TOKEN", secrets["APP_OPERATOR_TOKEN"].clone()),
+        ("APP_PASETO_SIGNING_KEY", secrets["APP_PASETO_SIGNING_KEY"].clone()),
+        ("APP_PASETO_REFRESH_KEY", secrets["APP_PASETO_REFRESH_KEY"].clone()),
+        ("APP_ALLOWED_ORIGINS", format!("http://localhost:{NGINX_PORT},http://127.0.0.1:{NGINX_PORT}")),
         ("APP_TRUSTED_PROXIES", "127.0.0.1".to_owned()),
     ]
     .into_iter()

@@ -1,5 +1,8 @@
 //! Identity and access: PASETO tokens (`tokens`). Sign-in, refresh-token
 //! state in Redis and authorization build on these.
 
+pub mod bearer;
+pub mod cookie;
 pub mod refresh_store;
+pub mod session;
 pub mod tokens;

@@ -31,7 +31,7 @@ pub enum Rotation {
     /// successor again.
     Concurrent { successor: String, family: Uuid, user: UserId, tenant: TenantId },
     /// The token had been used before: the family is now revoked.
-    ReuseDetected { family: Uuid, user: UserId },
+    ReuseDetected { family: Uuid, user: UserId, tenant: TenantId },
     /// No such token (expired, revoked, or never issued).
     Unknown,
 }
@@ -76,7 +76,7 @@ local ids = redis.call('SMEMBERS', fam_key .. ':tokens')
 for _, id in ipairs(ids) do redis.call('DEL', prefix .. 'rt:' .. id) end
 redis.call('DEL', fam_key, fam_key .. ':tokens')
 redis.call('SREM', prefix .. 'user:' .. t.user .. ':families', t.family)
-return {'reuse', t.family, t.user}
+return {'reuse', t.family, t.user, t.tenant}
 "#;
 
 const REVOKE_FAMILY: &str = r#"
@@ -199,8 +199,10 @@ fn parse_rotation(reply: &[String]) -> Rotation {
             }
             _ => Rotation::Unknown,
         },
-        Some("reuse") => match (uuid(1), uuid(2)) {
-            (Some(family), Some(user)) => Rotation::ReuseDetected { family, user: UserId::new(user) },
+        Some("reuse") => match (uuid(1), uuid(2), uuid(3)) {
+            (Some(family), Some(user), Some(tenant)) => {
+                Rotation::ReuseDetected { family, user: UserId::new(user), tenant: TenantId::new(tenant) }
+            }
             _ => Rotation::Unknown,
         },
         _ => Rotation::Unknown,

@@ -1,6 +1,7 @@
 //! The HTTP surface: one `#[OpenApi]` struct per resource, combined into one
 //! service in `startup`.
 
+pub mod auth;
 pub mod health;
 pub mod tenants;
 
@@ -13,4 +14,6 @@ pub enum ApiTags {
     Health,
     /// Tenant provisioning, for platform operators.
     Tenants,
+    /// Sign-in and sessions.
+    Auth,
 }

@@ -9,6 +9,7 @@ use api::startup::Application;
 pub const OPERATOR_TOKEN: &str = "operator-token-for-tests-0123456789abcdef";
 
 pub struct TestApp {
+    pub db: testkit::TestDatabase,
     pub address: String,
     pub console: Option<String>,
     pub client: reqwest::Client,
@@ -50,7 +51,7 @@ pub async fn spawn_app_with(overrides: Overrides) -> TestApp {
     let address = format!("http://127.0.0.1:{}", app.port());
     let console = app.console_port().map(|p| format!("http://127.0.0.1:{p}"));
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, console, client: reqwest::Client::new() }
+    TestApp { db, address, console, client: reqwest::Client::new() }
 }
 
 impl TestApp {

@@ -111,10 +111,13 @@ async fn a_missing_variable_stops_the_process_with_one_line_naming_it() {
 #[tokio::test]
 async fn every_log_line_of_a_request_carries_its_request_id() {
     let db = testkit::database().await.unwrap();
+    let (signing, _, refresh) = api::auth::tokens::TokenKeys::generate_hex().unwrap();
     let port = crate::helpers::dead_port();
     let child = Command::new(BIN)
         .env_clear()
         .env("APP_ENV", "production")
+        .env("APP_PASETO_SIGNING_KEY", &signing)
+        .env("APP_PASETO_REFRESH_KEY", &refresh)
         .env("APP_HOST", "127.0.0.1")
         .env("APP_PORT", port.to_string())
         .env("DATABASE_URL", &db.pooled_app_url)

@@ -34,7 +34,7 @@ async fn replaying_a_used_token_revokes_the_whole_family() {
     let r3 = successor(&store.rotate(&redis, &r2).await.unwrap());
     tokio::time::sleep(GRACE + Duration::from_millis(100)).await;
 
-    assert_eq!(store.rotate(&redis, &r1).await.unwrap(), Rotation::ReuseDetected { family, user });
+    assert_eq!(store.rotate(&redis, &r1).await.unwrap(), Rotation::ReuseDetected { family, user, tenant });
     assert_eq!(store.rotate(&redis, &r3).await.unwrap(), Rotation::Unknown, "R3 died with its family");
     assert!(!store.is_active(&redis, family).await.unwrap());
 }

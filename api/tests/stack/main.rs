@@ -61,6 +61,11 @@ async fn start_stack_with(overrides: &[(&str, &str)]) -> Stack {
     .map(|(k, v)| (k.to_owned(), v))
     .chain(overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())))
     .collect();
+    // Replicas share one set of token keys, as in production.
+    let (signing, _, refresh) = api::auth::tokens::TokenKeys::generate_hex().unwrap();
+    let mut env = env;
+    env.push(("APP_PASETO_SIGNING_KEY".into(), signing));
+    env.push(("APP_PASETO_REFRESH_KEY".into(), refresh));
     let console = PathBuf::from(testkit::env("TEST_CONSOLE_DIR"));
     let replicas = vec![("api-1".to_owned(), free_port()), ("api-2".to_owned(), free_port())];
     let ports: Vec<u16> = replicas.iter().map(|r| r.1).collect();

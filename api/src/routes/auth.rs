@@ -1,0 +1,357 @@
+//! Sign-in and sessions: log in, refresh, log out (one session or all), and
+//! who am I. Refresh tokens travel in the `HttpOnly` cookie for browsers, or
+//! in JSON bodies for clients that ask for it at log-in (CLI, mobile).
+
+use poem::Request;
+use poem_openapi::param::Header;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use uuid::Uuid;
+
+use super::ApiTags;
+use crate::auth::bearer::{BearerAccess, Caller};
+use crate::auth::cookie;
+use crate::auth::refresh_store::Rotation;
+use crate::auth::tokens::RefreshClaims;
+use crate::error::{ApiError, ErrorBody, FieldProblem};
+use crate::payload::JsonBody;
+use crate::state::AppState;
+use crate::{password, rate_limit};
+
+#[derive(Debug)]
+pub struct AuthApi {
+    pub state: AppState,
+}
+
+/// Where the refresh token goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Deserialize)]
+#[oai(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum TokenDelivery {
+    /// The `HttpOnly` cookie (browsers; the default).
+    Cookie,
+    /// The JSON body (clients that keep it themselves).
+    Body,
+}
+
+/// Email, password and optionally the tenant to act in.
+#[derive(Debug, Object, serde::Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+    /// Slug of the tenant; without it, the last used or only one.
+    #[serde(default)]
+    pub tenant: Option<String>,
+    #[serde(default)]
+    pub token_delivery: Option<TokenDelivery>,
+}
+
+/// A refresh token sent in the body; empty when the cookie carries it.
+#[derive(Debug, Object, serde::Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+}
+
+/// A tenant and the caller's role in it.
+#[derive(Debug, Clone, Object)]
+pub struct TenantMembership {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    /// `admin`, `user` or `viewer`.
+    pub role: String,
+}
+
+/// The tokens of a session.
+#[derive(Debug, Object)]
+pub struct SessionTokens {
+    /// PASETO v4.public, for `Authorization: Bearer`.
+    pub access_token: String,
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Present when the refresh token is delivered in the body.
+    #[oai(skip_serializing_if_is_none)]
+    pub refresh_token: Option<String>,
+    pub tenant: TenantMembership,
+}
+
+/// The signed-in user, the active tenant, the role there and what it allows.
+#[derive(Debug, Object)]
+pub struct Me {
+    pub user_id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub tenant: TenantMembership,
+    /// `object:action`, with `:own` where only owned objects qualify.
+    pub permissions: Vec<String>,
+    /// Every active tenant the user belongs to.
+    pub tenants: Vec<TenantMembership>,
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum SessionResponse {
+    /// A session: tokens, and the refresh cookie when it is used.
+    #[oai(status = 200)]
+    Ok(Json<SessionTokens>, #[oai(header = "Set-Cookie")] Option<String>),
+    /// Malformed request; `details` names the field.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// Wrong credentials, or an unknown, used or revoked refresh token.
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>, #[oai(header = "Set-Cookie")] Option<String>),
+    /// The refresh cookie was sent from an origin that is not allowed.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorBody>),
+    /// Sessions cannot be checked right now (Redis unreachable).
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum LogoutResponse {
+    /// Ended (or already gone); the refresh cookie is cleared.
+    #[oai(status = 204)]
+    Done(#[oai(header = "Set-Cookie")] String),
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// No valid access token (log out everywhere).
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>),
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorBody>),
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum MeResponse {
+    #[oai(status = 200)]
+    Ok(Json<Me>),
+    /// No valid access token, or the membership is gone.
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>),
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
+}
+
+fn invalid_credentials() -> Json<ErrorBody> {
+    ErrorBody::json("invalid_credentials", "the email, password or tenant is not valid")
+}
+
+fn invalid_session() -> Json<ErrorBody> {
+    ErrorBody::json("unauthenticated", "the session is not valid; sign in again")
+}
+
+#[OpenApi(tag = "ApiTags::Auth")]
+impl AuthApi {
+    /// Log in
+    ///
+    /// Answers alike, in status, body and time, for unknown emails and wrong
+    /// passwords.
+    #[oai(path = "/api/auth/login", method = "post", operation_id = "login")]
+    async fn login(&self, req: &Request, body: JsonBody<LoginRequest>) -> Result<SessionResponse, ApiError> {
+        let state = &self.state;
+        let origin = crate::auth::session::origin_of(req, state);
+        let LoginRequest { email, password, tenant, token_delivery } = body.0;
+        let email = email.trim().to_lowercase();
+        let mut problems = Vec::new();
+        if email.is_empty() || email.len() > 320 {
+            problems.push(FieldProblem::new("email", "must be 1–320 characters"));
+        }
+        if password.is_empty() || password.len() > 1024 {
+            problems.push(FieldProblem::new("password", "must be 1–1024 bytes"));
+        }
+        if !problems.is_empty() {
+            return Err(ApiError::validation(problems));
+        }
+        let budget = state.settings.auth.login_limit_per_minute;
+        for key in [format!("login:ip:{}", origin.ip), format!("login:account:{email}")] {
+            if let Some(retry) = rate_limit::hit(state, &key, budget).await {
+                return Err(ApiError::rate_limited(retry));
+            }
+        }
+        let account = db::auth::find_account(&state.db, &email).await?;
+        let matches = password::verify_off_thread(password, account.as_ref().map(|a| a.password_hash.clone())).await;
+        let account = match account {
+            Some(a) if matches && a.verified => a,
+            _ => {
+                db::auth::record_security_event(&state.db, "login.failed", &email, &origin).await?;
+                return Ok(SessionResponse::Unauthorized(invalid_credentials(), None));
+            }
+        };
+        let Some(membership) = crate::auth::session::choose_tenant(state, account.id, tenant.as_deref()).await? else {
+            db::auth::record_security_event(&state.db, "login.no_tenant", &email, &origin).await?;
+            return Ok(SessionResponse::Unauthorized(invalid_credentials(), None));
+        };
+        let delivery = token_delivery.unwrap_or(TokenDelivery::Cookie);
+        crate::auth::session::open(state, account.id, membership, delivery, &origin).await
+    }
+
+    /// Refresh the session
+    ///
+    /// Rotates the refresh token (the `tenantry_refresh` cookie, or
+    /// `refresh_token` in the body).
+    /// A token used twice within a few seconds (two tabs) yields the same
+    /// successor; used again later, it ends the whole session.
+    #[oai(path = "/api/auth/refresh", method = "post", operation_id = "refresh")]
+    async fn refresh(
+        &self,
+        req: &Request,
+        #[oai(name = "Origin")] origin_header: Header<Option<String>>,
+        body: JsonBody<RefreshRequest>,
+    ) -> Result<SessionResponse, ApiError> {
+        let state = &self.state;
+        let origin = crate::auth::session::origin_of(req, state);
+        let (token, delivery) = match (body.0.refresh_token, cookie::read(req)) {
+            (Some(token), _) => (token, TokenDelivery::Body),
+            (None, Some(token)) => {
+                if !cookie::origin_allowed(origin_header.0.as_deref(), &state.settings.auth.allowed_origins) {
+                    return Ok(SessionResponse::Forbidden(ErrorBody::json(
+                        "forbidden_origin",
+                        "this origin may not use the session cookie",
+                    )));
+                }
+                (token, TokenDelivery::Cookie)
+            }
+            (None, None) => return Ok(SessionResponse::Unauthorized(invalid_session(), None)),
+        };
+        if let Some(retry) = rate_limit::hit(state, &format!("refresh:ip:{}", origin.ip), 120).await {
+            return Err(ApiError::rate_limited(retry));
+        }
+        let clear = (delivery == TokenDelivery::Cookie).then(cookie::clear);
+        let Ok(claims) = state.tokens.open_refresh(&token) else {
+            return Ok(SessionResponse::Unauthorized(invalid_session(), clear));
+        };
+        let rotation = match state.refresh.rotate(&state.redis, &claims.id).await {
+            Ok(rotation) => rotation,
+            Err(err) => return Ok(SessionResponse::Unavailable(Json(ApiError::unavailable(err).body()))),
+        };
+        match rotation {
+            Rotation::Rotated { successor, family, user, tenant }
+            | Rotation::Concurrent { successor, family, user, tenant } => {
+                let memberships = db::auth::memberships(&state.db, user).await?;
+                let Some(membership) = memberships.into_iter().find(|m| m.tenant == tenant && m.status == "active")
+                else {
+                    let _ = state.refresh.revoke_family(&state.redis, family).await;
+                    return Ok(SessionResponse::Unauthorized(invalid_session(), clear));
+                };
+                let refresh = RefreshClaims { id: successor, family };
+                crate::auth::session::tokens_response(state, user, membership, refresh, delivery)
+            }
+            Rotation::ReuseDetected { family, user, tenant } => {
+                tracing::warn!(%family, %user, "refresh token reused: session revoked");
+                crate::auth::session::audit(
+                    state,
+                    tenant,
+                    Some(user),
+                    "session.reuse_detected",
+                    &family.to_string(),
+                    &origin,
+                )
+                .await?;
+                Ok(SessionResponse::Unauthorized(invalid_session(), clear))
+            }
+            Rotation::Unknown => Ok(SessionResponse::Unauthorized(invalid_session(), clear)),
+        }
+    }
+
+    /// Log out
+    ///
+    /// Ends the session of the refresh token (the `tenantry_refresh` cookie,
+    /// or `refresh_token` in the body).
+    #[oai(path = "/api/auth/logout", method = "post", operation_id = "logout")]
+    async fn logout(
+        &self,
+        req: &Request,
+        #[oai(name = "Origin")] origin_header: Header<Option<String>>,
+        body: JsonBody<RefreshRequest>,
+    ) -> Result<LogoutResponse, ApiError> {
+        let state = &self.state;
+        let token = match (body.0.refresh_token, cookie::read(req)) {
+            (Some(token), _) => Some(token),
+            (None, Some(token)) => {
+                if !cookie::origin_allowed(origin_header.0.as_deref(), &state.settings.auth.allowed_origins) {
+                    return Ok(LogoutResponse::Forbidden(ErrorBody::json(
+                        "forbidden_origin",
+                        "this origin may not use the session cookie",
+                    )));
+                }
+                Some(token)
+            }
+            (None, None) => None,
+        };
+        if let Some(claims) = token.and_then(|t| state.tokens.open_refresh(&t).ok()) {
+            if let Err(err) = state.refresh.revoke_family(&state.redis, claims.family).await {
+                return Ok(LogoutResponse::Unavailable(Json(ApiError::unavailable(err).body())));
+            }
+            let origin = crate::auth::session::origin_of(req, state);
+            tracing::info!(family = %claims.family, ip = %origin.ip, "logged out");
+        }
+        Ok(LogoutResponse::Done(cookie::clear()))
+    }
+
+    /// Log out everywhere
+    ///
+    /// Ends every session of the signed-in user.
+    #[oai(path = "/api/auth/logout-all", method = "post", operation_id = "logoutAll")]
+    async fn logout_all(&self, req: &Request, auth: BearerAccess) -> Result<LogoutResponse, ApiError> {
+        let BearerAccess(Caller { user, tenant, .. }) = auth;
+        let state = &self.state;
+        match state.refresh.revoke_user(&state.redis, user).await {
+            Ok(ended) => {
+                let origin = crate::auth::session::origin_of(req, state);
+                crate::auth::session::audit(
+                    state,
+                    tenant,
+                    Some(user),
+                    "session.logout_all",
+                    &ended.len().to_string(),
+                    &origin,
+                )
+                .await?;
+                Ok(LogoutResponse::Done(cookie::clear()))
+            }
+            Err(err) => Ok(LogoutResponse::Unavailable(Json(ApiError::unavailable(err).body()))),
+        }
+    }
+
+    /// Who am I
+    #[oai(path = "/api/auth/me", method = "get", operation_id = "me")]
+    async fn me(&self, auth: BearerAccess) -> Result<MeResponse, ApiError> {
+        let BearerAccess(caller) = auth;
+        let state = &self.state;
+        let memberships: Vec<TenantMembership> = db::auth::memberships(&state.db, caller.user)
+            .await?
+            .into_iter()
+            .filter(|m| m.status == "active")
+            .map(crate::auth::session::membership_view)
+            .collect();
+        let Some(current) = memberships.iter().find(|m| m.id == caller.tenant.as_uuid()).cloned() else {
+            return Ok(MeResponse::Unauthorized(invalid_session()));
+        };
+        let Some((email, display_name)) = db::auth::profile(&state.db, caller.user).await? else {
+            return Ok(MeResponse::Unauthorized(invalid_session()));
+        };
+        let permissions = crate::auth::session::permissions_of(&current.role);
+        Ok(MeResponse::Ok(Json(Me {
+            user_id: caller.user.as_uuid(),
+            email,
+            display_name,
+            tenant: current,
+            permissions,
+            tenants: memberships,
+        })))
+    }
+}

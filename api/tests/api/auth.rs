@@ -1,0 +1,217 @@
+//! Sign-in and sessions over HTTP: log-in with both token deliveries,
+//! rotation and replay, the cookie's origin check, log-out, and answers that
+//! do not tell whether an email exists.
+
+use std::sync::OnceLock;
+
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_error, spawn_app, spawn_app_with, TestApp};
+
+const PASSWORD: &str = "a long enough passphrase";
+const ORIGIN: &str = "http://localhost:8081";
+
+fn password_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| api::password::hash(PASSWORD).unwrap())
+}
+
+/// A tenant `acme` with `ada@acme.test` as admin; returns the tenant id.
+async fn seed(app: &TestApp) -> uuid::Uuid {
+    let tenant = testkit::seed_tenant(&app.db, "acme", 2).await.unwrap();
+    testkit::seed_member(&app.db, tenant, "ada@acme.test", password_hash(), "admin").await.unwrap();
+    tenant
+}
+
+async fn login(app: &TestApp, body: Value) -> reqwest::Response {
+    app.client.post(app.url("/api/auth/login")).json(&body).send().await.unwrap()
+}
+
+fn refresh_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("tenantry_refresh="))
+        .map(str::to_owned)
+}
+
+async fn me(app: &TestApp, access: &str) -> reqwest::Response {
+    app.client.get(app.url("/api/auth/me")).bearer_auth(access).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_browser_log_in_sets_a_locked_down_cookie_and_the_access_token_works() {
+    let app = spawn_app().await;
+    let tenant = seed(&app).await;
+    let response = login(&app, json!({ "email": "Ada@Acme.test", "password": PASSWORD })).await;
+    assert_eq!(response.status(), 200);
+    let cookie = refresh_cookie(&response).expect("a refresh cookie");
+    for part in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/api/auth"] {
+        assert!(cookie.contains(part), "{cookie}");
+    }
+    let body: Value = response.json().await.unwrap();
+    assert!(body.get("refresh_token").is_none(), "the cookie carries it: {body}");
+    assert_eq!(body["tenant"]["slug"], "acme");
+    assert_eq!(body["token_type"], "Bearer");
+    let access = body["access_token"].as_str().unwrap();
+    assert!(access.starts_with("v4.public."));
+
+    let who: Value = me(&app, access).await.json().await.unwrap();
+    assert_eq!(who["email"], "ada@acme.test");
+    assert_eq!(who["tenant"]["id"], tenant.to_string());
+    assert_eq!(who["tenant"]["role"], "admin");
+    let permissions: Vec<&str> = who["permissions"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+    assert!(permissions.contains(&"api_keys:create") && permissions.contains(&"projects:delete"), "{permissions:?}");
+    assert_eq!(who["tenants"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn body_delivery_rotates_and_a_replay_ends_the_session() {
+    let app = spawn_app_with(vec![("APP_REFRESH_GRACE_MS", Some("0".into()))]).await;
+    seed(&app).await;
+    let body: Value = login(&app, json!({ "email": "ada@acme.test", "password": PASSWORD, "token_delivery": "body" }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let r1 = body["refresh_token"].as_str().expect("a refresh token in the body").to_owned();
+    let refresh = |token: String| {
+        let app = &app;
+        async move {
+            app.client.post(app.url("/api/auth/refresh")).json(&json!({ "refresh_token": token })).send().await.unwrap()
+        }
+    };
+    let second: Value = refresh(r1.clone()).await.json().await.unwrap();
+    let r2 = second["refresh_token"].as_str().unwrap().to_owned();
+    let third: Value = refresh(r2.clone()).await.json().await.unwrap();
+    let r3 = third["refresh_token"].as_str().unwrap().to_owned();
+    let access3 = third["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(me(&app, &access3).await.status(), 200);
+
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    assert_error(refresh(r1).await, 401, "unauthenticated").await;
+    assert_error(refresh(r3).await, 401, "unauthenticated").await;
+    assert_error(me(&app, &access3).await, 401, "unauthenticated").await;
+}
+
+#[tokio::test]
+async fn two_tabs_refreshing_with_one_cookie_both_stay_signed_in() {
+    let app = spawn_app().await;
+    seed(&app).await;
+    let response = login(&app, json!({ "email": "ada@acme.test", "password": PASSWORD })).await;
+    let cookie = refresh_cookie(&response).unwrap();
+    let pair = cookie.split(';').next().unwrap().to_owned();
+    let refresh = || {
+        app.client
+            .post(app.url("/api/auth/refresh"))
+            .header("cookie", &pair)
+            .header("origin", ORIGIN)
+            .json(&json!({}))
+            .send()
+    };
+    let (a, b) = tokio::join!(refresh(), refresh());
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!((a.status(), b.status()), (reqwest::StatusCode::OK, reqwest::StatusCode::OK));
+}
+
+#[tokio::test]
+async fn the_refresh_cookie_is_honoured_only_from_an_allowed_origin() {
+    let app = spawn_app().await;
+    seed(&app).await;
+    let response = login(&app, json!({ "email": "ada@acme.test", "password": PASSWORD })).await;
+    let pair = refresh_cookie(&response).unwrap().split(';').next().unwrap().to_owned();
+    for origin in [None, Some("https://evil.example")] {
+        let mut request = app.client.post(app.url("/api/auth/refresh")).header("cookie", &pair).json(&json!({}));
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        assert_error(request.send().await.unwrap(), 403, "forbidden_origin").await;
+    }
+    let ok =
+        app.client.post(app.url("/api/auth/refresh")).header("cookie", &pair).header("origin", ORIGIN).json(&json!({}));
+    let ok = ok.send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert!(refresh_cookie(&ok).is_some(), "the rotated token comes back in the cookie");
+    // And JSON is required.
+    let form = app
+        .client
+        .post(app.url("/api/auth/refresh"))
+        .header("cookie", &pair)
+        .header("origin", ORIGIN)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("a=b");
+    assert_error(form.send().await.unwrap(), 415, "unsupported_media_type").await;
+}
+
+#[tokio::test]
+async fn wrong_passwords_and_unknown_emails_get_the_same_answer() {
+    let app = spawn_app().await;
+    seed(&app).await;
+    let wrong = login(&app, json!({ "email": "ada@acme.test", "password": "not the password" })).await;
+    let unknown = login(&app, json!({ "email": "nobody@acme.test", "password": "not the password" })).await;
+    let wrong_tenant = login(&app, json!({ "email": "ada@acme.test", "password": PASSWORD, "tenant": "globex" })).await;
+    let mut bodies = Vec::new();
+    for response in [wrong, unknown, wrong_tenant] {
+        let body = assert_error(response, 401, "invalid_credentials").await;
+        bodies.push(body["error"]["message"].as_str().unwrap().to_owned());
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "{bodies:?}");
+}
+
+#[tokio::test]
+async fn logging_out_ends_the_session_and_logging_out_everywhere_ends_them_all() {
+    let app = spawn_app().await;
+    seed(&app).await;
+    let session = |_: u8| async {
+        let body: Value =
+            login(&app, json!({ "email": "ada@acme.test", "password": PASSWORD, "token_delivery": "body" }))
+                .await
+                .json()
+                .await
+                .unwrap();
+        (body["access_token"].as_str().unwrap().to_owned(), body["refresh_token"].as_str().unwrap().to_owned())
+    };
+    let (access1, refresh1) = session(1).await;
+    let out =
+        app.client.post(app.url("/api/auth/logout")).json(&json!({ "refresh_token": refresh1 })).send().await.unwrap();
+    assert_eq!(out.status(), 204);
+    assert!(out.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    assert_error(me(&app, &access1).await, 401, "unauthenticated").await;
+    let again =
+        app.client.post(app.url("/api/auth/refresh")).json(&json!({ "refresh_token": refresh1 })).send().await.unwrap();
+    assert_error(again, 401, "unauthenticated").await;
+
+    let (access2, _) = session(2).await;
+    let (access3, refresh3) = session(3).await;
+    let all = app.client.post(app.url("/api/auth/logout-all")).bearer_auth(&access2).send().await.unwrap();
+    assert_eq!(all.status(), 204);
+    assert_error(me(&app, &access3).await, 401, "unauthenticated").await;
+    let refreshed =
+        app.client.post(app.url("/api/auth/refresh")).json(&json!({ "refresh_token": refresh3 })).send().await.unwrap();
+    assert_error(refreshed, 401, "unauthenticated").await;
+}
+
+#[tokio::test]
+async fn repeated_failures_on_one_account_are_slowed_down() {
+    let app = spawn_app_with(vec![("APP_LOGIN_LIMIT_PER_MINUTE", Some("3".into()))]).await;
+    seed(&app).await;
+    crate::helpers::wait_for_fresh_rate_window().await;
+    for _ in 0..3 {
+        assert_eq!(login(&app, json!({ "email": "ada@acme.test", "password": "guess" })).await.status(), 401);
+    }
+    let limited = login(&app, json!({ "email": "ada@acme.test", "password": PASSWORD })).await;
+    assert!(limited.headers().contains_key("retry-after"));
+    assert_error(limited, 429, "rate_limited").await;
+}
+
+#[tokio::test]
+async fn me_needs_a_valid_access_token() {
+    let app = spawn_app().await;
+    let response = app.client.get(app.url("/api/auth/me")).send().await.unwrap();
+    assert_error(response, 401, "unauthenticated").await;
+    for bad in ["garbage", "v4.public.AAAA", "v4.local.AAAA"] {
+        assert_error(me(&app, bad).await, 401, "unauthenticated").await;
+    }
+}
