@@ -61,21 +61,36 @@ async fn migrate() -> anyhow::Result<()> {
 
 async fn seed_demo() -> anyhow::Result<()> {
     let owner_url = api::config::owner_url_from_env()?;
-    let password = password::generate();
-    let hash = tokio::task::spawn_blocking({
-        let password = password.clone();
-        move || password::hash(&password)
-    })
-    .await??;
-    match db::seed::seed_demo(owner_url.expose(), &hash).await? {
-        Some(tenant) => {
-            println!("demo tenant `{}` ({tenant}) created", db::seed::DEMO_SLUG);
-            println!("  admin: {}", db::seed::DEMO_ADMIN_EMAIL);
-            println!("  password: {password}   (shown once; not stored anywhere in clear)");
+    let accounts = &db::seed::DEMO_ACCOUNTS;
+    let mut credentials: Vec<(&str, String, String)> = Vec::new();
+    for account in accounts {
+        if credentials.iter().any(|(email, _, _)| *email == account.email) {
+            continue;
         }
-        None => {
-            println!("demo tenant already present; credentials were printed when it was created")
+        let password = password::generate();
+        let hash = tokio::task::spawn_blocking({
+            let password = password.clone();
+            move || password::hash(&password)
+        })
+        .await??;
+        credentials.push((account.email, password, hash));
+    }
+    let hash_of =
+        |email: &str| credentials.iter().find(|(e, _, _)| *e == email).map(|(_, _, h)| h.clone()).unwrap_or_default();
+    if db::seed::seed_demo(owner_url.expose(), hash_of).await? {
+        println!("demo tenants created; passwords are shown once and stored nowhere in clear:");
+        for account in accounts {
+            let password = credentials.iter().find(|(e, _, _)| *e == account.email).map(|(_, p, _)| p.as_str());
+            println!(
+                "  {:<8} {:<7} {:<28} {}",
+                account.tenant_slug,
+                account.role,
+                account.email,
+                password.unwrap_or_default()
+            );
         }
+    } else {
+        println!("demo tenants already present; credentials were printed when they were created");
     }
     Ok(())
 }

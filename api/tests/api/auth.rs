@@ -215,3 +215,36 @@ async fn me_needs_a_valid_access_token() {
         assert_error(me(&app, bad).await, 401, "unauthenticated").await;
     }
 }
+
+#[tokio::test]
+async fn the_demo_seed_creates_accounts_of_each_role_that_can_sign_in() {
+    let app = spawn_app().await;
+    let bin = env!("CARGO_BIN_EXE_tenantry-api");
+    let run = || {
+        std::process::Command::new(bin)
+            .arg("seed-demo")
+            .env_clear()
+            .env("DATABASE_OWNER_URL", &app.db.owner_url)
+            .output()
+    };
+    let first = run().unwrap();
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let printed = String::from_utf8_lossy(&first.stdout).into_owned();
+    let password_of = |email: &str| -> String {
+        printed.lines().find(|l| l.contains(email)).and_then(|l| l.split_whitespace().last()).unwrap().to_owned()
+    };
+    for (tenant, email, role) in [
+        ("demo", "admin@demo.tenantry.test", "admin"),
+        ("demo", "user@demo.tenantry.test", "user"),
+        ("demo", "viewer@demo.tenantry.test", "viewer"),
+        ("globex", "admin@globex.tenantry.test", "admin"),
+        ("globex", "user@demo.tenantry.test", "viewer"),
+    ] {
+        let response = login(&app, json!({ "email": email, "password": password_of(email), "tenant": tenant })).await;
+        assert_eq!(response.status(), 200, "{email} in {tenant}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["tenant"]["role"], role, "{email} in {tenant}");
+    }
+    let second = run().unwrap();
+    assert!(String::from_utf8_lossy(&second.stdout).contains("already present"));
+}
