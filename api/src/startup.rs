@@ -14,7 +14,7 @@ use poem_openapi::OpenApiService;
 
 use crate::config::Settings;
 use crate::redis_conn::Redis;
-use crate::routes::{auth::AuthApi, health::HealthApi, tenants::TenantsApi};
+use crate::routes::{auth::AuthApi, health::HealthApi, members::MembersApi, tenants::TenantsApi};
 use crate::state::AppState;
 use crate::{body_limit, error, rate_limit, request_id};
 
@@ -66,6 +66,7 @@ impl Application {
             settings.auth.refresh_ttl,
             settings.auth.refresh_grace,
         );
+        let authorizer = Arc::new(policies::Authorizer::new().await?);
         let state = AppState {
             db,
             redis,
@@ -74,6 +75,7 @@ impl Application {
             draining: Arc::new(AtomicBool::new(false)),
             tokens,
             refresh,
+            authorizer,
         };
         Ok(Self { state, api, console, port, console_port })
     }
@@ -131,7 +133,12 @@ impl Application {
 /// catcher, the error shape, and the request id around everything.
 pub fn api_endpoint(state: &AppState) -> BoxEndpoint<'static> {
     let service = OpenApiService::new(
-        (HealthApi { state: state.clone() }, TenantsApi { state: state.clone() }, AuthApi { state: state.clone() }),
+        (
+            HealthApi { state: state.clone() },
+            TenantsApi { state: state.clone() },
+            AuthApi { state: state.clone() },
+            MembersApi { state: state.clone() },
+        ),
         "Tenantry API",
         env!("CARGO_PKG_VERSION"),
     )

@@ -18,6 +18,8 @@ pub struct AppState {
     pub draining: Arc<AtomicBool>,
     pub tokens: Arc<crate::auth::tokens::TokenKeys>,
     pub refresh: crate::auth::refresh_store::RefreshStore,
+    /// The Casbin model and policy of `policies/`.
+    pub authorizer: Arc<policies::Authorizer>,
 }
 
 impl AppState {

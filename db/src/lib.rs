@@ -7,10 +7,12 @@
 //! is built with `.persistent(false)`), and no extended-protocol query outside
 //! a transaction (non-transactional checks use the simple protocol).
 
+pub mod audit;
 pub mod auth;
 mod bootstrap;
 mod error;
 mod ids;
+pub mod members;
 mod migrate;
 mod pool;
 pub mod projects;

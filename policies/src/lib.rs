@@ -106,6 +106,22 @@ impl Authorizer {
         Ok(())
     }
 
+    /// May a member with `role` perform `action` on `object` in `tenant`?
+    /// `owns_object`: the member owns the object (for `owner` rules). The
+    /// role comes from the member's membership, read with the request; a
+    /// role is linked to itself, so it can stand as the subject.
+    pub fn role_allows(
+        &self,
+        role: &str,
+        tenant: &str,
+        object: &str,
+        action: &str,
+        owns_object: bool,
+    ) -> Result<bool, PolicyError> {
+        let owner = if owns_object { role } else { "" };
+        Ok(self.enforcer.enforce((role, tenant, object, action, owner))?)
+    }
+
     /// May `subject`, in `tenant`, perform `action` on `object`? `owner` is
     /// the object's owner, when it has one.
     pub fn allowed(

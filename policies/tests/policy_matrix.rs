@@ -92,3 +92,13 @@ fn a_malformed_policy_line_is_reported_with_its_number() {
     let err = permissions("p, admin, *, projects, read, any\np, root, *, projects, read, any\n").unwrap_err();
     assert_eq!(err.to_string(), "policy.csv line 2: unknown role");
 }
+
+#[tokio::test]
+async fn a_role_can_be_asked_directly() {
+    let auth = Authorizer::new().await.unwrap();
+    assert!(auth.role_allows("admin", "tenant-a", "audit", "read", false).unwrap());
+    assert!(!auth.role_allows("viewer", "tenant-a", "audit", "read", false).unwrap());
+    assert!(auth.role_allows("user", "tenant-a", "projects", "update", true).unwrap());
+    assert!(!auth.role_allows("user", "tenant-a", "projects", "update", false).unwrap());
+    assert!(!auth.role_allows("nobody", "tenant-a", "projects", "read", false).unwrap());
+}

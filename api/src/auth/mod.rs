@@ -1,6 +1,7 @@
 //! Identity and access: PASETO tokens (`tokens`). Sign-in, refresh-token
 //! state in Redis and authorization build on these.
 
+pub mod authorize;
 pub mod bearer;
 pub mod cookie;
 pub mod refresh_store;

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod health;
+pub mod members;
 pub mod tenants;
 
 use poem_openapi::Tags;
@@ -16,4 +17,6 @@ pub enum ApiTags {
     Tenants,
     /// Sign-in and sessions.
     Auth,
+    /// The tenant's members and audit log.
+    Members,
 }

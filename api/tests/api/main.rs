@@ -6,6 +6,7 @@ mod console;
 mod errors;
 mod health;
 mod helpers;
+mod members;
 mod processes;
 mod refresh;
 mod tenants;

@@ -1,0 +1,39 @@
+//! Route-level authorization: the caller's role is read from their
+//! membership in the same tenant transaction as the work (so a role change or
+//! removal counts from the next request, on every replica), and the Casbin
+//! policy in `policies/` decides what the role may do.
+
+use db::TenantTx;
+
+use crate::auth::bearer::Caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Why a request was refused.
+#[derive(Debug)]
+pub enum Denied {
+    /// Not (or no longer) a member of the token's tenant: the session is
+    /// not valid for it.
+    NotMember,
+    /// A member whose role does not allow it.
+    Forbidden,
+}
+
+/// Checks that `caller` may perform `action` on `object` in its tenant;
+/// returns the role.
+pub async fn require(
+    state: &AppState,
+    tx: &mut TenantTx,
+    caller: &Caller,
+    object: &str,
+    action: &str,
+) -> Result<Result<String, Denied>, ApiError> {
+    let Some(role) = db::members::role_of(tx, caller.user).await? else {
+        return Ok(Err(Denied::NotMember));
+    };
+    let allowed = state
+        .authorizer
+        .role_allows(&role, &caller.tenant.to_string(), object, action, false)
+        .map_err(ApiError::internal)?;
+    Ok(if allowed { Ok(role) } else { Err(Denied::Forbidden) })
+}

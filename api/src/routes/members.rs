@@ -1,0 +1,176 @@
+//! The members of the caller's tenant, and its audit log.
+
+use chrono::{DateTime, Utc};
+use db::TenantTx;
+use poem_openapi::param::Query;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use uuid::Uuid;
+
+use super::ApiTags;
+use crate::auth::authorize::{require, Denied};
+use crate::auth::bearer::BearerAccess;
+use crate::error::{ApiError, ErrorBody};
+use crate::state::AppState;
+
+#[derive(Debug)]
+pub struct MembersApi {
+    pub state: AppState,
+}
+
+/// A member of the tenant.
+#[derive(Debug, Object)]
+pub struct MemberView {
+    pub user_id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    /// `admin`, `user` or `viewer`.
+    pub role: String,
+    pub joined_at: DateTime<Utc>,
+}
+
+/// The tenant's members.
+#[derive(Debug, Object)]
+pub struct MemberList {
+    pub items: Vec<MemberView>,
+}
+
+/// One audit entry.
+#[derive(Debug, Object)]
+pub struct AuditEntryView {
+    pub id: Uuid,
+    /// The acting user, when there was one.
+    pub actor_user_id: Option<Uuid>,
+    pub action: String,
+    pub target: String,
+    pub ip: String,
+    pub user_agent: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A page of audit entries, newest first.
+#[derive(Debug, Object)]
+pub struct AuditPage {
+    pub items: Vec<AuditEntryView>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next_after: Option<Uuid>,
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum MembersResponse {
+    #[oai(status = 200)]
+    Ok(Json<MemberList>),
+    /// No valid access token, or no longer a member of its tenant.
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>),
+    /// The role does not allow it.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum AuditResponse {
+    #[oai(status = 200)]
+    Ok(Json<AuditPage>),
+    /// A query parameter is invalid; `details` names it.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>),
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
+}
+
+fn denied_body(denied: &Denied) -> Json<ErrorBody> {
+    match denied {
+        Denied::NotMember => ErrorBody::json("unauthenticated", "the session is not valid for this tenant"),
+        Denied::Forbidden => ErrorBody::json("forbidden", "your role does not allow this"),
+    }
+}
+
+#[OpenApi(tag = "ApiTags::Members")]
+impl MembersApi {
+    /// List members
+    #[oai(path = "/api/users", method = "get", operation_id = "listMembers")]
+    async fn list(&self, auth: BearerAccess) -> Result<MembersResponse, ApiError> {
+        let BearerAccess(caller) = auth;
+        let mut tx = TenantTx::begin(&self.state.db, caller.tenant, Some(caller.user)).await?;
+        if let Err(denied) = require(&self.state, &mut tx, &caller, "members", "read").await? {
+            return Ok(match denied {
+                Denied::NotMember => MembersResponse::Unauthorized(denied_body(&denied)),
+                Denied::Forbidden => MembersResponse::Forbidden(denied_body(&denied)),
+            });
+        }
+        let members = db::members::list(&mut tx).await?;
+        tx.commit().await?;
+        let items = members
+            .into_iter()
+            .map(|m| MemberView {
+                user_id: m.user.as_uuid(),
+                email: m.email,
+                display_name: m.display_name,
+                role: m.role,
+                joined_at: m.joined_at,
+            })
+            .collect();
+        Ok(MembersResponse::Ok(Json(MemberList { items })))
+    }
+
+    /// Read the audit log
+    ///
+    /// Newest first; filter by `action` and by `actor` (a user id).
+    #[oai(path = "/api/audit", method = "get", operation_id = "listAudit")]
+    async fn audit(
+        &self,
+        auth: BearerAccess,
+        /// Entries older than this one (the previous page's `next_after`).
+        after: Query<Option<Uuid>>,
+        /// Page size, 1–200.
+        #[oai(default = "default_limit", validator(minimum(value = "1"), maximum(value = "200")))]
+        limit: Query<i64>,
+        /// Only entries with this action, e.g. `login.succeeded`.
+        #[oai(validator(max_length = 64))]
+        action: Query<Option<String>>,
+        /// Only entries by this user.
+        actor: Query<Option<Uuid>>,
+    ) -> Result<AuditResponse, ApiError> {
+        let BearerAccess(caller) = auth;
+        let mut tx = TenantTx::begin(&self.state.db, caller.tenant, Some(caller.user)).await?;
+        if let Err(denied) = require(&self.state, &mut tx, &caller, "audit", "read").await? {
+            return Ok(match denied {
+                Denied::NotMember => AuditResponse::Unauthorized(denied_body(&denied)),
+                Denied::Forbidden => AuditResponse::Forbidden(denied_body(&denied)),
+            });
+        }
+        let query = db::audit::AuditQuery {
+            after: after.0,
+            limit: limit.0,
+            action: action.0,
+            actor: actor.0.map(db::UserId::new),
+        };
+        let entries = db::audit::list(&mut tx, &query).await?;
+        tx.commit().await?;
+        let next_after = (entries.len() as i64 == query.limit).then(|| entries.last().map(|e| e.id)).flatten();
+        let items = entries
+            .into_iter()
+            .map(|e| AuditEntryView {
+                id: e.id,
+                actor_user_id: e.actor.map(|a| a.as_uuid()),
+                action: e.action,
+                target: e.target,
+                ip: e.ip,
+                user_agent: e.user_agent,
+                created_at: e.created_at,
+            })
+            .collect();
+        Ok(AuditResponse::Ok(Json(AuditPage { items, next_after })))
+    }
+}
+
+fn default_limit() -> i64 {
+    50
+}

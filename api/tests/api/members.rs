@@ -1,0 +1,149 @@
+//! Members and the audit log over HTTP: what each role may see, and that no
+//! one sees another tenant's.
+
+use std::sync::OnceLock;
+
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_error, spawn_app, TestApp};
+
+const PASSWORD: &str = "members test passphrase";
+
+fn hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| api::password::hash(PASSWORD).unwrap())
+}
+
+struct World {
+    app: TestApp,
+    acme: uuid::Uuid,
+    tokens: std::collections::HashMap<&'static str, String>,
+    users: std::collections::HashMap<&'static str, uuid::Uuid>,
+}
+
+async fn world() -> World {
+    let app = spawn_app().await;
+    let acme = testkit::seed_tenant(&app.db, "acme", 1).await.unwrap();
+    let globex = testkit::seed_tenant(&app.db, "globex", 1).await.unwrap();
+    let mut users = std::collections::HashMap::new();
+    for (who, tenant, email, role) in [
+        ("admin", acme, "ada@acme.test", "admin"),
+        ("user", acme, "bob@acme.test", "user"),
+        ("viewer", acme, "cyd@acme.test", "viewer"),
+        ("other_admin", globex, "mal@globex.test", "admin"),
+    ] {
+        users.insert(who, testkit::seed_member(&app.db, tenant, email, hash(), role).await.unwrap());
+    }
+    let mut tokens = std::collections::HashMap::new();
+    for (who, email) in [
+        ("admin", "ada@acme.test"),
+        ("user", "bob@acme.test"),
+        ("viewer", "cyd@acme.test"),
+        ("other_admin", "mal@globex.test"),
+    ] {
+        let body: Value = app
+            .client
+            .post(app.url("/api/auth/login"))
+            .json(&json!({ "email": email, "password": PASSWORD, "token_delivery": "body" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        tokens.insert(who, body["access_token"].as_str().unwrap().to_owned());
+    }
+    World { app, acme, tokens, users }
+}
+
+async fn get(w: &World, who: Option<&str>, path: &str) -> reqwest::Response {
+    let mut request = w.app.client.get(w.app.url(path));
+    if let Some(who) = who {
+        request = request.bearer_auth(&w.tokens[who]);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn each_role_gets_what_the_policy_allows() {
+    let w = world().await;
+    let matrix = [
+        (Some("admin"), "/api/users", 200),
+        (Some("user"), "/api/users", 200),
+        (Some("viewer"), "/api/users", 200),
+        (Some("other_admin"), "/api/users", 200),
+        (None, "/api/users", 401),
+        (Some("admin"), "/api/audit", 200),
+        (Some("user"), "/api/audit", 403),
+        (Some("viewer"), "/api/audit", 403),
+        (Some("other_admin"), "/api/audit", 200),
+        (None, "/api/audit", 401),
+    ];
+    for (who, path, status) in matrix {
+        let response = get(&w, who, path).await;
+        assert_eq!(response.status().as_u16(), status, "{who:?} GET {path}");
+    }
+    assert_error(get(&w, Some("viewer"), "/api/audit").await, 403, "forbidden").await;
+}
+
+#[tokio::test]
+async fn members_and_audit_entries_of_another_tenant_stay_invisible() {
+    let w = world().await;
+    let emails = |body: Value| -> Vec<String> {
+        body["items"].as_array().unwrap().iter().map(|m| m["email"].as_str().unwrap().to_owned()).collect()
+    };
+    let ours = emails(get(&w, Some("viewer"), "/api/users").await.json().await.unwrap());
+    // seed_tenant's own admin, and the three seeded here, by email.
+    assert_eq!(ours, ["ada@acme.test", "admin@acme.test", "bob@acme.test", "cyd@acme.test"]);
+    assert!(ours.iter().all(|e| e.ends_with("@acme.test")), "{ours:?}");
+    let theirs = emails(get(&w, Some("other_admin"), "/api/users").await.json().await.unwrap());
+    assert!(theirs.iter().all(|e| e.ends_with("@globex.test")), "{theirs:?}");
+
+    let audit: Value = get(&w, Some("admin"), "/api/audit").await.json().await.unwrap();
+    let actors: Vec<&str> =
+        audit["items"].as_array().unwrap().iter().filter_map(|e| e["actor_user_id"].as_str()).collect();
+    assert_eq!(actors.len(), 3, "three sign-ins in acme: {audit}");
+    let mallory = w.users["other_admin"].to_string();
+    assert!(!actors.contains(&mallory.as_str()), "globex's sign-in leaked into acme's log");
+}
+
+#[tokio::test]
+async fn the_audit_log_filters_and_pages() {
+    let w = world().await;
+    let bob = w.users["user"];
+    let by_bob: Value =
+        get(&w, Some("admin"), &format!("/api/audit?actor={bob}&action=login.succeeded")).await.json().await.unwrap();
+    let items = by_bob["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["actor_user_id"], bob.to_string());
+
+    let first: Value = get(&w, Some("admin"), "/api/audit?limit=2").await.json().await.unwrap();
+    assert_eq!(first["items"].as_array().unwrap().len(), 2);
+    let after = first["next_after"].as_str().expect("a second page").to_owned();
+    let second: Value =
+        get(&w, Some("admin"), &format!("/api/audit?limit=2&after={after}")).await.json().await.unwrap();
+    let ids = |page: &Value| -> Vec<String> {
+        page["items"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(second["items"].as_array().unwrap().len(), 1);
+    assert!(ids(&second).iter().all(|id| !ids(&first).contains(id)), "pages overlap");
+    assert!(second["next_after"].is_null());
+
+    let bad = get(&w, Some("admin"), "/api/audit?limit=0").await;
+    let body = assert_error(bad, 400, "validation_failed").await;
+    assert_eq!(body["error"]["details"][0]["field"], "limit");
+}
+
+#[tokio::test]
+async fn a_removed_member_loses_access_at_once() {
+    use sqlx::Connection;
+    let w = world().await;
+    assert_eq!(get(&w, Some("user"), "/api/users").await.status(), 200);
+    let mut owner = sqlx::PgConnection::connect(&w.app.db.owner_url).await.unwrap();
+    let mut tx = owner.begin().await.unwrap();
+    sqlx::query("SELECT set_config('app.tenant_id', $1::text, true)").bind(w.acme).execute(&mut *tx).await.unwrap();
+    sqlx::query("DELETE FROM memberships WHERE user_id = $1").bind(w.users["user"]).execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_error(get(&w, Some("user"), "/api/users").await, 401, "unauthenticated").await;
+    assert_error(get(&w, Some("user"), "/api/auth/me").await, 401, "unauthenticated").await;
+}

@@ -1,0 +1,58 @@
+//! The tenant's audit log, newest first, a page at a time.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use uuid::Uuid;
+
+use crate::{DbError, TenantTx, UserId};
+
+/// One entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub id: Uuid,
+    pub actor: Option<UserId>,
+    pub action: String,
+    pub target: String,
+    pub ip: String,
+    pub user_agent: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What to list.
+#[derive(Clone, Debug, Default)]
+pub struct AuditQuery {
+    /// Entries older than this one (the previous page's last id).
+    pub after: Option<Uuid>,
+    pub limit: i64,
+    pub action: Option<String>,
+    pub actor: Option<UserId>,
+}
+
+pub async fn list(tx: &mut TenantTx, query: &AuditQuery) -> Result<Vec<AuditEntry>, DbError> {
+    let rows = sqlx::query(
+        "SELECT id, actor_user_id, action, target, ip, user_agent, created_at FROM audit_log \
+         WHERE ($1::uuid IS NULL OR (created_at, id) < (SELECT created_at, id FROM audit_log WHERE id = $1)) \
+           AND ($2::text IS NULL OR action = $2) \
+           AND ($3::uuid IS NULL OR actor_user_id = $3) \
+         ORDER BY created_at DESC, id DESC LIMIT $4",
+    )
+    .bind(query.after)
+    .bind(&query.action)
+    .bind(query.actor)
+    .bind(query.limit)
+    .persistent(false)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| AuditEntry {
+            id: r.get("id"),
+            actor: r.get::<Option<Uuid>, _>("actor_user_id").map(UserId::new),
+            action: r.get("action"),
+            target: r.get("target"),
+            ip: r.get("ip"),
+            user_agent: r.get("user_agent"),
+            created_at: r.get("created_at"),
+        })
+        .collect())
+}
