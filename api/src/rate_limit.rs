@@ -52,10 +52,30 @@ async fn over_budget(state: &AppState, ip: IpAddr, budget: u32) -> Option<u64> {
     hit(state, &format!("api:{ip}"), budget).await
 }
 
+/// Like [`hit`], but fails closed: with Redis unreachable the request is
+/// refused (503), so guessing cannot go unlimited during an outage. For
+/// routes that guard secrets (sign-in). A budget of 0 disables the limit.
+pub async fn hit_or_refuse(state: &AppState, key: &str, budget: u32) -> Result<Option<u64>, ApiError> {
+    if budget == 0 {
+        return Ok(None);
+    }
+    count(state, key, budget).await.map_err(ApiError::unavailable)
+}
+
 /// Counts one event against `key` in the current one-minute window; `Some`
 /// (seconds until the window ends) once `budget` is exceeded. Fails open when
 /// Redis is unreachable (logged).
 pub async fn hit(state: &AppState, key: &str, budget: u32) -> Option<u64> {
+    match count(state, key, budget).await {
+        Ok(verdict) => verdict,
+        Err(err) => {
+            tracing::warn!(error = %err, "rate limiter unavailable; request let through");
+            None
+        }
+    }
+}
+
+async fn count(state: &AppState, key: &str, budget: u32) -> redis::RedisResult<Option<u64>> {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let window = now / WINDOW_SECS;
     let key = format!("{}rl:{key}:{window}", state.settings.redis_key_prefix);
@@ -71,12 +91,5 @@ pub async fn hit(state: &AppState, key: &str, budget: u32) -> Option<u64> {
         Ok(count)
     }
     .await;
-    match counted {
-        Ok(count) if count > u64::from(budget) => Some(WINDOW_SECS - now % WINDOW_SECS),
-        Ok(_) => None,
-        Err(err) => {
-            tracing::warn!(error = %err, "rate limiter unavailable; request let through");
-            None
-        }
-    }
+    counted.map(|count| (count > u64::from(budget)).then_some(WINDOW_SECS - now % WINDOW_SECS))
 }

@@ -16,13 +16,17 @@ pub struct Member {
 }
 
 /// The caller's role in the transaction's tenant; `None` when not a member
-/// (any more).
+/// (any more) or when the tenant is suspended.
 pub async fn role_of(tx: &mut TenantTx, user: UserId) -> Result<Option<String>, DbError> {
-    let row = sqlx::query("SELECT role FROM memberships WHERE user_id = $1")
-        .bind(user)
-        .persistent(false)
-        .fetch_optional(tx.conn())
-        .await?;
+    // A suspended tenant's members are refused like non-members.
+    let row = sqlx::query(
+        "SELECT m.role FROM memberships m JOIN tenants t ON t.id = m.tenant_id \
+         WHERE m.user_id = $1 AND t.status = 'active'",
+    )
+    .bind(user)
+    .persistent(false)
+    .fetch_optional(tx.conn())
+    .await?;
     Ok(row.map(|r| r.get("role")))
 }
 
@@ -42,4 +46,61 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<Member>, DbError> {
             joined_at: r.get("joined_at"),
         })
         .collect())
+}
+
+/// What a change to a membership did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MembershipChange {
+    Done,
+    /// No such member in this tenant (another tenant's id included).
+    NotFound,
+    /// It would leave the tenant without an admin.
+    LastAdmin,
+}
+
+/// Locks the tenant's admins and the target's row, and says whether the
+/// change may go ahead: the last admin can be neither removed nor demoted.
+async fn check_admins(tx: &mut TenantTx, user: UserId, stays_admin: bool) -> Result<MembershipChange, DbError> {
+    let admins: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT user_id FROM memberships WHERE role = 'admin' FOR UPDATE")
+        .persistent(false)
+        .fetch_all(tx.conn())
+        .await?;
+    let current: Option<String> = sqlx::query_scalar("SELECT role FROM memberships WHERE user_id = $1 FOR UPDATE")
+        .bind(user)
+        .persistent(false)
+        .fetch_optional(tx.conn())
+        .await?;
+    Ok(match current.as_deref() {
+        None => MembershipChange::NotFound,
+        Some("admin") if !stays_admin && admins.len() <= 1 => MembershipChange::LastAdmin,
+        Some(_) => MembershipChange::Done,
+    })
+}
+
+/// Gives `user` the `role` (admin, user or viewer) in this tenant.
+pub async fn set_role(tx: &mut TenantTx, user: UserId, role: &str) -> Result<MembershipChange, DbError> {
+    let verdict = check_admins(tx, user, role == "admin").await?;
+    if verdict == MembershipChange::Done {
+        sqlx::query("UPDATE memberships SET role = $2 WHERE user_id = $1")
+            .bind(user)
+            .bind(role)
+            .persistent(false)
+            .execute(tx.conn())
+            .await
+            .map_err(DbError::classify)?;
+    }
+    Ok(verdict)
+}
+
+/// Removes `user` from this tenant (the account stays).
+pub async fn remove(tx: &mut TenantTx, user: UserId) -> Result<MembershipChange, DbError> {
+    let verdict = check_admins(tx, user, false).await?;
+    if verdict == MembershipChange::Done {
+        sqlx::query("DELETE FROM memberships WHERE user_id = $1")
+            .bind(user)
+            .persistent(false)
+            .execute(tx.conn())
+            .await?;
+    }
+    Ok(verdict)
 }

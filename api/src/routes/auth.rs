@@ -176,9 +176,16 @@ impl AuthApi {
         if !problems.is_empty() {
             return Err(ApiError::validation(problems));
         }
+        // Per address; per account from this address (someone else's
+        // failures elsewhere do not lock the owner out); and a looser limit
+        // per account from anywhere, against guessing spread over addresses.
         let budget = state.settings.auth.login_limit_per_minute;
-        for key in [format!("login:ip:{}", origin.ip), format!("login:account:{email}")] {
-            if let Some(retry) = rate_limit::hit(state, &key, budget).await {
+        for (key, limit) in [
+            (format!("login:ip:{}", origin.ip), budget.saturating_mul(3)),
+            (format!("login:account:{email}:ip:{}", origin.ip), budget),
+            (format!("login:account:{email}"), budget.saturating_mul(10)),
+        ] {
+            if let Some(retry) = rate_limit::hit_or_refuse(state, &key, limit).await? {
                 return Err(ApiError::rate_limited(retry));
             }
         }

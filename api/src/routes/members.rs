@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use db::TenantTx;
-use poem_openapi::param::Query;
+use poem::Request;
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use uuid::Uuid;
@@ -10,7 +11,8 @@ use uuid::Uuid;
 use super::ApiTags;
 use crate::auth::authorize::{require, Denied};
 use crate::auth::bearer::BearerAccess;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, ErrorBody, FieldProblem};
+use crate::payload::JsonBody;
 use crate::state::AppState;
 
 #[derive(Debug)]
@@ -85,6 +87,64 @@ pub enum AuditResponse {
     Unavailable(Json<ErrorBody>),
 }
 
+/// A new role for a member.
+#[derive(Debug, Object, serde::Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct RoleChange {
+    /// `admin`, `user` or `viewer`.
+    pub role: String,
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum MemberChangeResponse {
+    /// The member, as changed.
+    #[oai(status = 200)]
+    Ok(Json<MemberView>),
+    /// Removed.
+    #[oai(status = 204)]
+    Removed,
+    /// The body or the id is invalid; `details` names the field.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>),
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
+    /// No such member in this tenant.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// The tenant's last admin can be neither demoted nor removed.
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorBody>),
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
+}
+
+fn denied_change(denied: Denied) -> MemberChangeResponse {
+    match denied {
+        Denied::NotMember => MemberChangeResponse::Unauthorized(denied_body(&denied)),
+        Denied::Forbidden => MemberChangeResponse::Forbidden(denied_body(&denied)),
+    }
+}
+
+fn change_refused(change: db::members::MembershipChange) -> Option<MemberChangeResponse> {
+    match change {
+        db::members::MembershipChange::Done => None,
+        db::members::MembershipChange::NotFound => {
+            Some(MemberChangeResponse::NotFound(ErrorBody::json("not_found", "no such member")))
+        }
+        db::members::MembershipChange::LastAdmin => Some(MemberChangeResponse::Conflict(ErrorBody::json(
+            "last_admin",
+            "the tenant's last admin can be neither demoted nor removed",
+        ))),
+    }
+}
+
 fn denied_body(denied: &Denied) -> Json<ErrorBody> {
     match denied {
         Denied::NotMember => ErrorBody::json("unauthenticated", "the session is not valid for this tenant"),
@@ -118,6 +178,72 @@ impl MembersApi {
             })
             .collect();
         Ok(MembersResponse::Ok(Json(MemberList { items })))
+    }
+
+    /// Change a member's role
+    #[oai(path = "/api/users/:id", method = "patch", operation_id = "changeMemberRole")]
+    async fn change_role(
+        &self,
+        req: &Request,
+        auth: BearerAccess,
+        /// The member's user id (a UUID).
+        id: Path<String>,
+        body: JsonBody<RoleChange>,
+    ) -> Result<MemberChangeResponse, ApiError> {
+        let BearerAccess(caller) = auth;
+        let role = body.0.role;
+        if !policies::ROLES.contains(&role.as_str()) {
+            return Err(ApiError::validation(vec![FieldProblem::new("role", "must be admin, user or viewer")]));
+        }
+        let mut tx = TenantTx::begin(&self.state.db, caller.tenant, Some(caller.user)).await?;
+        if let Err(denied) = require(&self.state, &mut tx, &caller, "members", "update").await? {
+            return Ok(denied_change(denied));
+        }
+        let target = db::UserId::new(parse_id(&id.0)?);
+        if let Some(refused) = change_refused(db::members::set_role(&mut tx, target, &role).await?) {
+            return Ok(refused);
+        }
+        let origin = crate::auth::session::origin_of(req, &self.state);
+        db::auth::audit(&mut tx, "member.role_changed", &format!("{target}:{role}"), &origin).await?;
+        let member = db::members::list(&mut tx).await?.into_iter().find(|m| m.user == target);
+        tx.commit().await?;
+        let Some(m) = member else {
+            return Ok(MemberChangeResponse::NotFound(ErrorBody::json("not_found", "no such member")));
+        };
+        Ok(MemberChangeResponse::Ok(Json(MemberView {
+            user_id: m.user.as_uuid(),
+            email: m.email,
+            display_name: m.display_name,
+            role: m.role,
+            joined_at: m.joined_at,
+        })))
+    }
+
+    /// Remove a member from the tenant
+    ///
+    /// The account stays (it may belong to other tenants); its access to
+    /// this tenant ends with the next request.
+    #[oai(path = "/api/users/:id", method = "delete", operation_id = "removeMember")]
+    async fn remove(
+        &self,
+        req: &Request,
+        auth: BearerAccess,
+        /// The member's user id (a UUID).
+        id: Path<String>,
+    ) -> Result<MemberChangeResponse, ApiError> {
+        let BearerAccess(caller) = auth;
+        let mut tx = TenantTx::begin(&self.state.db, caller.tenant, Some(caller.user)).await?;
+        if let Err(denied) = require(&self.state, &mut tx, &caller, "members", "delete").await? {
+            return Ok(denied_change(denied));
+        }
+        let target = db::UserId::new(parse_id(&id.0)?);
+        if let Some(refused) = change_refused(db::members::remove(&mut tx, target).await?) {
+            return Ok(refused);
+        }
+        let origin = crate::auth::session::origin_of(req, &self.state);
+        db::auth::audit(&mut tx, "member.removed", &target.to_string(), &origin).await?;
+        tx.commit().await?;
+        Ok(MemberChangeResponse::Removed)
     }
 
     /// Read the audit log
@@ -169,6 +295,12 @@ impl MembersApi {
             .collect();
         Ok(AuditResponse::Ok(Json(AuditPage { items, next_after })))
     }
+}
+
+/// A path id, parsed here so that a malformed one is a validation error
+/// naming the parameter.
+fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
+    raw.parse().map_err(|_| ApiError::validation(vec![FieldProblem::new("id", "must be a UUID")]))
 }
 
 fn default_limit() -> i64 {

@@ -248,3 +248,40 @@ async fn the_demo_seed_creates_accounts_of_each_role_that_can_sign_in() {
     let second = run().unwrap();
     assert!(String::from_utf8_lossy(&second.stdout).contains("already present"));
 }
+
+#[tokio::test]
+async fn sign_in_is_refused_while_its_limits_cannot_be_counted() {
+    let redis = format!("redis://127.0.0.1:{}", crate::helpers::dead_port());
+    let app = spawn_app_with(vec![("REDIS_URL", Some(redis))]).await;
+    seed(&app).await;
+    let response = login(&app, json!({ "email": "ada@acme.test", "password": PASSWORD })).await;
+    assert_error(response, 503, "unavailable").await;
+}
+
+#[tokio::test]
+async fn another_addresses_failures_do_not_lock_the_owner_out() {
+    let app = spawn_app_with(vec![
+        ("APP_LOGIN_LIMIT_PER_MINUTE", Some("2".into())),
+        ("APP_TRUSTED_PROXIES", Some("127.0.0.1".into())),
+    ])
+    .await;
+    seed(&app).await;
+    crate::helpers::wait_for_fresh_rate_window().await;
+    let attempt = |ip: &'static str, password: &'static str| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/api/auth/login"))
+                .header("x-real-ip", ip)
+                .json(&json!({ "email": "ada@acme.test", "password": password }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let attacker: Vec<u16> = futures_util::future::join_all((0..3).map(|_| attempt("198.51.100.7", "guess"))).await;
+    assert_eq!(attacker.iter().filter(|s| **s == 429).count(), 1, "{attacker:?}");
+    assert_eq!(attempt("192.0.2.10", PASSWORD).await, 200, "the owner, elsewhere, still signs in");
+}

@@ -147,3 +147,105 @@ async fn a_removed_member_loses_access_at_once() {
     assert_error(get(&w, Some("user"), "/api/users").await, 401, "unauthenticated").await;
     assert_error(get(&w, Some("user"), "/api/auth/me").await, 401, "unauthenticated").await;
 }
+
+async fn send(w: &World, who: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> reqwest::Response {
+    let mut request = w.app.client.request(method, w.app.url(path)).bearer_auth(&w.tokens[who]);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn admins_change_roles_and_remove_members_but_never_the_last_admin() {
+    use reqwest::Method;
+    let w = world().await;
+    let (bob, cyd, ada) = (w.users["user"], w.users["viewer"], w.users["admin"]);
+    let changed =
+        send(&w, "admin", Method::PATCH, &format!("/api/users/{bob}"), Some(json!({ "role": "viewer" }))).await;
+    assert_eq!(changed.status(), 200);
+    let body: Value = changed.json().await.unwrap();
+    assert_eq!((body["role"].as_str(), body["email"].as_str()), (Some("viewer"), Some("bob@acme.test")));
+    // Bob is a viewer from his next request on.
+    assert_eq!(get(&w, Some("user"), "/api/audit").await.status(), 403);
+
+    // Only admins may.
+    let by_viewer =
+        send(&w, "viewer", Method::PATCH, &format!("/api/users/{bob}"), Some(json!({ "role": "admin" }))).await;
+    assert_error(by_viewer, 403, "forbidden").await;
+    assert_error(send(&w, "viewer", Method::DELETE, &format!("/api/users/{bob}"), None).await, 403, "forbidden").await;
+
+    // Demote the seeded admin; Ada is then the last one.
+    let members: Value = get(&w, Some("admin"), "/api/users").await.json().await.unwrap();
+    let seeded = members["items"].as_array().unwrap().iter().find(|m| m["email"] == "admin@acme.test").unwrap()
+        ["user_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let demoted =
+        send(&w, "admin", Method::PATCH, &format!("/api/users/{seeded}"), Some(json!({ "role": "user" }))).await;
+    assert_eq!(demoted.status(), 200);
+    let last = send(&w, "admin", Method::PATCH, &format!("/api/users/{ada}"), Some(json!({ "role": "user" }))).await;
+    assert_error(last, 409, "last_admin").await;
+    assert_error(send(&w, "admin", Method::DELETE, &format!("/api/users/{ada}"), None).await, 409, "last_admin").await;
+
+    // Removal ends access at once.
+    assert_eq!(send(&w, "admin", Method::DELETE, &format!("/api/users/{cyd}"), None).await.status(), 204);
+    assert_error(get(&w, Some("viewer"), "/api/users").await, 401, "unauthenticated").await;
+
+    let audit: Value = get(&w, Some("admin"), "/api/audit?action=member.removed").await.json().await.unwrap();
+    assert_eq!(audit["items"][0]["target"], cyd.to_string());
+    let changes: Value = get(&w, Some("admin"), "/api/audit?action=member.role_changed").await.json().await.unwrap();
+    assert_eq!(changes["items"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn another_tenants_member_is_not_found_and_left_unchanged() {
+    use reqwest::Method;
+    let w = world().await;
+    let mallory = w.users["other_admin"];
+    let patch =
+        send(&w, "admin", Method::PATCH, &format!("/api/users/{mallory}"), Some(json!({ "role": "viewer" }))).await;
+    assert_error(patch, 404, "not_found").await;
+    assert_error(send(&w, "admin", Method::DELETE, &format!("/api/users/{mallory}"), None).await, 404, "not_found")
+        .await;
+    assert_eq!(get(&w, Some("other_admin"), "/api/audit").await.status(), 200, "Mallory is still globex's admin");
+    let unknown = uuid::Uuid::new_v4();
+    assert_error(send(&w, "admin", Method::DELETE, &format!("/api/users/{unknown}"), None).await, 404, "not_found")
+        .await;
+}
+
+#[tokio::test]
+async fn role_changes_reject_bad_input_naming_the_field() {
+    use reqwest::Method;
+    let w = world().await;
+    let bob = w.users["user"];
+    let path = format!("/api/users/{bob}");
+    for (body, field) in [
+        (json!({ "role": "owner" }), "role"),
+        (json!({ "role": "viewer", "tenant_id": uuid::Uuid::new_v4() }), "tenant_id"),
+        (json!({}), "role"),
+    ] {
+        let response = send(&w, "admin", Method::PATCH, &path, Some(body.clone())).await;
+        let error = assert_error(response, 400, "validation_failed").await;
+        assert_eq!(error["error"]["details"][0]["field"], field, "{body}");
+    }
+    let bad_id = send(&w, "admin", Method::PATCH, "/api/users/not-a-uuid", Some(json!({ "role": "viewer" }))).await;
+    let error = assert_error(bad_id, 400, "validation_failed").await;
+    assert_eq!(error["error"]["details"][0]["field"], "id");
+}
+
+#[tokio::test]
+async fn a_suspended_tenants_members_are_refused() {
+    use sqlx::Connection;
+    let w = world().await;
+    let mut superuser = sqlx::PgConnection::connect(&w.app.db.superuser_url).await.unwrap();
+    sqlx::query("UPDATE tenants SET status = 'suspended' WHERE id = $1")
+        .bind(w.acme)
+        .execute(&mut superuser)
+        .await
+        .unwrap();
+    assert_error(get(&w, Some("admin"), "/api/users").await, 401, "unauthenticated").await;
+    assert_error(get(&w, Some("admin"), "/api/auth/me").await, 401, "unauthenticated").await;
+    assert_eq!(get(&w, Some("other_admin"), "/api/users").await.status(), 200, "other tenants carry on");
+}
