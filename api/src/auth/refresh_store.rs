@@ -36,6 +36,24 @@ pub enum Rotation {
     Unknown,
 }
 
+/// Where a session was opened from, shown in the sessions list.
+#[derive(Debug, Clone, Default)]
+pub struct Device {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+/// One open session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    pub family: Uuid,
+    pub tenant: TenantId,
+    pub ip: String,
+    pub user_agent: String,
+    pub created_at_ms: u64,
+    pub last_used_at_ms: u64,
+}
+
 /// The refresh-token store.
 #[derive(Debug, Clone)]
 pub struct RefreshStore {
@@ -61,6 +79,7 @@ if t.state == 'active' then
   redis.call('HSET', new_key, 'family', t.family, 'user', t.user, 'tenant', t.tenant, 'state', 'active')
   redis.call('EXPIRE', new_key, ttl)
   redis.call('HSET', KEYS[1], 'state', 'used', 'successor', new_id, 'used_at_ms', now)
+  redis.call('HSET', fam_key, 'last_used_at_ms', now)
   redis.call('SADD', fam_key .. ':tokens', new_id)
   redis.call('EXPIRE', fam_key, ttl)
   redis.call('EXPIRE', fam_key .. ':tokens', ttl)
@@ -103,7 +122,13 @@ impl RefreshStore {
     }
 
     /// Opens a session: a new family and its first token id.
-    pub async fn start(&self, redis: &Redis, user: UserId, tenant: TenantId) -> redis::RedisResult<(Uuid, String)> {
+    pub async fn start(
+        &self,
+        redis: &Redis,
+        user: UserId,
+        tenant: TenantId,
+        device: &Device,
+    ) -> redis::RedisResult<(Uuid, String)> {
         let family = Uuid::new_v4();
         let id = random_id();
         let ttl = self.lifetime.as_secs() as i64;
@@ -116,7 +141,14 @@ impl RefreshStore {
             .atomic()
             .hset_multiple(
                 &fam_key,
-                &[("user", user.to_string()), ("tenant", tenant.to_string()), ("created_at_ms", now.to_string())],
+                &[
+                    ("user", user.to_string()),
+                    ("tenant", tenant.to_string()),
+                    ("created_at_ms", now.to_string()),
+                    ("last_used_at_ms", now.to_string()),
+                    ("ip", device.ip.clone()),
+                    ("user_agent", device.user_agent.clone()),
+                ],
             )
             .expire(&fam_key, ttl)
             .hset_multiple(
@@ -169,6 +201,34 @@ impl RefreshStore {
             .invoke_async::<i64>(&mut conn)
             .await
             .map(drop)
+    }
+
+    /// The user's open sessions, most recently used first.
+    pub async fn sessions(&self, redis: &Redis, user: UserId) -> redis::RedisResult<Vec<SessionInfo>> {
+        let mut conn = redis.conn().await?;
+        let families: Vec<String> =
+            redis::cmd("SMEMBERS").arg(format!("{}user:{user}:families", self.prefix)).query_async(&mut conn).await?;
+        let mut open = Vec::new();
+        for family in families.iter().filter_map(|f| f.parse::<Uuid>().ok()) {
+            let fields: std::collections::HashMap<String, String> =
+                redis::cmd("HGETALL").arg(format!("{}fam:{family}", self.prefix)).query_async(&mut conn).await?;
+            let (Some(tenant), Some(owner)) = (fields.get("tenant"), fields.get("user")) else { continue };
+            if owner != &user.to_string() {
+                continue;
+            }
+            let Ok(tenant) = tenant.parse::<Uuid>() else { continue };
+            let number = |k: &str| fields.get(k).and_then(|v| v.parse().ok()).unwrap_or(0);
+            open.push(SessionInfo {
+                family,
+                tenant: TenantId::new(tenant),
+                ip: fields.get("ip").cloned().unwrap_or_default(),
+                user_agent: fields.get("user_agent").cloned().unwrap_or_default(),
+                created_at_ms: number("created_at_ms"),
+                last_used_at_ms: number("last_used_at_ms"),
+            });
+        }
+        open.sort_by(|a, b| b.last_used_at_ms.cmp(&a.last_used_at_ms));
+        Ok(open)
     }
 
     /// Ends every session of the user; returns the families ended.

@@ -56,7 +56,8 @@ pub async fn open(
     delivery: TokenDelivery,
     origin: &Origin,
 ) -> Result<SessionResponse, ApiError> {
-    let (family, id) = match state.refresh.start(&state.redis, user, membership.tenant).await {
+    let device = crate::auth::refresh_store::Device { ip: origin.ip.clone(), user_agent: origin.user_agent.clone() };
+    let (family, id) = match state.refresh.start(&state.redis, user, membership.tenant, &device).await {
         Ok(started) => started,
         Err(err) => return Ok(SessionResponse::Unavailable(Json(ApiError::unavailable(err).body()))),
     };

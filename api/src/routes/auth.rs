@@ -135,6 +135,46 @@ pub enum LogoutResponse {
     Unavailable(Json<ErrorBody>),
 }
 
+/// One open session of the signed-in user.
+#[derive(Debug, Object)]
+pub struct SessionView {
+    /// The session id (use it to end the session).
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    /// Where it was opened from.
+    pub ip: String,
+    pub user_agent: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub last_used_at: chrono::DateTime<chrono::Utc>,
+    /// The session of the access token making this request.
+    pub current: bool,
+}
+
+/// The signed-in user's open sessions, most recently used first.
+#[derive(Debug, Object)]
+pub struct SessionList {
+    pub items: Vec<SessionView>,
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum SessionsResponse {
+    #[oai(status = 200)]
+    Ok(Json<SessionList>),
+    /// Ended.
+    #[oai(status = 204)]
+    Ended,
+    /// The id is not a UUID.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>),
+    /// No such session of this user.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
+}
+
 #[derive(Debug, ApiResponse)]
 pub enum MeResponse {
     #[oai(status = 200)]
@@ -332,6 +372,71 @@ impl AuthApi {
             }
             Err(err) => Ok(LogoutResponse::Unavailable(Json(ApiError::unavailable(err).body()))),
         }
+    }
+
+    /// List my sessions
+    ///
+    /// Every open session of the signed-in user, with where it was opened
+    /// and when it was last used.
+    #[oai(path = "/api/auth/sessions", method = "get", operation_id = "listSessions")]
+    async fn sessions(&self, auth: BearerAccess) -> Result<SessionsResponse, ApiError> {
+        let BearerAccess(caller) = auth;
+        let sessions = match self.state.refresh.sessions(&self.state.redis, caller.user).await {
+            Ok(sessions) => sessions,
+            Err(err) => return Ok(SessionsResponse::Unavailable(Json(ApiError::unavailable(err).body()))),
+        };
+        let time = |ms: u64| chrono::DateTime::from_timestamp_millis(ms as i64).unwrap_or_default();
+        let items = sessions
+            .into_iter()
+            .map(|s| SessionView {
+                id: s.family,
+                tenant_id: s.tenant.as_uuid(),
+                ip: s.ip,
+                user_agent: s.user_agent,
+                created_at: time(s.created_at_ms),
+                last_used_at: time(s.last_used_at_ms),
+                current: s.family == caller.session,
+            })
+            .collect();
+        Ok(SessionsResponse::Ok(Json(SessionList { items })))
+    }
+
+    /// End one of my sessions
+    #[oai(path = "/api/auth/sessions/:id", method = "delete", operation_id = "endSession")]
+    async fn end_session(
+        &self,
+        req: &Request,
+        auth: BearerAccess,
+        /// The session id (a UUID).
+        id: poem_openapi::param::Path<String>,
+    ) -> Result<SessionsResponse, ApiError> {
+        let BearerAccess(caller) = auth;
+        let Ok(family) = id.0.parse::<Uuid>() else {
+            return Err(ApiError::validation(vec![FieldProblem::new("id", "must be a UUID")]));
+        };
+        let state = &self.state;
+        let owned = match state.refresh.sessions(&state.redis, caller.user).await {
+            Ok(sessions) => sessions.iter().any(|s| s.family == family),
+            Err(err) => return Ok(SessionsResponse::Unavailable(Json(ApiError::unavailable(err).body()))),
+        };
+        // Another user's session id is as unknown as a made-up one.
+        if !owned {
+            return Ok(SessionsResponse::NotFound(ErrorBody::json("not_found", "no such session")));
+        }
+        if let Err(err) = state.refresh.revoke_family(&state.redis, family).await {
+            return Ok(SessionsResponse::Unavailable(Json(ApiError::unavailable(err).body())));
+        }
+        let origin = crate::auth::session::origin_of(req, state);
+        crate::auth::session::audit(
+            state,
+            caller.tenant,
+            Some(caller.user),
+            "session.ended",
+            &family.to_string(),
+            &origin,
+        )
+        .await?;
+        Ok(SessionsResponse::Ended)
     }
 
     /// Who am I

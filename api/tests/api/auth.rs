@@ -285,3 +285,80 @@ async fn another_addresses_failures_do_not_lock_the_owner_out() {
     assert_eq!(attacker.iter().filter(|s| **s == 429).count(), 1, "{attacker:?}");
     assert_eq!(attempt("192.0.2.10", PASSWORD).await, 200, "the owner, elsewhere, still signs in");
 }
+
+#[tokio::test]
+async fn users_see_and_end_their_own_sessions_only() {
+    let app = spawn_app().await;
+    let tenant = seed(&app).await;
+    testkit::seed_member(&app.db, tenant, "bea@acme.test", password_hash(), "user").await.unwrap();
+    let sign_in = |email: &'static str, agent: &'static str| {
+        let app = &app;
+        async move {
+            let body: Value = app
+                .client
+                .post(app.url("/api/auth/login"))
+                .header("user-agent", agent)
+                .json(&json!({ "email": email, "password": PASSWORD, "token_delivery": "body" }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            (body["access_token"].as_str().unwrap().to_owned(), body["refresh_token"].as_str().unwrap().to_owned())
+        }
+    };
+    let (laptop, _) = sign_in("ada@acme.test", "laptop-browser").await;
+    let (_, phone_refresh) = sign_in("ada@acme.test", "phone-app").await;
+    let (bea, _) = sign_in("bea@acme.test", "bea-browser").await;
+
+    let list = |access: String| {
+        let app = &app;
+        async move {
+            let body: Value = app
+                .client
+                .get(app.url("/api/auth/sessions"))
+                .bearer_auth(access)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            body["items"].as_array().unwrap().clone()
+        }
+    };
+    let sessions = list(laptop.clone()).await;
+    assert_eq!(sessions.len(), 2, "{sessions:?}");
+    let phone = sessions.iter().find(|s| s["user_agent"] == "phone-app").expect("the phone session");
+    let current = sessions.iter().find(|s| s["current"] == true).expect("the current session");
+    assert_eq!(current["user_agent"], "laptop-browser");
+    let phone_id = phone["id"].as_str().unwrap().to_owned();
+
+    // Bea cannot end Ada's session: it is not hers.
+    let theirs =
+        app.client.delete(app.url(&format!("/api/auth/sessions/{phone_id}"))).bearer_auth(&bea).send().await.unwrap();
+    assert_error(theirs, 404, "not_found").await;
+
+    let ended = app
+        .client
+        .delete(app.url(&format!("/api/auth/sessions/{phone_id}")))
+        .bearer_auth(&laptop)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ended.status(), 204);
+    let refreshed = app
+        .client
+        .post(app.url("/api/auth/refresh"))
+        .json(&json!({ "refresh_token": phone_refresh }))
+        .send()
+        .await
+        .unwrap();
+    assert_error(refreshed, 401, "unauthenticated").await;
+    assert_eq!(list(laptop.clone()).await.len(), 1);
+
+    let bad = app.client.delete(app.url("/api/auth/sessions/nope")).bearer_auth(&laptop).send().await.unwrap();
+    let body = assert_error(bad, 400, "validation_failed").await;
+    assert_eq!(body["error"]["details"][0]["field"], "id");
+}

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use api::auth::refresh_store::{RefreshStore, Rotation};
+use api::auth::refresh_store::{Device, RefreshStore, Rotation};
 use api::redis_conn::Redis;
 use db::{TenantId, UserId};
 
@@ -25,7 +25,7 @@ fn successor(rotation: &Rotation) -> String {
 async fn replaying_a_used_token_revokes_the_whole_family() {
     let (store, redis, _) = store();
     let (user, tenant) = (UserId::random(), TenantId::random());
-    let (family, r1) = store.start(&redis, user, tenant).await.unwrap();
+    let (family, r1) = store.start(&redis, user, tenant, &Device::default()).await.unwrap();
     let rotation = store.rotate(&redis, &r1).await.unwrap();
     assert!(
         matches!(rotation, Rotation::Rotated { family: f, user: u, tenant: t, .. } if f == family && u == user && t == tenant)
@@ -42,7 +42,7 @@ async fn replaying_a_used_token_revokes_the_whole_family() {
 #[tokio::test]
 async fn two_tabs_refreshing_at_once_get_the_same_successor() {
     let (store, redis, _) = store();
-    let (_, r1) = store.start(&redis, UserId::random(), TenantId::random()).await.unwrap();
+    let (_, r1) = store.start(&redis, UserId::random(), TenantId::random(), &Device::default()).await.unwrap();
     let (a, b) = tokio::join!(store.rotate(&redis, &r1), store.rotate(&redis, &r1));
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(successor(&a), successor(&b));
@@ -56,13 +56,13 @@ async fn two_tabs_refreshing_at_once_get_the_same_successor() {
 async fn logout_ends_the_session_and_logout_all_ends_every_session() {
     let (store, redis, _) = store();
     let (user, other_user, tenant) = (UserId::random(), UserId::random(), TenantId::random());
-    let (laptop, laptop_token) = store.start(&redis, user, tenant).await.unwrap();
+    let (laptop, laptop_token) = store.start(&redis, user, tenant, &Device::default()).await.unwrap();
     store.revoke_family(&redis, laptop).await.unwrap();
     assert_eq!(store.rotate(&redis, &laptop_token).await.unwrap(), Rotation::Unknown);
 
-    let (phone, _) = store.start(&redis, user, tenant).await.unwrap();
-    let (tablet, tablet_token) = store.start(&redis, user, tenant).await.unwrap();
-    let (theirs, their_token) = store.start(&redis, other_user, tenant).await.unwrap();
+    let (phone, _) = store.start(&redis, user, tenant, &Device::default()).await.unwrap();
+    let (tablet, tablet_token) = store.start(&redis, user, tenant, &Device::default()).await.unwrap();
+    let (theirs, their_token) = store.start(&redis, other_user, tenant, &Device::default()).await.unwrap();
     let mut ended = store.revoke_user(&redis, user).await.unwrap();
     ended.sort();
     let mut expected = vec![phone, tablet];
@@ -76,7 +76,7 @@ async fn logout_ends_the_session_and_logout_all_ends_every_session() {
 #[tokio::test]
 async fn every_key_expires() {
     let (store, redis, prefix) = store();
-    let (_, r1) = store.start(&redis, UserId::random(), TenantId::random()).await.unwrap();
+    let (_, r1) = store.start(&redis, UserId::random(), TenantId::random(), &Device::default()).await.unwrap();
     store.rotate(&redis, &r1).await.unwrap();
     let mut conn = redis.conn().await.unwrap();
     let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(&mut conn).await.unwrap();
@@ -148,8 +148,8 @@ async fn a_restart_of_redis_does_not_let_a_revoked_token_back_in() {
     let store = RefreshStore::new("restart:", Duration::from_secs(3600), GRACE);
     let (user, tenant) = (UserId::random(), TenantId::random());
     let redis = Redis::new(&url).unwrap();
-    let (revoked, revoked_token) = store.start(&redis, user, tenant).await.unwrap();
-    let (_, kept_token) = store.start(&redis, user, tenant).await.unwrap();
+    let (revoked, revoked_token) = store.start(&redis, user, tenant, &Device::default()).await.unwrap();
+    let (_, kept_token) = store.start(&redis, user, tenant, &Device::default()).await.unwrap();
     store.revoke_family(&redis, revoked).await.unwrap();
 
     server.restart();
