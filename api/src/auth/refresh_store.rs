@@ -227,7 +227,7 @@ impl RefreshStore {
                 last_used_at_ms: number("last_used_at_ms"),
             });
         }
-        open.sort_by(|a, b| b.last_used_at_ms.cmp(&a.last_used_at_ms));
+        open.sort_by_key(|s| std::cmp::Reverse(s.last_used_at_ms));
         Ok(open)
     }
 
