@@ -110,3 +110,31 @@ pub async fn audit(tx: &mut TenantTx, action: &str, target: &str, origin: &Origi
         .map_err(DbError::classify)?;
     Ok(())
 }
+
+/// The account's current password hash (to check the current password).
+pub async fn password_hash(db: &Db, user: UserId) -> Result<Option<String>, DbError> {
+    let mut tx = db.pool().begin().await?;
+    let row = sqlx::query(
+        "SELECT f.password_hash FROM auth_user_profile($1) p \
+         JOIN LATERAL auth_find_user(p.email) f ON true",
+    )
+    .bind(user)
+    .persistent(false)
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(row.map(|r| r.get("password_hash")))
+}
+
+/// Replaces the account's password hash.
+pub async fn set_password(db: &Db, user: UserId, hash: &str) -> Result<bool, DbError> {
+    let mut tx = db.pool().begin().await?;
+    let changed: bool = sqlx::query_scalar("SELECT auth_set_password($1, $2)")
+        .bind(user)
+        .bind(hash)
+        .persistent(false)
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(changed)
+}

@@ -57,6 +57,37 @@ pub struct RefreshRequest {
     pub refresh_token: Option<String>,
 }
 
+/// The current password and the new one.
+#[derive(Debug, Object, serde::Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    /// 8–128 characters; no composition rules.
+    pub new_password: String,
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum PasswordResponse {
+    /// Changed; every other session of the user has ended.
+    #[oai(status = 204)]
+    Changed,
+    /// The new password is not acceptable; `details` says why.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>),
+    /// The current password is wrong.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorBody>),
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
+}
+
 /// A tenant and the caller's role in it.
 #[derive(Debug, Clone, Object)]
 pub struct TenantMembership {
@@ -372,6 +403,62 @@ impl AuthApi {
             }
             Err(err) => Ok(LogoutResponse::Unavailable(Json(ApiError::unavailable(err).body()))),
         }
+    }
+
+    /// Change my password
+    ///
+    /// Needs the current password; ends every other session of the user.
+    #[oai(path = "/api/auth/password", method = "post", operation_id = "changePassword")]
+    async fn change_password(
+        &self,
+        req: &Request,
+        auth: BearerAccess,
+        body: JsonBody<PasswordChange>,
+    ) -> Result<PasswordResponse, ApiError> {
+        let BearerAccess(caller) = auth;
+        let state = &self.state;
+        let PasswordChange { current_password, new_password } = body.0;
+        let length = new_password.chars().count();
+        if !(8..=128).contains(&length) {
+            return Err(ApiError::validation(vec![FieldProblem::new("new_password", "must be 8–128 characters")]));
+        }
+        let budget = state.settings.auth.login_limit_per_minute;
+        if let Some(retry) = rate_limit::hit_or_refuse(state, &format!("password:user:{}", caller.user), budget).await?
+        {
+            return Err(ApiError::rate_limited(retry));
+        }
+        let current = db::auth::password_hash(&state.db, caller.user).await?;
+        if !password::verify_off_thread(current_password, current).await {
+            return Ok(PasswordResponse::Forbidden(ErrorBody::json(
+                "wrong_password",
+                "the current password is not right",
+            )));
+        }
+        let hash = tokio::task::spawn_blocking(move || password::hash(&new_password))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)?;
+        db::auth::set_password(&state.db, caller.user, &hash).await?;
+        let others = match state.refresh.sessions(&state.redis, caller.user).await {
+            Ok(sessions) => sessions.into_iter().filter(|s| s.family != caller.session).collect::<Vec<_>>(),
+            Err(err) => return Ok(PasswordResponse::Unavailable(Json(ApiError::unavailable(err).body()))),
+        };
+        for session in &others {
+            if let Err(err) = state.refresh.revoke_family(&state.redis, session.family).await {
+                return Ok(PasswordResponse::Unavailable(Json(ApiError::unavailable(err).body())));
+            }
+        }
+        let origin = crate::auth::session::origin_of(req, state);
+        crate::auth::session::audit(
+            state,
+            caller.tenant,
+            Some(caller.user),
+            "password.changed",
+            &others.len().to_string(),
+            &origin,
+        )
+        .await?;
+        Ok(PasswordResponse::Changed)
     }
 
     /// List my sessions

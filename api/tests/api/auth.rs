@@ -362,3 +362,33 @@ async fn users_see_and_end_their_own_sessions_only() {
     let body = assert_error(bad, 400, "validation_failed").await;
     assert_eq!(body["error"]["details"][0]["field"], "id");
 }
+
+#[tokio::test]
+async fn changing_the_password_ends_the_other_sessions_and_the_old_password() {
+    let app = spawn_app().await;
+    seed(&app).await;
+    let sign_in = |password: &'static str| {
+        let app = &app;
+        async move { login(app, json!({ "email": "ada@acme.test", "password": password, "token_delivery": "body" })).await }
+    };
+    let here: Value = sign_in(PASSWORD).await.json().await.unwrap();
+    let elsewhere: Value = sign_in(PASSWORD).await.json().await.unwrap();
+    let access = here["access_token"].as_str().unwrap();
+    let change = |current: &'static str, new: &'static str| {
+        app.client
+            .post(app.url("/api/auth/password"))
+            .bearer_auth(access)
+            .json(&json!({ "current_password": current, "new_password": new }))
+            .send()
+    };
+    assert_error(change("wrong", "a brand new passphrase").await.unwrap(), 403, "wrong_password").await;
+    let short = assert_error(change(PASSWORD, "short").await.unwrap(), 400, "validation_failed").await;
+    assert_eq!(short["error"]["details"][0]["field"], "new_password");
+    assert_eq!(change(PASSWORD, "a brand new passphrase").await.unwrap().status(), 204);
+
+    assert_eq!(me(&app, access).await.status(), 200, "this session goes on");
+    let other = elsewhere["access_token"].as_str().unwrap();
+    assert_error(me(&app, other).await, 401, "unauthenticated").await;
+    assert_error(sign_in(PASSWORD).await, 401, "invalid_credentials").await;
+    assert_eq!(sign_in("a brand new passphrase").await.status(), 200);
+}
