@@ -51,6 +51,21 @@ pub async fn verify_off_thread(password: String, phc: Option<String>) -> bool {
     .unwrap_or(false)
 }
 
+/// Why a new password is refused; `None` when acceptable: 8–128
+/// characters, no composition rules, not among the 10,000 most common
+/// passwords (api/data/common-passwords.txt, compared without case).
+pub fn weakness(password: &str) -> Option<&'static str> {
+    static COMMON: OnceLock<std::collections::HashSet<String>> = OnceLock::new();
+    let length = password.chars().count();
+    if !(8..=128).contains(&length) {
+        return Some("must be 8–128 characters");
+    }
+    let common = COMMON.get_or_init(|| {
+        include_str!("../data/common-passwords.txt").lines().map(|l| l.trim().to_lowercase()).collect()
+    });
+    common.contains(&password.to_lowercase()).then_some("is one of the most common passwords; choose another")
+}
+
 /// A random password for seeded accounts: 20 alphanumerics, ~119 bits.
 pub fn generate() -> String {
     Alphanumeric.sample_string(&mut rand::rngs::OsRng, 20)
@@ -58,6 +73,17 @@ pub fn generate() -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn common_and_short_passwords_are_refused() {
+        assert_eq!(super::weakness("short"), Some("must be 8–128 characters"));
+        assert!(super::weakness("password").is_some());
+        assert!(super::weakness("PassWord1").is_some() || super::weakness("password1").is_some());
+        assert!(super::weakness("12345678").is_some());
+        assert!(super::weakness(&"x".repeat(129)).is_some());
+        assert_eq!(super::weakness("correct horse battery staple"), None);
+        assert_eq!(include_str!("../data/common-passwords.txt").lines().count(), 10_000);
+    }
+
     #[test]
     fn hashes_use_argon2id_at_owasp_cost() {
         let phc = super::hash("correct horse battery staple").unwrap();

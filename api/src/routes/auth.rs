@@ -63,7 +63,8 @@ pub struct RefreshRequest {
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     pub current_password: String,
-    /// 8–128 characters; no composition rules.
+    /// 8–128 characters, not among the 10,000 most common passwords; no
+    /// composition rules.
     pub new_password: String,
 }
 
@@ -418,9 +419,8 @@ impl AuthApi {
         let BearerAccess(caller) = auth;
         let state = &self.state;
         let PasswordChange { current_password, new_password } = body.0;
-        let length = new_password.chars().count();
-        if !(8..=128).contains(&length) {
-            return Err(ApiError::validation(vec![FieldProblem::new("new_password", "must be 8–128 characters")]));
+        if let Some(problem) = password::weakness(&new_password) {
+            return Err(ApiError::validation(vec![FieldProblem::new("new_password", problem)]));
         }
         let budget = state.settings.auth.login_limit_per_minute;
         if let Some(retry) = rate_limit::hit_or_refuse(state, &format!("password:user:{}", caller.user), budget).await?

@@ -384,6 +384,8 @@ async fn changing_the_password_ends_the_other_sessions_and_the_old_password() {
     assert_error(change("wrong", "a brand new passphrase").await.unwrap(), 403, "wrong_password").await;
     let short = assert_error(change(PASSWORD, "short").await.unwrap(), 400, "validation_failed").await;
     assert_eq!(short["error"]["details"][0]["field"], "new_password");
+    let common = assert_error(change(PASSWORD, "password123").await.unwrap(), 400, "validation_failed").await;
+    assert!(common["error"]["details"][0]["message"].as_str().unwrap().contains("common"));
     assert_eq!(change(PASSWORD, "a brand new passphrase").await.unwrap().status(), 204);
 
     assert_eq!(me(&app, access).await.status(), 200, "this session goes on");
