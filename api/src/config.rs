@@ -79,6 +79,8 @@ pub struct Settings {
     /// process exits anyway. Keep below the orchestrator's kill timeout.
     pub drain_timeout: Duration,
     pub auth: AuthSettings,
+    /// Requests per minute per API key.
+    pub api_key_limit_per_minute: u32,
 }
 
 /// Tokens and sign-in.
@@ -193,6 +195,7 @@ impl Settings {
             trusted_proxies: env.parse_list("APP_TRUSTED_PROXIES")?,
             drain_timeout: Duration::from_secs(env.parse_or("APP_DRAIN_TIMEOUT_SECS", 20)?),
             auth: auth_settings(&env, dev)?,
+            api_key_limit_per_minute: env.parse_or("APP_API_KEY_LIMIT_PER_MINUTE", 600)?,
         })
     }
 }

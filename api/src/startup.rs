@@ -14,7 +14,7 @@ use poem_openapi::OpenApiService;
 
 use crate::config::Settings;
 use crate::redis_conn::Redis;
-use crate::routes::{auth::AuthApi, health::HealthApi, members::MembersApi, tenants::TenantsApi};
+use crate::routes::{api_keys::ApiKeysApi, auth::AuthApi, health::HealthApi, members::MembersApi, tenants::TenantsApi};
 use crate::state::AppState;
 use crate::{body_limit, error, rate_limit, request_id};
 
@@ -138,6 +138,7 @@ pub fn api_endpoint(state: &AppState) -> BoxEndpoint<'static> {
             TenantsApi { state: state.clone() },
             AuthApi { state: state.clone() },
             MembersApi { state: state.clone() },
+            ApiKeysApi { state: state.clone() },
         ),
         "Tenantry API",
         env!("CARGO_PKG_VERSION"),

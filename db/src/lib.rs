@@ -7,6 +7,7 @@
 //! is built with `.persistent(false)`), and no extended-protocol query outside
 //! a transaction (non-transactional checks use the simple protocol).
 
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 mod bootstrap;

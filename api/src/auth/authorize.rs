@@ -5,7 +5,7 @@
 
 use db::TenantTx;
 
-use crate::auth::bearer::Caller;
+use crate::auth::access::Principal;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -20,20 +20,25 @@ pub enum Denied {
 }
 
 /// Checks that `caller` may perform `action` on `object` in its tenant;
-/// returns the role.
+/// returns the role. A member's role is read from the membership; an API
+/// key's is the key's own (checked when the key was).
 pub async fn require(
     state: &AppState,
     tx: &mut TenantTx,
-    caller: &Caller,
+    caller: &Principal,
     object: &str,
     action: &str,
 ) -> Result<Result<String, Denied>, ApiError> {
-    let Some(role) = db::members::role_of(tx, caller.user).await? else {
-        return Ok(Err(Denied::NotMember));
+    let role = match caller {
+        Principal::User(user) => match db::members::role_of(tx, user.user).await? {
+            Some(role) => role,
+            None => return Ok(Err(Denied::NotMember)),
+        },
+        Principal::Key(key) => key.role.clone(),
     };
     let allowed = state
         .authorizer
-        .role_allows(&role, &caller.tenant.to_string(), object, action, false)
+        .role_allows(&role, &caller.tenant().to_string(), object, action, false)
         .map_err(ApiError::internal)?;
     Ok(if allowed { Ok(role) } else { Err(Denied::Forbidden) })
 }

@@ -1,6 +1,8 @@
 //! Identity and access: PASETO tokens (`tokens`). Sign-in, refresh-token
 //! state in Redis and authorization build on these.
 
+pub mod access;
+pub mod api_key;
 pub mod authorize;
 pub mod bearer;
 pub mod cookie;

@@ -9,8 +9,8 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use uuid::Uuid;
 
 use super::ApiTags;
+use crate::auth::access::Access;
 use crate::auth::authorize::{require, Denied};
-use crate::auth::bearer::BearerAccess;
 use crate::error::{ApiError, ErrorBody, FieldProblem};
 use crate::payload::JsonBody;
 use crate::state::AppState;
@@ -156,9 +156,9 @@ fn denied_body(denied: &Denied) -> Json<ErrorBody> {
 impl MembersApi {
     /// List members
     #[oai(path = "/api/users", method = "get", operation_id = "listMembers")]
-    async fn list(&self, auth: BearerAccess) -> Result<MembersResponse, ApiError> {
-        let BearerAccess(caller) = auth;
-        let mut tx = TenantTx::begin(&self.state.db, caller.tenant, Some(caller.user)).await?;
+    async fn list(&self, auth: Access) -> Result<MembersResponse, ApiError> {
+        let caller = auth.principal();
+        let mut tx = TenantTx::begin(&self.state.db, caller.tenant(), caller.user()).await?;
         if let Err(denied) = require(&self.state, &mut tx, &caller, "members", "read").await? {
             return Ok(match denied {
                 Denied::NotMember => MembersResponse::Unauthorized(denied_body(&denied)),
@@ -185,17 +185,17 @@ impl MembersApi {
     async fn change_role(
         &self,
         req: &Request,
-        auth: BearerAccess,
+        auth: Access,
         /// The member's user id (a UUID).
         id: Path<String>,
         body: JsonBody<RoleChange>,
     ) -> Result<MemberChangeResponse, ApiError> {
-        let BearerAccess(caller) = auth;
+        let caller = auth.principal();
         let role = body.0.role;
         if !policies::ROLES.contains(&role.as_str()) {
             return Err(ApiError::validation(vec![FieldProblem::new("role", "must be admin, user or viewer")]));
         }
-        let mut tx = TenantTx::begin(&self.state.db, caller.tenant, Some(caller.user)).await?;
+        let mut tx = TenantTx::begin(&self.state.db, caller.tenant(), caller.user()).await?;
         if let Err(denied) = require(&self.state, &mut tx, &caller, "members", "update").await? {
             return Ok(denied_change(denied));
         }
@@ -227,12 +227,12 @@ impl MembersApi {
     async fn remove(
         &self,
         req: &Request,
-        auth: BearerAccess,
+        auth: Access,
         /// The member's user id (a UUID).
         id: Path<String>,
     ) -> Result<MemberChangeResponse, ApiError> {
-        let BearerAccess(caller) = auth;
-        let mut tx = TenantTx::begin(&self.state.db, caller.tenant, Some(caller.user)).await?;
+        let caller = auth.principal();
+        let mut tx = TenantTx::begin(&self.state.db, caller.tenant(), caller.user()).await?;
         if let Err(denied) = require(&self.state, &mut tx, &caller, "members", "delete").await? {
             return Ok(denied_change(denied));
         }
@@ -252,7 +252,7 @@ impl MembersApi {
     #[oai(path = "/api/audit", method = "get", operation_id = "listAudit")]
     async fn audit(
         &self,
-        auth: BearerAccess,
+        auth: Access,
         /// Entries older than this one (the previous page's `next_after`).
         after: Query<Option<Uuid>>,
         /// Page size, 1–200.
@@ -264,8 +264,8 @@ impl MembersApi {
         /// Only entries by this user.
         actor: Query<Option<Uuid>>,
     ) -> Result<AuditResponse, ApiError> {
-        let BearerAccess(caller) = auth;
-        let mut tx = TenantTx::begin(&self.state.db, caller.tenant, Some(caller.user)).await?;
+        let caller = auth.principal();
+        let mut tx = TenantTx::begin(&self.state.db, caller.tenant(), caller.user()).await?;
         if let Err(denied) = require(&self.state, &mut tx, &caller, "audit", "read").await? {
             return Ok(match denied {
                 Denied::NotMember => AuditResponse::Unauthorized(denied_body(&denied)),

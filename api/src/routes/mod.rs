@@ -1,6 +1,7 @@
 //! The HTTP surface: one `#[OpenApi]` struct per resource, combined into one
 //! service in `startup`.
 
+pub mod api_keys;
 pub mod auth;
 pub mod health;
 pub mod members;
@@ -19,4 +20,6 @@ pub enum ApiTags {
     Auth,
     /// The tenant's members and audit log.
     Members,
+    /// API keys for integrators.
+    ApiKeys,
 }

@@ -68,7 +68,10 @@ async fn the_openapi_document_declares_every_status_of_every_route() {
     assert_eq!(statuses("/api/health", "get"), ["200", "429", "500", "503"]);
     assert_eq!(statuses("/api/tenants", "post"), ["201", "400", "401", "409", "413", "415", "429", "500"]);
     assert_eq!(statuses("/api/tenants", "get"), ["200", "400", "401", "429", "500"]);
-    assert!(spec["components"]["securitySchemes"]["OperatorToken"].is_object());
+    for scheme in ["OperatorToken", "BearerToken", "ApiKey"] {
+        assert!(spec["components"]["securitySchemes"][scheme].is_object(), "{scheme}");
+    }
+    assert_eq!(spec["components"]["securitySchemes"]["ApiKey"]["name"], "X-API-Key");
     assert!(spec["components"]["schemas"]["ErrorBody"].is_object());
 }
 

@@ -1,6 +1,7 @@
 //! The API's integration tests: one binary, the real application against
 //! real PostgreSQL 17 (through pgbouncer), Redis and Chromium.
 
+mod api_keys;
 mod auth;
 mod console;
 mod errors;

@@ -1,0 +1,114 @@
+//! API keys for integrators: `tnt_<12 hex prefix>_<64 hex secret>`, sent as
+//! `X-API-Key`. The prefix finds the key; only a SHA-256 of the whole key is
+//! stored; the key is shown once. Each use is checked against the database
+//! (so revocation and expiry count at once, on every replica), limited per
+//! key, and recorded as the key's last use.
+
+use chrono::Utc;
+use db::TenantId;
+use poem::Request;
+use poem_openapi::auth::ApiKey;
+use poem_openapi::SecurityScheme;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+const SCHEME: &str = "tnt";
+
+/// A freshly made key: what to store and what to show once.
+#[derive(Debug)]
+pub struct NewKey {
+    pub prefix: String,
+    pub secret_hash: String,
+    /// The whole key, shown to its creator once.
+    pub key: String,
+}
+
+pub fn generate() -> NewKey {
+    let mut bytes = [0u8; 38];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let (prefix, secret) = hex.split_at(12);
+    let key = format!("{SCHEME}_{prefix}_{secret}");
+    NewKey { prefix: prefix.to_owned(), secret_hash: hash(&key), key }
+}
+
+pub fn hash(key: &str) -> String {
+    Sha256::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The prefix of a well-formed key.
+fn prefix_of(key: &str) -> Option<&str> {
+    let mut parts = key.split('_');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(SCHEME), Some(prefix), Some(secret), None)
+            if prefix.len() == 12
+                && secret.len() == 64
+                && prefix.bytes().chain(secret.bytes()).all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) =>
+        {
+            Some(prefix)
+        }
+        _ => None,
+    }
+}
+
+/// A request authenticated by an API key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyCaller {
+    pub key: Uuid,
+    pub tenant: TenantId,
+    pub role: String,
+}
+
+/// `X-API-Key: tnt_…`, an integrator's key.
+#[derive(Debug, SecurityScheme)]
+#[oai(ty = "api_key", key_name = "X-API-Key", key_in = "header", rename = "ApiKey", checker = "check_key")]
+pub struct ApiKeyAccess(pub KeyCaller);
+
+async fn check_key(req: &Request, api_key: ApiKey) -> poem::Result<KeyCaller> {
+    let state = req.data::<AppState>().ok_or_else(|| ApiError::internal("no application state on the request"))?;
+    let refused = || ApiError::unauthenticated("the API key is not valid");
+    let prefix = prefix_of(&api_key.key).ok_or_else(refused)?;
+    let record = db::api_keys::lookup(&state.db, prefix).await.map_err(ApiError::from)?.ok_or_else(refused)?;
+    let presented = hash(&api_key.key);
+    let matches = presented.len() == record.secret_hash.len()
+        && presented.bytes().zip(record.secret_hash.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+    if !matches || !record.tenant_active || record.expires_at.is_some_and(|at| at <= Utc::now()) {
+        return Err(refused().into());
+    }
+    let budget = state.settings.api_key_limit_per_minute;
+    if let Some(retry) = crate::rate_limit::hit_or_refuse(state, &format!("key:{}", record.id), budget).await? {
+        return Err(ApiError::rate_limited(retry).into());
+    }
+    let mut tx = db::TenantTx::begin(&state.db, record.tenant, None).await.map_err(ApiError::from)?;
+    db::api_keys::touch(&mut tx, record.id).await.map_err(ApiError::from)?;
+    tx.commit().await.map_err(ApiError::from)?;
+    Ok(KeyCaller { key: record.id, tenant: record.tenant, role: record.role })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_recognisable_and_only_their_hash_is_kept() {
+        let new = generate();
+        assert!(new.key.starts_with("tnt_"));
+        assert_eq!(prefix_of(&new.key), Some(new.prefix.as_str()));
+        assert_eq!(hash(&new.key), new.secret_hash);
+        assert!(!new.secret_hash.contains(&new.key[17..]));
+        for bad in [
+            "",
+            "tnt_",
+            "tnt_abc_def",
+            "xyz_0123456789ab_00",
+            &new.key.replace("tnt_", "TNT_"),
+            &format!("{}_x", new.key),
+        ] {
+            assert_eq!(prefix_of(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! API keys: created by admins and shown once, used as `X-API-Key` with the
+//! key's role, revoked at once, confined to their tenant.
+
+use std::sync::OnceLock;
+
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_error, spawn_app, TestApp};
+
+const PASSWORD: &str = "api keys test passphrase";
+
+fn hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| api::password::hash(PASSWORD).unwrap())
+}
+
+struct World {
+    app: TestApp,
+    admin: String,
+    user: String,
+    other_admin: String,
+}
+
+async fn access_token(app: &TestApp, email: &str) -> String {
+    let body: Value = app
+        .client
+        .post(app.url("/api/auth/login"))
+        .json(&json!({ "email": email, "password": PASSWORD, "token_delivery": "body" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn world() -> World {
+    let app = spawn_app().await;
+    let acme = testkit::seed_tenant(&app.db, "acme", 1).await.unwrap();
+    let globex = testkit::seed_tenant(&app.db, "globex", 1).await.unwrap();
+    testkit::seed_member(&app.db, acme, "ada@acme.test", hash(), "admin").await.unwrap();
+    testkit::seed_member(&app.db, acme, "bob@acme.test", hash(), "user").await.unwrap();
+    testkit::seed_member(&app.db, globex, "mal@globex.test", hash(), "admin").await.unwrap();
+    let (admin, user, other_admin) = (
+        access_token(&app, "ada@acme.test").await,
+        access_token(&app, "bob@acme.test").await,
+        access_token(&app, "mal@globex.test").await,
+    );
+    World { app, admin, user, other_admin }
+}
+
+async fn create(w: &World, bearer: &str, body: Value) -> reqwest::Response {
+    w.app.client.post(w.app.url("/api/api-keys")).bearer_auth(bearer).json(&body).send().await.unwrap()
+}
+
+async fn with_key(w: &World, key: &str, path: &str) -> reqwest::Response {
+    w.app.client.get(w.app.url(path)).header("x-api-key", key).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_key_is_shown_once_and_acts_with_its_role() {
+    let w = world().await;
+    let created = create(&w, &w.admin, json!({ "name": "reporting", "role": "viewer" })).await;
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.unwrap();
+    let key = created["key"].as_str().unwrap().to_owned();
+    assert!(key.starts_with(&format!("tnt_{}_", created["prefix"].as_str().unwrap())));
+
+    let listed: Value =
+        w.app.client.get(w.app.url("/api/api-keys")).bearer_auth(&w.admin).send().await.unwrap().json().await.unwrap();
+    assert!(!listed.to_string().contains(&key[17..]), "the secret must not be listed again");
+    assert!(listed["items"][0]["last_used_at"].is_null());
+
+    assert_eq!(with_key(&w, &key, "/api/users").await.status(), 200, "viewers read members");
+    assert_error(with_key(&w, &key, "/api/audit").await, 403, "forbidden").await;
+    let listed: Value =
+        w.app.client.get(w.app.url("/api/api-keys")).bearer_auth(&w.admin).send().await.unwrap().json().await.unwrap();
+    assert!(listed["items"][0]["last_used_at"].is_string(), "the last use is recorded: {listed}");
+
+    let admin_key: Value = create(&w, &w.admin, json!({ "name": "ops", "role": "admin" })).await.json().await.unwrap();
+    assert_eq!(with_key(&w, admin_key["key"].as_str().unwrap(), "/api/audit").await.status(), 200);
+    let duplicate = create(&w, &w.admin, json!({ "name": "ops", "role": "user" })).await;
+    assert_error(duplicate, 409, "conflict").await;
+}
+
+#[tokio::test]
+async fn revoked_expired_and_malformed_keys_are_refused() {
+    let w = world().await;
+    let created: Value = create(&w, &w.admin, json!({ "name": "ci", "role": "user" })).await.json().await.unwrap();
+    let key = created["key"].as_str().unwrap().to_owned();
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(with_key(&w, &key, "/api/users").await.status(), 200);
+    let revoked =
+        w.app.client.delete(w.app.url(&format!("/api/api-keys/{id}"))).bearer_auth(&w.admin).send().await.unwrap();
+    assert_eq!(revoked.status(), 204);
+    assert_error(with_key(&w, &key, "/api/users").await, 401, "unauthenticated").await;
+
+    let soon = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
+    let short: Value = create(&w, &w.admin, json!({ "name": "short", "role": "user", "expires_at": soon }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_error(with_key(&w, short["key"].as_str().unwrap(), "/api/users").await, 401, "unauthenticated").await;
+
+    let tampered = format!("{}0", &key[..key.len() - 1]);
+    for bad in ["", "tnt_", "nonsense", tampered.as_str()] {
+        assert_error(with_key(&w, bad, "/api/users").await, 401, "unauthenticated").await;
+    }
+    let past = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+    let invalid = create(&w, &w.admin, json!({ "name": "x", "role": "owner", "expires_at": past })).await;
+    let body = assert_error(invalid, 400, "validation_failed").await;
+    let fields: Vec<&str> =
+        body["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["role", "expires_at"]);
+}
+
+#[tokio::test]
+async fn keys_stay_inside_their_tenant_and_only_admins_manage_them() {
+    use sqlx::Connection;
+    let w = world().await;
+    assert_error(create(&w, &w.user, json!({ "name": "mine", "role": "user" })).await, 403, "forbidden").await;
+    let created: Value =
+        create(&w, &w.admin, json!({ "name": "acme-key", "role": "admin" })).await.json().await.unwrap();
+    let (key, id) = (created["key"].as_str().unwrap().to_owned(), created["id"].as_str().unwrap().to_owned());
+
+    // Globex's admin can neither see nor revoke it.
+    let theirs: Value = w
+        .app
+        .client
+        .get(w.app.url("/api/api-keys"))
+        .bearer_auth(&w.other_admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(theirs["items"].as_array().unwrap().len(), 0);
+    let revoke = w
+        .app
+        .client
+        .delete(w.app.url(&format!("/api/api-keys/{id}")))
+        .bearer_auth(&w.other_admin)
+        .send()
+        .await
+        .unwrap();
+    assert_error(revoke, 404, "not_found").await;
+    // The key sees acme's members only.
+    let members: Value = with_key(&w, &key, "/api/users").await.json().await.unwrap();
+    assert!(members["items"].as_array().unwrap().iter().all(|m| m["email"].as_str().unwrap().ends_with("@acme.test")));
+
+    // A suspended tenant's keys stop at once.
+    let mut superuser = sqlx::PgConnection::connect(&w.app.db.superuser_url).await.unwrap();
+    sqlx::query("UPDATE tenants SET status = 'suspended' WHERE slug = 'acme'").execute(&mut superuser).await.unwrap();
+    assert_error(with_key(&w, &key, "/api/users").await, 401, "unauthenticated").await;
+}

@@ -1,0 +1,120 @@
+//! API keys: stored hashed, found by prefix, scoped to a tenant.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use uuid::Uuid;
+
+use crate::{Db, DbError, TenantId, TenantTx};
+
+/// A key as listed (never its secret).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiKey {
+    pub id: Uuid,
+    pub name: String,
+    pub prefix: String,
+    pub role: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What authenticating a key needs.
+#[derive(Clone, Debug)]
+pub struct KeyRecord {
+    pub id: Uuid,
+    pub tenant: TenantId,
+    pub secret_hash: String,
+    pub role: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub tenant_active: bool,
+}
+
+const COLUMNS: &str = "id, name, prefix, role, expires_at, last_used_at, created_at";
+
+fn key(r: sqlx::postgres::PgRow) -> ApiKey {
+    ApiKey {
+        id: r.get("id"),
+        name: r.get("name"),
+        prefix: r.get("prefix"),
+        role: r.get("role"),
+        expires_at: r.get("expires_at"),
+        last_used_at: r.get("last_used_at"),
+        created_at: r.get("created_at"),
+    }
+}
+
+/// Stores a new key of the tenant. A taken name is [`DbError::Conflict`].
+pub async fn create(
+    tx: &mut TenantTx,
+    name: &str,
+    prefix: &str,
+    secret_hash: &str,
+    role: &str,
+    expires_at: Option<DateTime<Utc>>,
+) -> Result<ApiKey, DbError> {
+    let sql = format!(
+        "INSERT INTO api_keys (tenant_id, name, prefix, secret_hash, role, created_by, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
+    );
+    let (tenant, user) = (tx.tenant(), tx.user());
+    let row = sqlx::query(&sql)
+        .bind(tenant)
+        .bind(name)
+        .bind(prefix)
+        .bind(secret_hash)
+        .bind(role)
+        .bind(user)
+        .bind(expires_at)
+        .persistent(false)
+        .fetch_one(tx.conn())
+        .await
+        .map_err(DbError::classify)?;
+    Ok(key(row))
+}
+
+/// The tenant's keys, oldest first.
+pub async fn list(tx: &mut TenantTx) -> Result<Vec<ApiKey>, DbError> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM api_keys ORDER BY created_at, id"))
+        .persistent(false)
+        .fetch_all(tx.conn())
+        .await?;
+    Ok(rows.into_iter().map(key).collect())
+}
+
+/// Revokes (deletes) a key; `false` when the tenant has no such key.
+pub async fn revoke(tx: &mut TenantTx, id: Uuid) -> Result<bool, DbError> {
+    let done = sqlx::query("DELETE FROM api_keys WHERE id = $1").bind(id).persistent(false).execute(tx.conn()).await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records a use, at most once a minute per key.
+pub async fn touch(tx: &mut TenantTx, id: Uuid) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE api_keys SET last_used_at = now() \
+         WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
+    )
+    .bind(id)
+    .persistent(false)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Finds a key by prefix, across tenants (before the tenant is known).
+pub async fn lookup(db: &Db, prefix: &str) -> Result<Option<KeyRecord>, DbError> {
+    let mut tx = db.pool().begin().await?;
+    let row = sqlx::query("SELECT id, tenant_id, secret_hash, role, expires_at, tenant_status FROM api_key_lookup($1)")
+        .bind(prefix)
+        .persistent(false)
+        .fetch_optional(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(row.map(|r| KeyRecord {
+        id: r.get("id"),
+        tenant: TenantId::new(r.get("tenant_id")),
+        secret_hash: r.get("secret_hash"),
+        role: r.get("role"),
+        expires_at: r.get("expires_at"),
+        tenant_active: r.get::<String, _>("tenant_status") == "active",
+    }))
+}
