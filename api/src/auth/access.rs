@@ -7,11 +7,13 @@ use poem_openapi::SecurityScheme;
 use crate::auth::api_key::{ApiKeyAccess, KeyCaller};
 use crate::auth::bearer::{BearerAccess, Caller};
 
-/// A bearer access token or an API key.
+/// An API key or a bearer access token. When neither is accepted, the
+/// error answered is the bearer token's (tried last), so a signed-in caller
+/// learns why (401, or 503 when sessions cannot be checked).
 #[derive(Debug, SecurityScheme)]
 pub enum Access {
-    Bearer(BearerAccess),
     ApiKey(ApiKeyAccess),
+    Bearer(BearerAccess),
 }
 
 /// The authenticated caller of a tenant route.

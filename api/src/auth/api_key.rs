@@ -61,6 +61,18 @@ pub struct KeyCaller {
     pub key: Uuid,
     pub tenant: TenantId,
     pub role: String,
+    /// The key is over its limit (or the limit could not be counted): the
+    /// route answers that, once authorization starts ([`crate::auth::authorize::require`]).
+    /// Carried rather than raised here, so that it is not lost when the
+    /// security scheme goes on to try a bearer token.
+    pub throttled: Option<Throttled>,
+}
+
+/// Why a key's request may not proceed now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Throttled {
+    RetryAfter(u64),
+    Unavailable,
 }
 
 /// `X-API-Key: tnt_…`, an integrator's key.
@@ -80,13 +92,17 @@ async fn check_key(req: &Request, api_key: ApiKey) -> poem::Result<KeyCaller> {
         return Err(refused().into());
     }
     let budget = state.settings.api_key_limit_per_minute;
-    if let Some(retry) = crate::rate_limit::hit_or_refuse(state, &format!("key:{}", record.id), budget).await? {
-        return Err(ApiError::rate_limited(retry).into());
+    let throttled = match crate::rate_limit::hit_or_refuse(state, &format!("key:{}", record.id), budget).await {
+        Ok(None) => None,
+        Ok(Some(retry)) => Some(Throttled::RetryAfter(retry)),
+        Err(_) => Some(Throttled::Unavailable),
+    };
+    if throttled.is_none() {
+        let mut tx = db::TenantTx::begin(&state.db, record.tenant, None).await.map_err(ApiError::from)?;
+        db::api_keys::touch(&mut tx, record.id).await.map_err(ApiError::from)?;
+        tx.commit().await.map_err(ApiError::from)?;
     }
-    let mut tx = db::TenantTx::begin(&state.db, record.tenant, None).await.map_err(ApiError::from)?;
-    db::api_keys::touch(&mut tx, record.id).await.map_err(ApiError::from)?;
-    tx.commit().await.map_err(ApiError::from)?;
-    Ok(KeyCaller { key: record.id, tenant: record.tenant, role: record.role })
+    Ok(KeyCaller { key: record.id, tenant: record.tenant, role: record.role, throttled })
 }
 
 #[cfg(test)]

@@ -34,7 +34,13 @@ pub async fn require(
             Some(role) => role,
             None => return Ok(Err(Denied::NotMember)),
         },
-        Principal::Key(key) => key.role.clone(),
+        Principal::Key(key) => match key.throttled {
+            None => key.role.clone(),
+            Some(crate::auth::api_key::Throttled::RetryAfter(secs)) => return Err(ApiError::rate_limited(secs)),
+            Some(crate::auth::api_key::Throttled::Unavailable) => {
+                return Err(ApiError::unavailable("the API key's limit cannot be counted"))
+            }
+        },
     };
     let allowed = state
         .authorizer

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, spawn_app, TestApp};
+use crate::helpers::{access_token, assert_error, spawn_app, TestApp};
 
 const PASSWORD: &str = "api keys test passphrase";
 
@@ -21,20 +21,6 @@ struct World {
     other_admin: String,
 }
 
-async fn access_token(app: &TestApp, email: &str) -> String {
-    let body: Value = app
-        .client
-        .post(app.url("/api/auth/login"))
-        .json(&json!({ "email": email, "password": PASSWORD, "token_delivery": "body" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["access_token"].as_str().unwrap().to_owned()
-}
-
 async fn world() -> World {
     let app = spawn_app().await;
     let acme = testkit::seed_tenant(&app.db, "acme", 1).await.unwrap();
@@ -43,9 +29,9 @@ async fn world() -> World {
     testkit::seed_member(&app.db, acme, "bob@acme.test", hash(), "user").await.unwrap();
     testkit::seed_member(&app.db, globex, "mal@globex.test", hash(), "admin").await.unwrap();
     let (admin, user, other_admin) = (
-        access_token(&app, "ada@acme.test").await,
-        access_token(&app, "bob@acme.test").await,
-        access_token(&app, "mal@globex.test").await,
+        access_token(&app, "ada@acme.test", PASSWORD).await,
+        access_token(&app, "bob@acme.test", PASSWORD).await,
+        access_token(&app, "mal@globex.test", PASSWORD).await,
     );
     World { app, admin, user, other_admin }
 }
@@ -156,4 +142,32 @@ async fn keys_stay_inside_their_tenant_and_only_admins_manage_them() {
     let mut superuser = sqlx::PgConnection::connect(&w.app.db.superuser_url).await.unwrap();
     sqlx::query("UPDATE tenants SET status = 'suspended' WHERE slug = 'acme'").execute(&mut superuser).await.unwrap();
     assert_error(with_key(&w, &key, "/api/users").await, 401, "unauthenticated").await;
+}
+
+#[tokio::test]
+async fn a_key_over_its_limit_gets_429() {
+    let app = crate::helpers::spawn_app_with(vec![("APP_API_KEY_LIMIT_PER_MINUTE", Some("3".into()))]).await;
+    let acme = testkit::seed_tenant(&app.db, "acme", 1).await.unwrap();
+    testkit::seed_member(&app.db, acme, "ada@acme.test", hash(), "admin").await.unwrap();
+    let admin = access_token(&app, "ada@acme.test", PASSWORD).await;
+    let created: Value = app
+        .client
+        .post(app.url("/api/api-keys"))
+        .bearer_auth(&admin)
+        .json(&json!({ "name": "busy", "role": "viewer" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = created["key"].as_str().unwrap().to_owned();
+    crate::helpers::wait_for_fresh_rate_window().await;
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(
+            app.client.get(app.url("/api/users")).header("x-api-key", &key).send().await.unwrap().status().as_u16(),
+        );
+    }
+    assert_eq!(statuses, [200, 200, 200, 429]);
 }

@@ -83,6 +83,21 @@ pub fn dead_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
+/// Signs in with the refresh token in the body; returns the access token.
+pub async fn access_token(app: &TestApp, email: &str, password: &str) -> String {
+    let body: serde_json::Value = app
+        .client
+        .post(app.url("/api/auth/login"))
+        .json(&serde_json::json!({ "email": email, "password": password, "token_delivery": "body" }))
+        .send()
+        .await
+        .expect("request sent")
+        .json()
+        .await
+        .expect("a JSON body");
+    body["access_token"].as_str().unwrap_or_else(|| panic!("{email} could not sign in: {body}")).to_owned()
+}
+
 /// Asserts the one error shape and returns the body.
 pub async fn assert_error(response: reqwest::Response, status: u16, code: &str) -> serde_json::Value {
     assert_eq!(response.status().as_u16(), status, "status");

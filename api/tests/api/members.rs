@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, spawn_app, TestApp};
+use crate::helpers::{access_token, assert_error, spawn_app, TestApp};
 
 const PASSWORD: &str = "members test passphrase";
 
@@ -41,17 +41,7 @@ async fn world() -> World {
         ("viewer", "cyd@acme.test"),
         ("other_admin", "mal@globex.test"),
     ] {
-        let body: Value = app
-            .client
-            .post(app.url("/api/auth/login"))
-            .json(&json!({ "email": email, "password": PASSWORD, "token_delivery": "body" }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        tokens.insert(who, body["access_token"].as_str().unwrap().to_owned());
+        tokens.insert(who, access_token(&app, email, PASSWORD).await);
     }
     World { app, acme, tokens, users }
 }
@@ -248,4 +238,26 @@ async fn a_suspended_tenants_members_are_refused() {
     assert_error(get(&w, Some("admin"), "/api/users").await, 401, "unauthenticated").await;
     assert_error(get(&w, Some("admin"), "/api/auth/me").await, 401, "unauthenticated").await;
     assert_eq!(get(&w, Some("other_admin"), "/api/users").await.status(), 200, "other tenants carry on");
+}
+
+#[tokio::test]
+async fn with_sessions_unknowable_a_bearer_caller_gets_503_not_401() {
+    use api::auth::tokens::{KeyMaterial, TokenKeys};
+    let (signing, _, refresh) = TokenKeys::generate_hex().unwrap();
+    let app = crate::helpers::spawn_app_with(vec![
+        ("REDIS_URL", Some(format!("redis://127.0.0.1:{}", crate::helpers::dead_port()))),
+        ("APP_PASETO_SIGNING_KEY", Some(signing.clone())),
+        ("APP_PASETO_REFRESH_KEY", Some(refresh.clone())),
+    ])
+    .await;
+    let keys = TokenKeys::new(
+        "tenantry",
+        "tenantry-api",
+        std::time::Duration::from_secs(600),
+        &KeyMaterial { signing_key_hex: &signing, previous_keys: &[], refresh_key_hex: &refresh },
+    )
+    .unwrap();
+    let token = keys.issue_access(db::UserId::random(), db::TenantId::random(), uuid::Uuid::new_v4()).unwrap();
+    let response = app.client.get(app.url("/api/users")).bearer_auth(token).send().await.unwrap();
+    assert_error(response, 503, "unavailable").await;
 }
