@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod body_limit;
 pub mod config;
+pub mod cors;
 pub mod error;
 pub mod ip_net;
 pub mod password;

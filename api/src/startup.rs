@@ -130,7 +130,7 @@ impl Application {
 }
 
 /// The API: routes, then (from the inside out) rate limit, body limit, panic
-/// catcher, the error shape, and the request id around everything.
+/// catcher, the error shape, CORS, and the request id around everything.
 pub fn api_endpoint(state: &AppState) -> BoxEndpoint<'static> {
     let service = OpenApiService::new(
         (
@@ -151,6 +151,7 @@ pub fn api_endpoint(state: &AppState) -> BoxEndpoint<'static> {
     let docs = service.swagger_ui();
     let limiter_state = state.clone();
     let max_body = state.settings.max_body_bytes;
+    let origins = std::sync::Arc::new(state.settings.auth.allowed_origins.clone());
     Route::new()
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)
@@ -169,6 +170,10 @@ pub fn api_endpoint(state: &AppState) -> BoxEndpoint<'static> {
         .data(state.clone())
         .with(CatchPanic::new().with_handler(error::panic_response))
         .around(error::shape)
+        .around(move |ep, req| {
+            let origins = origins.clone();
+            async move { crate::cors::apply(ep, req, &origins).await }
+        })
         .around(request_id::assign)
         .boxed()
 }

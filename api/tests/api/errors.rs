@@ -147,3 +147,40 @@ async fn a_well_formed_request_id_is_kept_and_echoed() {
     let response = app.client.get(app.url("/")).header("x-request-id", "bad id with spaces").send().await.unwrap();
     assert_ne!(response.headers()["x-request-id"], "bad id with spaces");
 }
+
+#[tokio::test]
+async fn cors_answers_listed_origins_only() {
+    let app = spawn_app_with(vec![("APP_ALLOWED_ORIGINS", Some("https://console.example".into()))]).await;
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/api/auth/login"))
+        .header("origin", "https://console.example")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    let h = preflight.headers();
+    assert_eq!(h["access-control-allow-origin"], "https://console.example");
+    assert_eq!(h["access-control-allow-credentials"], "true");
+    assert!(h["access-control-allow-methods"].to_str().unwrap().contains("POST"));
+
+    // Error responses carry the headers too, so the console can read them.
+    let listed = app.client.get(app.url("/api/nope")).header("origin", "https://console.example").send().await.unwrap();
+    assert_eq!(listed.headers()["access-control-allow-origin"], "https://console.example");
+    assert!(listed.headers()["access-control-expose-headers"].to_str().unwrap().contains("x-request-id"));
+
+    let foreign = app.client.get(app.url("/api/health")).header("origin", "https://evil.example").send().await.unwrap();
+    assert_eq!(foreign.status(), 200, "not refused, only not shared");
+    assert!(!foreign.headers().contains_key("access-control-allow-origin"));
+    let foreign_preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/api/auth/login"))
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(!foreign_preflight.headers().contains_key("access-control-allow-origin"));
+}
