@@ -49,6 +49,17 @@ impl Application {
                 acquire_timeout: settings.database_acquire_timeout,
             },
         )?;
+        // Refuse to serve as a role that row-level security does not bind.
+        // The database may be down at start: then readiness says so, and the
+        // check waits for the next start.
+        match tokio::time::timeout(std::time::Duration::from_secs(5), db.role_bypasses_rls()).await {
+            Ok(Ok(true)) => anyhow::bail!(
+                "DATABASE_URL connects as a superuser or BYPASSRLS role; use the runtime role `app`, which row-level security binds"
+            ),
+            Ok(Ok(false)) => {}
+            Ok(Err(err)) => tracing::warn!(error = %err, "could not check the runtime role at start"),
+            Err(_) => tracing::warn!("could not check the runtime role at start: timed out"),
+        }
         let redis = Arc::new(Redis::new(settings.redis_url.expose())?);
         let api = bind(settings.host, settings.port).await?;
         let port = local_port(&api);

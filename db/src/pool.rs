@@ -58,6 +58,17 @@ impl Db {
         Ok(ReadinessReport { migration_version: row.try_get("version")? })
     }
 
+    /// Whether the runtime role could defeat row-level security (a superuser
+    /// or a BYPASSRLS role): the API must not run as one. One simple-protocol
+    /// round trip.
+    pub async fn role_bypasses_rls(&self) -> Result<bool, sqlx::Error> {
+        let row =
+            sqlx::raw_sql("SELECT rolsuper OR rolbypassrls AS bypasses FROM pg_roles WHERE rolname = current_user")
+                .fetch_one(&self.pool)
+                .await?;
+        row.try_get("bypasses")
+    }
+
     /// Closes every connection; waits for checked-out ones to come back.
     pub async fn close(&self) {
         self.pool.close().await;

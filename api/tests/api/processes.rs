@@ -183,3 +183,21 @@ async fn the_healthcheck_command_reports_liveness() {
         .unwrap();
     assert!(!down.status.success());
 }
+
+#[tokio::test]
+async fn the_api_refuses_to_run_as_a_role_that_bypasses_row_level_security() {
+    let db = testkit::database().await.unwrap();
+    let output = Command::new(BIN)
+        .env_clear()
+        .env("APP_HOST", "127.0.0.1")
+        .env("APP_PORT", crate::helpers::dead_port().to_string())
+        .env("APP_MIGRATE_ON_START", "false")
+        .env("DATABASE_URL", &db.superuser_url)
+        .env("REDIS_URL", testkit::redis_url())
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("superuser or BYPASSRLS"), "{stderr}");
+}
