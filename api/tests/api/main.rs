@@ -9,5 +9,6 @@ mod health;
 mod helpers;
 mod members;
 mod processes;
+mod rbac;
 mod refresh;
 mod tenants;

@@ -1,0 +1,170 @@
+//! The permission matrix over HTTP: every tenant endpoint × admin, user,
+//! viewer, an API key (viewer role), another tenant's admin and nobody, with
+//! the status each must get. A viewer writes nowhere; another tenant's admin
+//! has no rights here; ids of another tenant are 404.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{access_token, spawn_app, TestApp};
+
+const PASSWORD: &str = "rbac matrix passphrase";
+
+fn hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| api::password::hash(PASSWORD).unwrap())
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Who {
+    Admin,
+    User,
+    Viewer,
+    Key,
+    OtherAdmin,
+    Nobody,
+}
+
+const EVERYONE: [Who; 6] = [Who::Admin, Who::User, Who::Viewer, Who::Key, Who::OtherAdmin, Who::Nobody];
+
+struct World {
+    app: TestApp,
+    bearer: HashMap<Who, String>,
+    key: String,
+    viewer_id: uuid::Uuid,
+    other_member_id: uuid::Uuid,
+}
+
+async fn world() -> World {
+    let app = spawn_app().await;
+    let acme = testkit::seed_tenant(&app.db, "acme", 1).await.unwrap();
+    let globex = testkit::seed_tenant(&app.db, "globex", 1).await.unwrap();
+    let mut ids = HashMap::new();
+    for (who, tenant, email, role) in [
+        (Who::Admin, acme, "ada@acme.test", "admin"),
+        (Who::User, acme, "bob@acme.test", "user"),
+        (Who::Viewer, acme, "cyd@acme.test", "viewer"),
+        (Who::OtherAdmin, globex, "mal@globex.test", "admin"),
+    ] {
+        ids.insert(who, (testkit::seed_member(&app.db, tenant, email, hash(), role).await.unwrap(), email));
+    }
+    let mut bearer = HashMap::new();
+    for (who, (_, email)) in &ids {
+        bearer.insert(*who, access_token(&app, email, PASSWORD).await);
+    }
+    let created: Value = app
+        .client
+        .post(app.url("/api/api-keys"))
+        .bearer_auth(&bearer[&Who::Admin])
+        .json(&json!({ "name": "matrix", "role": "viewer" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = created["key"].as_str().unwrap().to_owned();
+    World { app, bearer, key, viewer_id: ids[&Who::Viewer].0, other_member_id: ids[&Who::OtherAdmin].0 }
+}
+
+async fn call(w: &World, who: Who, method: Method, path: &str, body: Option<Value>) -> u16 {
+    let mut request = w.app.client.request(method, w.app.url(path));
+    request = match who {
+        Who::Key => request.header("x-api-key", &w.key),
+        Who::Nobody => request,
+        person => request.bearer_auth(&w.bearer[&person]),
+    };
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn every_endpoint_answers_every_caller_as_the_policy_says() {
+    let w = world().await;
+    let random = uuid::Uuid::new_v4();
+    let (viewer, other) = (w.viewer_id, w.other_member_id);
+    // Statuses in the order of EVERYONE: admin, user, viewer, key, other tenant's admin, nobody.
+    let matrix: Vec<(Method, String, Option<Value>, [u16; 6])> = vec![
+        (Method::GET, "/api/users".into(), None, [200, 200, 200, 200, 200, 401]),
+        (Method::GET, "/api/audit".into(), None, [200, 403, 403, 403, 200, 401]),
+        (Method::GET, "/api/api-keys".into(), None, [200, 403, 403, 403, 200, 401]),
+        // A role change to the role the member has: allowed or not, it changes nothing.
+        (
+            Method::PATCH,
+            format!("/api/users/{viewer}"),
+            Some(json!({ "role": "viewer" })),
+            [200, 403, 403, 403, 404, 401],
+        ),
+        (
+            Method::PATCH,
+            format!("/api/users/{other}"),
+            Some(json!({ "role": "admin" })),
+            [404, 403, 403, 403, 200, 401],
+        ),
+        (Method::DELETE, format!("/api/users/{random}"), None, [404, 403, 403, 403, 404, 401]),
+        (Method::DELETE, format!("/api/api-keys/{random}"), None, [404, 403, 403, 403, 404, 401]),
+        (Method::GET, "/api/auth/me".into(), None, [200, 200, 200, 401, 200, 401]),
+        (Method::GET, "/api/auth/sessions".into(), None, [200, 200, 200, 401, 200, 401]),
+        (Method::GET, "/api/tenants".into(), None, [401, 401, 401, 401, 401, 401]),
+    ];
+    let mut wrong = Vec::new();
+    for (method, path, body, expected) in &matrix {
+        for (who, want) in EVERYONE.iter().zip(expected) {
+            let got = call(&w, *who, method.clone(), path, body.clone()).await;
+            if got != *want {
+                wrong.push(format!("{who:?} {method} {path}: got {got}, want {want}"));
+            }
+        }
+    }
+    // Creating keys: each caller tries once, with a name of its own.
+    for (who, want) in EVERYONE.iter().zip([201, 403, 403, 403, 201, 401]) {
+        let body = json!({ "name": format!("by-{who:?}"), "role": "viewer" });
+        let got = call(&w, *who, Method::POST, "/api/api-keys", Some(body)).await;
+        if got != want {
+            wrong.push(format!("{who:?} POST /api/api-keys: got {got}, want {want}"));
+        }
+    }
+    assert!(wrong.is_empty(), "matrix mismatches:\n{}", wrong.join("\n"));
+}
+
+#[tokio::test]
+async fn a_viewer_writes_nowhere_and_nothing_changed() {
+    let w = world().await;
+    let before: Value = w
+        .app
+        .client
+        .get(w.app.url("/api/users"))
+        .bearer_auth(&w.bearer[&Who::Admin])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for who in [Who::Viewer, Who::Key] {
+        for (method, path, body) in [
+            (Method::PATCH, format!("/api/users/{}", w.viewer_id), Some(json!({ "role": "admin" }))),
+            (Method::DELETE, format!("/api/users/{}", w.viewer_id), None),
+            (Method::POST, "/api/api-keys".to_owned(), Some(json!({ "name": "sneaky", "role": "admin" }))),
+        ] {
+            assert_eq!(call(&w, who, method.clone(), &path, body).await, 403, "{who:?} {method} {path}");
+        }
+    }
+    let after: Value = w
+        .app
+        .client
+        .get(w.app.url("/api/users"))
+        .bearer_auth(&w.bearer[&Who::Admin])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(before, after);
+}
