@@ -7,6 +7,7 @@ mod console;
 mod errors;
 mod health;
 mod helpers;
+mod isolation_props;
 mod members;
 mod processes;
 mod rbac;
