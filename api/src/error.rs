@@ -99,6 +99,11 @@ impl ApiError {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the service is unavailable; retry shortly")
     }
 
+    /// The body of [`ApiError::unavailable`], for a response variant.
+    pub fn unavailable_body(cause: impl std::fmt::Display) -> Json<ErrorBody> {
+        Json(Self::unavailable(cause).body())
+    }
+
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, "forbidden", message)
     }

@@ -96,6 +96,13 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
+/// A UUID taken from the path, parsed by the handler so that a malformed one
+/// is a validation error naming the parameter (poem-openapi's own error
+/// names it `param0`).
+pub fn parse_path_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
+    raw.parse().map_err(|_| ApiError::validation(vec![FieldProblem::new("id", "must be a UUID")]))
+}
+
 fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_owned(),

@@ -19,6 +19,18 @@ pub enum Denied {
     Forbidden,
 }
 
+impl Denied {
+    /// The error body of the refusal (401 or 403, by variant).
+    pub fn body(&self) -> poem_openapi::payload::Json<crate::error::ErrorBody> {
+        match self {
+            Denied::NotMember => {
+                crate::error::ErrorBody::json("unauthenticated", "the session is not valid for this tenant")
+            }
+            Denied::Forbidden => crate::error::ErrorBody::json("forbidden", "your role does not allow this"),
+        }
+    }
+}
+
 /// Checks that `caller` may perform `action` on `object` in its tenant;
 /// returns the role. A member's role is read from the membership; an API
 /// key's is the key's own (checked when the key was).

@@ -59,7 +59,7 @@ pub async fn open(
     let device = crate::auth::refresh_store::Device { ip: origin.ip.clone(), user_agent: origin.user_agent.clone() };
     let (family, id) = match state.refresh.start(&state.redis, user, membership.tenant, &device).await {
         Ok(started) => started,
-        Err(err) => return Ok(SessionResponse::Unavailable(Json(ApiError::unavailable(err).body()))),
+        Err(err) => return Ok(SessionResponse::Unavailable(ApiError::unavailable_body(err))),
     };
     audit(state, membership.tenant, Some(user), "login.succeeded", &family.to_string(), origin).await?;
     if let Ok(mut conn) = state.redis.conn().await {
@@ -125,9 +125,10 @@ pub async fn audit(
 /// `object:action` (`:own` when limited to owned objects) for a role, from
 /// the policy in `policies/`.
 pub fn permissions_of(role: &str) -> Vec<String> {
-    let rules = policies::permissions(policies::POLICY).unwrap_or_default();
+    static RULES: std::sync::OnceLock<Vec<policies::Permission>> = std::sync::OnceLock::new();
+    let rules = RULES.get_or_init(|| policies::permissions(policies::POLICY).unwrap_or_default());
     rules
-        .into_iter()
+        .iter()
         .filter(|r| r.role == role)
         .map(|r| {
             if r.condition == "owner" {

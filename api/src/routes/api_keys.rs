@@ -94,10 +94,8 @@ pub enum ApiKeyResponse {
 
 fn denied(denied: Denied) -> ApiKeyResponse {
     match denied {
-        Denied::NotMember => {
-            ApiKeyResponse::Unauthorized(ErrorBody::json("unauthenticated", "the session is not valid for this tenant"))
-        }
-        Denied::Forbidden => ApiKeyResponse::Forbidden(ErrorBody::json("forbidden", "your role does not allow this")),
+        Denied::NotMember => ApiKeyResponse::Unauthorized(denied.body()),
+        Denied::Forbidden => ApiKeyResponse::Forbidden(denied.body()),
     }
 }
 
@@ -183,9 +181,7 @@ impl ApiKeysApi {
         id: Path<String>,
     ) -> Result<ApiKeyResponse, ApiError> {
         let caller = auth.principal();
-        let Ok(id) = id.0.parse::<Uuid>() else {
-            return Err(ApiError::validation(vec![FieldProblem::new("id", "must be a UUID")]));
-        };
+        let id = crate::payload::parse_path_id(&id.0)?;
         let mut tx = TenantTx::begin(&self.state.db, caller.tenant(), caller.user()).await?;
         if let Err(d) = require(&self.state, &mut tx, &caller, "api_keys", "delete").await? {
             return Ok(denied(d));

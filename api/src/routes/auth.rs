@@ -315,7 +315,7 @@ impl AuthApi {
         };
         let rotation = match state.refresh.rotate(&state.redis, &claims.id).await {
             Ok(rotation) => rotation,
-            Err(err) => return Ok(SessionResponse::Unavailable(Json(ApiError::unavailable(err).body()))),
+            Err(err) => return Ok(SessionResponse::Unavailable(ApiError::unavailable_body(err))),
         };
         match rotation {
             Rotation::Rotated { successor, family, user, tenant }
@@ -373,7 +373,7 @@ impl AuthApi {
         };
         if let Some(claims) = token.and_then(|t| state.tokens.open_refresh(&t).ok()) {
             if let Err(err) = state.refresh.revoke_family(&state.redis, claims.family).await {
-                return Ok(LogoutResponse::Unavailable(Json(ApiError::unavailable(err).body())));
+                return Ok(LogoutResponse::Unavailable(ApiError::unavailable_body(err)));
             }
             let origin = crate::auth::session::origin_of(req, state);
             tracing::info!(family = %claims.family, ip = %origin.ip, "logged out");
@@ -402,7 +402,7 @@ impl AuthApi {
                 .await?;
                 Ok(LogoutResponse::Done(cookie::clear()))
             }
-            Err(err) => Ok(LogoutResponse::Unavailable(Json(ApiError::unavailable(err).body()))),
+            Err(err) => Ok(LogoutResponse::Unavailable(ApiError::unavailable_body(err))),
         }
     }
 
@@ -441,11 +441,11 @@ impl AuthApi {
         db::auth::set_password(&state.db, caller.user, &hash).await?;
         let others = match state.refresh.sessions(&state.redis, caller.user).await {
             Ok(sessions) => sessions.into_iter().filter(|s| s.family != caller.session).collect::<Vec<_>>(),
-            Err(err) => return Ok(PasswordResponse::Unavailable(Json(ApiError::unavailable(err).body()))),
+            Err(err) => return Ok(PasswordResponse::Unavailable(ApiError::unavailable_body(err))),
         };
         for session in &others {
             if let Err(err) = state.refresh.revoke_family(&state.redis, session.family).await {
-                return Ok(PasswordResponse::Unavailable(Json(ApiError::unavailable(err).body())));
+                return Ok(PasswordResponse::Unavailable(ApiError::unavailable_body(err)));
             }
         }
         let origin = crate::auth::session::origin_of(req, state);
@@ -470,7 +470,7 @@ impl AuthApi {
         let BearerAccess(caller) = auth;
         let sessions = match self.state.refresh.sessions(&self.state.redis, caller.user).await {
             Ok(sessions) => sessions,
-            Err(err) => return Ok(SessionsResponse::Unavailable(Json(ApiError::unavailable(err).body()))),
+            Err(err) => return Ok(SessionsResponse::Unavailable(ApiError::unavailable_body(err))),
         };
         let time = |ms: u64| chrono::DateTime::from_timestamp_millis(ms as i64).unwrap_or_default();
         let items = sessions
@@ -498,20 +498,18 @@ impl AuthApi {
         id: poem_openapi::param::Path<String>,
     ) -> Result<SessionsResponse, ApiError> {
         let BearerAccess(caller) = auth;
-        let Ok(family) = id.0.parse::<Uuid>() else {
-            return Err(ApiError::validation(vec![FieldProblem::new("id", "must be a UUID")]));
-        };
+        let family = crate::payload::parse_path_id(&id.0)?;
         let state = &self.state;
         let owned = match state.refresh.sessions(&state.redis, caller.user).await {
             Ok(sessions) => sessions.iter().any(|s| s.family == family),
-            Err(err) => return Ok(SessionsResponse::Unavailable(Json(ApiError::unavailable(err).body()))),
+            Err(err) => return Ok(SessionsResponse::Unavailable(ApiError::unavailable_body(err))),
         };
         // Another user's session id is as unknown as a made-up one.
         if !owned {
             return Ok(SessionsResponse::NotFound(ErrorBody::json("not_found", "no such session")));
         }
         if let Err(err) = state.refresh.revoke_family(&state.redis, family).await {
-            return Ok(SessionsResponse::Unavailable(Json(ApiError::unavailable(err).body())));
+            return Ok(SessionsResponse::Unavailable(ApiError::unavailable_body(err)));
         }
         let origin = crate::auth::session::origin_of(req, state);
         crate::auth::session::audit(

@@ -127,8 +127,8 @@ pub enum MemberChangeResponse {
 
 fn denied_change(denied: Denied) -> MemberChangeResponse {
     match denied {
-        Denied::NotMember => MemberChangeResponse::Unauthorized(denied_body(&denied)),
-        Denied::Forbidden => MemberChangeResponse::Forbidden(denied_body(&denied)),
+        Denied::NotMember => MemberChangeResponse::Unauthorized(denied.body()),
+        Denied::Forbidden => MemberChangeResponse::Forbidden(denied.body()),
     }
 }
 
@@ -145,13 +145,6 @@ fn change_refused(change: db::members::MembershipChange) -> Option<MemberChangeR
     }
 }
 
-fn denied_body(denied: &Denied) -> Json<ErrorBody> {
-    match denied {
-        Denied::NotMember => ErrorBody::json("unauthenticated", "the session is not valid for this tenant"),
-        Denied::Forbidden => ErrorBody::json("forbidden", "your role does not allow this"),
-    }
-}
-
 #[OpenApi(tag = "ApiTags::Members")]
 impl MembersApi {
     /// List members
@@ -161,8 +154,8 @@ impl MembersApi {
         let mut tx = TenantTx::begin(&self.state.db, caller.tenant(), caller.user()).await?;
         if let Err(denied) = require(&self.state, &mut tx, &caller, "members", "read").await? {
             return Ok(match denied {
-                Denied::NotMember => MembersResponse::Unauthorized(denied_body(&denied)),
-                Denied::Forbidden => MembersResponse::Forbidden(denied_body(&denied)),
+                Denied::NotMember => MembersResponse::Unauthorized(denied.body()),
+                Denied::Forbidden => MembersResponse::Forbidden(denied.body()),
             });
         }
         let members = db::members::list(&mut tx).await?;
@@ -199,7 +192,7 @@ impl MembersApi {
         if let Err(denied) = require(&self.state, &mut tx, &caller, "members", "update").await? {
             return Ok(denied_change(denied));
         }
-        let target = db::UserId::new(parse_id(&id.0)?);
+        let target = db::UserId::new(crate::payload::parse_path_id(&id.0)?);
         if let Some(refused) = change_refused(db::members::set_role(&mut tx, target, &role).await?) {
             return Ok(refused);
         }
@@ -236,7 +229,7 @@ impl MembersApi {
         if let Err(denied) = require(&self.state, &mut tx, &caller, "members", "delete").await? {
             return Ok(denied_change(denied));
         }
-        let target = db::UserId::new(parse_id(&id.0)?);
+        let target = db::UserId::new(crate::payload::parse_path_id(&id.0)?);
         if let Some(refused) = change_refused(db::members::remove(&mut tx, target).await?) {
             return Ok(refused);
         }
@@ -268,8 +261,8 @@ impl MembersApi {
         let mut tx = TenantTx::begin(&self.state.db, caller.tenant(), caller.user()).await?;
         if let Err(denied) = require(&self.state, &mut tx, &caller, "audit", "read").await? {
             return Ok(match denied {
-                Denied::NotMember => AuditResponse::Unauthorized(denied_body(&denied)),
-                Denied::Forbidden => AuditResponse::Forbidden(denied_body(&denied)),
+                Denied::NotMember => AuditResponse::Unauthorized(denied.body()),
+                Denied::Forbidden => AuditResponse::Forbidden(denied.body()),
             });
         }
         let query = db::audit::AuditQuery {
@@ -295,12 +288,6 @@ impl MembersApi {
             .collect();
         Ok(AuditResponse::Ok(Json(AuditPage { items, next_after })))
     }
-}
-
-/// A path id, parsed here so that a malformed one is a validation error
-/// naming the parameter.
-fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
-    raw.parse().map_err(|_| ApiError::validation(vec![FieldProblem::new("id", "must be a UUID")]))
 }
 
 fn default_limit() -> i64 {
