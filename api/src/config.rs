@@ -81,6 +81,36 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// Requests per minute per API key.
     pub api_key_limit_per_minute: u32,
+    pub onboarding: OnboardingSettings,
+    pub mail: MailSettings,
+}
+
+/// Self-service registration, password reset and invitations.
+#[derive(Clone, Debug)]
+pub struct OnboardingSettings {
+    /// `POST /api/auth/register` is open; off when only operators provision
+    /// tenants.
+    pub registration_enabled: bool,
+    /// Where the console is reached, for the links in emails.
+    pub public_url: String,
+    pub verification_ttl: Duration,
+    pub reset_ttl: Duration,
+    pub invitation_ttl: Duration,
+    /// Register, forgot-password and invitation-accept requests per minute
+    /// per client address; a third of it per email or token.
+    pub limit_per_minute: u32,
+}
+
+/// Outgoing email.
+#[derive(Clone, Debug)]
+pub struct MailSettings {
+    /// `smtp://`, `smtps://` or `smtp://…?tls=required` URL of the relay,
+    /// with credentials; without it, emails go to the log and the outbox.
+    pub smtp_url: Option<Secret>,
+    /// The `From` of every email.
+    pub from: String,
+    /// Folder that receives each unsent email as an `.eml` file (development).
+    pub outbox_dir: Option<PathBuf>,
 }
 
 /// Tokens and sign-in.
@@ -196,6 +226,8 @@ impl Settings {
             drain_timeout: Duration::from_secs(env.parse_or("APP_DRAIN_TIMEOUT_SECS", 20)?),
             auth: auth_settings(&env, dev)?,
             api_key_limit_per_minute: env.parse_or("APP_API_KEY_LIMIT_PER_MINUTE", 600)?,
+            onboarding: onboarding_settings(&env)?,
+            mail: mail_settings(&env, dev)?,
         })
     }
 }
@@ -290,6 +322,49 @@ fn auth_settings(env: &Vars<'_>, dev: bool) -> Result<AuthSettings, ConfigError>
     Ok(settings)
 }
 
+fn onboarding_settings(env: &Vars) -> Result<OnboardingSettings, ConfigError> {
+    let public_url = env.get("APP_PUBLIC_URL").unwrap_or_else(|| "http://localhost:8081".into());
+    let parsed = url::Url::parse(&public_url).map_err(|e| env.bad("APP_PUBLIC_URL", e.to_string()))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(env.bad("APP_PUBLIC_URL", "must be an http(s) URL with a host".into()));
+    }
+    let minutes = |name: &'static str, default: u64| -> Result<Duration, ConfigError> {
+        let m: u64 = env.parse_or(name, default)?;
+        if m == 0 {
+            return Err(env.bad(name, "must be at least 1".into()));
+        }
+        Ok(Duration::from_secs(m * 60))
+    };
+    Ok(OnboardingSettings {
+        registration_enabled: env.parse_or("APP_REGISTRATION_ENABLED", true)?,
+        public_url: public_url.trim_end_matches('/').to_owned(),
+        verification_ttl: minutes("APP_VERIFICATION_TTL_MINUTES", 24 * 60)?,
+        reset_ttl: minutes("APP_PASSWORD_RESET_TTL_MINUTES", 30)?,
+        invitation_ttl: minutes("APP_INVITATION_TTL_MINUTES", 7 * 24 * 60)?,
+        limit_per_minute: env.parse_or("APP_ONBOARDING_LIMIT_PER_MINUTE", 15)?,
+    })
+}
+
+fn mail_settings(env: &Vars, dev: bool) -> Result<MailSettings, ConfigError> {
+    let smtp_url = env.get("APP_SMTP_URL");
+    if let Some(url) = &smtp_url {
+        if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+            return Err(env.bad("APP_SMTP_URL", "must start with smtp:// or smtps://".into()));
+        }
+    }
+    let from = env.get("APP_MAIL_FROM").unwrap_or_else(|| "Tenantry <no-reply@tenantry.localhost>".into());
+    if from.parse::<lettre::message::Mailbox>().is_err() {
+        return Err(env.bad("APP_MAIL_FROM", "is not a mailbox (`Name <address>` or `address`)".into()));
+    }
+    let outbox_dir = match env.get("APP_OUTBOX_DIR") {
+        Some(dir) if dir.is_empty() => None,
+        Some(dir) => Some(PathBuf::from(dir)),
+        None if dev => Some(PathBuf::from(".data/outbox")),
+        None => None,
+    };
+    Ok(MailSettings { smtp_url: smtp_url.map(Secret::new), from, outbox_dir })
+}
+
 impl AuthSettings {
     pub fn token_keys(&self) -> Result<crate::auth::tokens::TokenKeys, crate::auth::tokens::TokenError> {
         let previous: Vec<&str> = self.previous_public_keys.iter().map(String::as_str).collect();
@@ -308,7 +383,7 @@ impl AuthSettings {
 
 /// Variables whose value may instead come from a file named by
 /// `<NAME>_FILE` (Docker and Nomad secrets are files).
-const FILE_VARIABLES: [&str; 7] = [
+const FILE_VARIABLES: [&str; 8] = [
     "DATABASE_URL",
     "DATABASE_OWNER_URL",
     "DATABASE_SUPERUSER_URL",
@@ -316,6 +391,7 @@ const FILE_VARIABLES: [&str; 7] = [
     "APP_OPERATOR_TOKEN",
     "APP_PASETO_SIGNING_KEY",
     "APP_PASETO_REFRESH_KEY",
+    "APP_SMTP_URL",
 ];
 
 /// Replaces each `<NAME>_FILE` by `<NAME>` with the file's contents. An

@@ -7,6 +7,7 @@ pub mod config;
 pub mod cors;
 pub mod error;
 pub mod ip_net;
+pub mod mail;
 pub mod password;
 pub mod payload;
 pub mod rate_limit;

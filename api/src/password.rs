@@ -35,10 +35,12 @@ pub fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| hash(&generate()).expect("hashing a random password"))
 }
 
-/// Verifies off the async runtime, at most a few at a time (each takes
-/// ~16 ms of a core and 19 MiB).
+/// Hashing and verifying at once, at most (each takes ~16 ms of a core and
+/// 19 MiB).
+static LIMIT: Semaphore = Semaphore::const_new(4);
+
+/// Verifies off the async runtime, at most a few at a time.
 pub async fn verify_off_thread(password: String, phc: Option<String>) -> bool {
-    static LIMIT: Semaphore = Semaphore::const_new(4);
     let Ok(_permit) = LIMIT.acquire().await else { return false };
     tokio::task::spawn_blocking(move || match phc {
         Some(phc) => verify(&password, &phc),
@@ -49,6 +51,12 @@ pub async fn verify_off_thread(password: String, phc: Option<String>) -> bool {
     })
     .await
     .unwrap_or(false)
+}
+
+/// Hashes off the async runtime, at most a few at a time.
+pub async fn hash_off_thread(password: String) -> anyhow::Result<String> {
+    let _permit = LIMIT.acquire().await?;
+    tokio::task::spawn_blocking(move || hash(&password)).await?
 }
 
 /// Why a new password is refused; `None` when acceptable: 8–128

@@ -14,7 +14,10 @@ use poem_openapi::OpenApiService;
 
 use crate::config::Settings;
 use crate::redis_conn::Redis;
-use crate::routes::{api_keys::ApiKeysApi, auth::AuthApi, health::HealthApi, members::MembersApi, tenants::TenantsApi};
+use crate::routes::{
+    api_keys::ApiKeysApi, auth::AuthApi, health::HealthApi, invitations::InvitationsApi, members::MembersApi,
+    onboarding::OnboardingApi, tenants::TenantsApi,
+};
 use crate::state::AppState;
 use crate::{body_limit, error, rate_limit, request_id};
 
@@ -78,6 +81,10 @@ impl Application {
             settings.auth.refresh_grace,
         );
         let authorizer = Arc::new(policies::Authorizer::new().await?);
+        let mailer = crate::mail::Mailer::new(&settings.mail)?;
+        if !mailer.delivers() {
+            tracing::warn!(outbox = ?settings.mail.outbox_dir, "no SMTP relay configured (APP_SMTP_URL): emails go to the log and the outbox only");
+        }
         let state = AppState {
             db,
             redis,
@@ -87,6 +94,7 @@ impl Application {
             tokens,
             refresh,
             authorizer,
+            mailer,
         };
         Ok(Self { state, api, console, port, console_port })
     }
@@ -148,7 +156,9 @@ pub fn api_endpoint(state: &AppState) -> BoxEndpoint<'static> {
             HealthApi { state: state.clone() },
             TenantsApi { state: state.clone() },
             AuthApi { state: state.clone() },
+            OnboardingApi { state: state.clone() },
             MembersApi { state: state.clone() },
+            InvitationsApi { state: state.clone() },
             ApiKeysApi { state: state.clone() },
         ),
         "Tenantry API",

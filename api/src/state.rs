@@ -20,6 +20,7 @@ pub struct AppState {
     pub refresh: crate::auth::refresh_store::RefreshStore,
     /// The Casbin model and policy of `policies/`.
     pub authorizer: Arc<policies::Authorizer>,
+    pub mailer: crate::mail::Mailer,
 }
 
 impl AppState {

@@ -6,6 +6,8 @@
 //! in parallel. Roles are cluster-wide and are ensured (idempotently, under
 //! an advisory lock) by every call.
 
+pub mod smtp;
+
 use anyhow::{Context, Result};
 
 /// The environment variables the harness reads.
@@ -115,6 +117,14 @@ pub async fn seed_tenant(db: &TestDatabase, slug: &str, projects: i32) -> Result
         .bind(projects)
         .execute(&mut *tx)
         .await?;
+    sqlx::query(
+        "INSERT INTO invitations (email, role, token_hash, expires_at) \
+         VALUES ('invitee@' || $1 || '.test', 'user', encode(sha256(gen_random_uuid()::text::bytea), 'hex'), \
+                 now() + interval '7 days')",
+    )
+    .bind(slug)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(id)
 }

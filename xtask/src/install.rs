@@ -33,6 +33,8 @@ pub const NPM: Package = Package { name: "npm", provides: "/usr/bin/npm" };
 /// Debian's Rust with the wasm32 standard library sources, for machines
 /// where rustup has no wasm32 target (docs/decisions/0003-wasm-build-chain.md).
 pub const DEBIAN_RUST_WEB: [Package; 4] = [
+    // Only Debian's own file counts: rustup's `rustc` and `cargo` on PATH
+    // are a different toolchain, without the wasm32 sources.
     Package { name: "rustc-web", provides: "/usr/bin/rustc" },
     Package { name: "cargo-web", provides: "/usr/bin/cargo" },
     Package { name: "rust-web-src", provides: "/usr/lib/rustlib/src/rust/library/std/Cargo.toml" },
@@ -46,6 +48,9 @@ impl Package {
         let path = Path::new(self.provides);
         if path.exists() {
             return true;
+        }
+        if DEBIAN_RUST_WEB.iter().any(|p| p.name == self.name) {
+            return false;
         }
         let is_program = path.parent().is_some_and(|dir| dir.ends_with("bin") || dir.ends_with("sbin"));
         let name = path.file_name().unwrap_or_default();

@@ -58,6 +58,9 @@ pub fn build() -> Result<PathBuf> {
                 .env("PATH", path.join(":"))
                 .env("RUSTC", "/usr/bin/rustc")
                 .env("RUSTC_BOOTSTRAP", "1")
+                // lld-22's wasm linker, named directly: Debian's `rust-lld`
+                // comes only with rust-web-llvm, which pulls all of LLVM.
+                .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER", "/usr/bin/wasm-ld-22")
                 .args(["build", "--quiet", "--release", "-p", "web", "--target", TARGET])
                 .args(["-Z", "build-std=std,panic_abort", "--target-dir"])
                 .arg(&dir),

@@ -6,6 +6,7 @@ pub mod api_key;
 pub mod authorize;
 pub mod bearer;
 pub mod cookie;
+pub mod email_token;
 pub mod refresh_store;
 pub mod session;
 pub mod tokens;

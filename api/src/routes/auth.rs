@@ -57,6 +57,37 @@ pub struct RefreshRequest {
     pub refresh_token: Option<String>,
 }
 
+/// The tenant to act in next.
+#[derive(Debug, Object, serde::Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct SwitchTenant {
+    /// Slug of a tenant the user belongs to.
+    pub tenant: String,
+    #[serde(default)]
+    pub token_delivery: Option<TokenDelivery>,
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum SwitchResponse {
+    /// A session in the other tenant; the current one has ended.
+    #[oai(status = 200)]
+    Ok(Json<SessionTokens>, #[oai(header = "Set-Cookie")] Option<String>),
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>),
+    /// The user belongs to no active tenant of that slug.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorBody>),
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
+}
+
 /// The current password and the new one.
 #[derive(Debug, Object, serde::Deserialize)]
 #[oai(deny_unknown_fields)]
@@ -404,6 +435,45 @@ impl AuthApi {
             }
             Err(err) => Ok(LogoutResponse::Unavailable(ApiError::unavailable_body(err))),
         }
+    }
+
+    /// Switch to another of my tenants
+    ///
+    /// Ends the current session and opens one in the tenant named by slug,
+    /// answering with its tokens (delivered as at log-in).
+    #[oai(path = "/api/auth/switch-tenant", method = "post", operation_id = "switchTenant")]
+    async fn switch_tenant(
+        &self,
+        req: &Request,
+        auth: BearerAccess,
+        body: JsonBody<SwitchTenant>,
+    ) -> Result<SwitchResponse, ApiError> {
+        let BearerAccess(caller) = auth;
+        let state = &self.state;
+        let SwitchTenant { tenant, token_delivery } = body.0;
+        let Some(membership) = crate::auth::session::choose_tenant(state, caller.user, Some(tenant.trim())).await?
+        else {
+            return Ok(SwitchResponse::NotFound(ErrorBody::json("not_found", "you belong to no such tenant")));
+        };
+        if let Err(err) = state.refresh.revoke_family(&state.redis, caller.session).await {
+            return Ok(SwitchResponse::Unavailable(ApiError::unavailable_body(err)));
+        }
+        let origin = crate::auth::session::origin_of(req, state);
+        crate::auth::session::audit(
+            state,
+            caller.tenant,
+            Some(caller.user),
+            "session.switched_tenant",
+            &membership.tenant.to_string(),
+            &origin,
+        )
+        .await?;
+        let delivery = token_delivery.unwrap_or(TokenDelivery::Cookie);
+        Ok(match crate::auth::session::open(state, caller.user, membership, delivery, &origin).await? {
+            SessionResponse::Ok(tokens, cookie) => SwitchResponse::Ok(tokens, cookie),
+            SessionResponse::Unavailable(body) => SwitchResponse::Unavailable(body),
+            other => return Err(ApiError::internal(format_args!("opening a session answered {other:?}"))),
+        })
     }
 
     /// Change my password

@@ -4,7 +4,9 @@
 pub mod api_keys;
 pub mod auth;
 pub mod health;
+pub mod invitations;
 pub mod members;
+pub mod onboarding;
 pub mod tenants;
 
 use poem_openapi::Tags;

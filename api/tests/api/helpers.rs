@@ -13,6 +13,8 @@ pub struct TestApp {
     pub address: String,
     pub console: Option<String>,
     pub client: reqwest::Client,
+    /// The SMTP server the app sends its emails to.
+    pub mail: testkit::smtp::SmtpServer,
 }
 
 /// Settings overrides; `None` removes a variable.
@@ -27,6 +29,7 @@ pub async fn spawn_app_with(overrides: Overrides) -> TestApp {
         api::telemetry::init("info", api::config::LogFormat::Pretty);
     }
     let db = testkit::database().await.expect("a test database");
+    let mail = testkit::smtp::SmtpServer::start().await.expect("an SMTP server");
     let mut vars: HashMap<String, String> = [
         ("APP_HOST", "127.0.0.1".to_owned()),
         ("APP_PORT", "0".to_owned()),
@@ -36,6 +39,8 @@ pub async fn spawn_app_with(overrides: Overrides) -> TestApp {
         ("REDIS_URL", testkit::redis_url()),
         ("REDIS_KEY_PREFIX", format!("test:{}:", db.name)),
         ("APP_OPERATOR_TOKEN", OPERATOR_TOKEN.to_owned()),
+        ("APP_SMTP_URL", mail.url()),
+        ("APP_OUTBOX_DIR", String::new()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -51,7 +56,7 @@ pub async fn spawn_app_with(overrides: Overrides) -> TestApp {
     let address = format!("http://127.0.0.1:{}", app.port());
     let console = app.console_port().map(|p| format!("http://127.0.0.1:{p}"));
     tokio::spawn(app.run_until_stopped());
-    TestApp { db, address, console, client: reqwest::Client::new() }
+    TestApp { db, address, console, client: reqwest::Client::new(), mail }
 }
 
 impl TestApp {

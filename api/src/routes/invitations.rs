@@ -1,0 +1,343 @@
+//! Invitations into the tenant: admins invite by email with a role; the
+//! invitee follows the emailed link (`POST /api/invitations/accept`), which
+//! adds the membership to their account, or creates the account first.
+
+use chrono::{DateTime, Utc};
+use db::invitations::Acceptance;
+use db::TenantTx;
+use poem::Request;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use uuid::Uuid;
+
+use super::ApiTags;
+use crate::auth::access::Access;
+use crate::auth::authorize::{require, Denied};
+use crate::auth::email_token;
+use crate::auth::session::origin_of;
+use crate::error::{ApiError, ErrorBody, FieldProblem};
+use crate::mail::{normalize_address, Email};
+use crate::password;
+use crate::payload::JsonBody;
+use crate::routes::onboarding::{link, throttle};
+use crate::state::AppState;
+
+#[derive(Debug)]
+pub struct InvitationsApi {
+    pub state: AppState,
+}
+
+/// Whom to invite, and as what.
+#[derive(Debug, Object, serde::Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct CreateInvitation {
+    pub email: String,
+    /// `admin`, `user` or `viewer`.
+    pub role: String,
+}
+
+/// The token of an invitation email; a password (and a name) when the
+/// invited email has no account yet.
+#[derive(Debug, Object, serde::Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptInvitation {
+    pub token: String,
+    /// Only for a new account: 8–128 characters, not among the 10,000 most
+    /// common passwords.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Only for a new account: up to 200 characters.
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
+
+/// An invitation as listed (never its token).
+#[derive(Debug, Object)]
+pub struct InvitationView {
+    pub id: Uuid,
+    pub email: String,
+    pub role: String,
+    /// `pending`, `accepted`, `revoked` or `expired`.
+    pub status: String,
+    pub invited_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// The tenant's invitations: open ones, and those settled in the last 30
+/// days; newest first.
+#[derive(Debug, Object)]
+pub struct InvitationList {
+    pub items: Vec<InvitationView>,
+}
+
+/// What accepting did.
+#[derive(Debug, Object)]
+pub struct InvitationAccepted {
+    pub user_id: Uuid,
+    /// The account was created by this acceptance.
+    pub created_account: bool,
+    /// The tenant joined; sign in to use it.
+    pub tenant_id: Uuid,
+    pub role: String,
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum InvitationResponse {
+    #[oai(status = 200)]
+    List(Json<InvitationList>),
+    /// Invited; the email is on its way.
+    #[oai(status = 201)]
+    Created(Json<InvitationView>),
+    /// Revoked; the link no longer works.
+    #[oai(status = 204)]
+    Revoked,
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>),
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
+    /// No open invitation with that id in this tenant.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// An open invitation for this email exists.
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorBody>),
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum AcceptResponse {
+    /// The membership exists (and the account, when it was created).
+    #[oai(status = 200)]
+    Accepted(Json<InvitationAccepted>),
+    /// The token is malformed, unknown, used, revoked or expired; or a new
+    /// account needs a password, or the password is not acceptable.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// The invited email has an account: accept without a password.
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorBody>),
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
+}
+
+fn denied(denied: Denied) -> InvitationResponse {
+    match denied {
+        Denied::NotMember => InvitationResponse::Unauthorized(denied.body()),
+        Denied::Forbidden => InvitationResponse::Forbidden(denied.body()),
+    }
+}
+
+fn view(i: db::invitations::Invitation) -> InvitationView {
+    let status = if i.accepted_at.is_some() {
+        "accepted"
+    } else if i.revoked_at.is_some() {
+        "revoked"
+    } else if i.expires_at <= Utc::now() {
+        "expired"
+    } else {
+        "pending"
+    };
+    InvitationView {
+        id: i.id,
+        email: i.email,
+        role: i.role,
+        status: status.into(),
+        invited_by: i.invited_by,
+        created_at: i.created_at,
+        expires_at: i.expires_at,
+        accepted_at: i.accepted_at,
+        revoked_at: i.revoked_at,
+    }
+}
+
+#[OpenApi(tag = "ApiTags::Members")]
+impl InvitationsApi {
+    /// Invite someone into the tenant
+    ///
+    /// Emails a single-use link, valid for `APP_INVITATION_TTL_MINUTES`
+    /// (7 days by default).
+    #[oai(path = "/api/invitations", method = "post", operation_id = "createInvitation")]
+    async fn create(
+        &self,
+        req: &Request,
+        auth: Access,
+        body: JsonBody<CreateInvitation>,
+    ) -> Result<InvitationResponse, ApiError> {
+        let state = &self.state;
+        let caller = auth.principal();
+        let CreateInvitation { email, role } = body.0;
+        let mut problems = Vec::new();
+        let email = normalize_address(&email);
+        if email.is_none() {
+            problems.push(FieldProblem::new("email", "is not an email address"));
+        }
+        if !policies::ROLES.contains(&role.as_str()) {
+            problems.push(FieldProblem::new("role", "must be admin, user or viewer"));
+        }
+        let (Some(email), true) = (email, problems.is_empty()) else {
+            return Err(ApiError::validation(problems));
+        };
+        let mut tx = TenantTx::begin(&state.db, caller.tenant(), caller.user()).await?;
+        if let Err(d) = require(state, &mut tx, &caller, "invitations", "create").await? {
+            return Ok(denied(d));
+        }
+        let token = email_token::generate();
+        let ttl = state.settings.onboarding.invitation_ttl;
+        let expires_at = Utc::now() + chrono::Duration::from_std(ttl).map_err(ApiError::internal)?;
+        let created = match db::invitations::create(&mut tx, &email, &role, &token.hash, expires_at).await {
+            Ok(created) => created,
+            Err(db::DbError::Conflict) => {
+                return Ok(InvitationResponse::Conflict(ErrorBody::json(
+                    "conflict",
+                    "an open invitation for this email exists; revoke it first",
+                )))
+            }
+            Err(err) => return Err(err.into()),
+        };
+        let tenant_name = db::invitations::tenant_name(&mut tx).await?;
+        let origin = origin_of(req, state);
+        db::auth::audit(&mut tx, "invitation.created", &created.id.to_string(), &origin).await?;
+        tx.commit().await?;
+        state.mailer.send_later(Email {
+            to: email,
+            subject: format!("You are invited to {tenant_name} on Tenantry"),
+            body: format!(
+                "You are invited to join \"{tenant_name}\" on Tenantry as {role}.\n\n\
+                 Follow this link before {} to accept:\n{}\n\n\
+                 Or send this code to POST /api/invitations/accept:\ncode: {}\n\n\
+                 If you do not know why you got this, ignore it.\n",
+                expires_at.format("%Y-%m-%d %H:%M UTC"),
+                link(state, "accept-invitation", &token.token),
+                token.token,
+            ),
+        });
+        Ok(InvitationResponse::Created(Json(view(created))))
+    }
+
+    /// List the tenant's invitations
+    #[oai(path = "/api/invitations", method = "get", operation_id = "listInvitations")]
+    async fn list(&self, auth: Access) -> Result<InvitationResponse, ApiError> {
+        let caller = auth.principal();
+        let mut tx = TenantTx::begin(&self.state.db, caller.tenant(), caller.user()).await?;
+        if let Err(d) = require(&self.state, &mut tx, &caller, "invitations", "read").await? {
+            return Ok(denied(d));
+        }
+        let items = db::invitations::list(&mut tx).await?;
+        tx.commit().await?;
+        Ok(InvitationResponse::List(Json(InvitationList { items: items.into_iter().map(view).collect() })))
+    }
+
+    /// Revoke an open invitation
+    #[oai(path = "/api/invitations/:id", method = "delete", operation_id = "revokeInvitation")]
+    async fn revoke(
+        &self,
+        req: &Request,
+        auth: Access,
+        /// The invitation's id (a UUID).
+        id: Path<String>,
+    ) -> Result<InvitationResponse, ApiError> {
+        let caller = auth.principal();
+        let id = crate::payload::parse_path_id(&id.0)?;
+        let mut tx = TenantTx::begin(&self.state.db, caller.tenant(), caller.user()).await?;
+        if let Err(d) = require(&self.state, &mut tx, &caller, "invitations", "delete").await? {
+            return Ok(denied(d));
+        }
+        if db::invitations::revoke(&mut tx, id).await?.is_none() {
+            return Ok(InvitationResponse::NotFound(ErrorBody::json("not_found", "no open invitation with this id")));
+        }
+        let origin = origin_of(req, &self.state);
+        db::auth::audit(&mut tx, "invitation.revoked", &id.to_string(), &origin).await?;
+        tx.commit().await?;
+        Ok(InvitationResponse::Revoked)
+    }
+
+    /// Accept an invitation
+    ///
+    /// With the token of an invitation email. When the invited email has an
+    /// account, the membership is added to it (send no password); when it
+    /// has none, the account is created with the password given.
+    #[oai(path = "/api/invitations/accept", method = "post", operation_id = "acceptInvitation")]
+    async fn accept(&self, req: &Request, body: JsonBody<AcceptInvitation>) -> Result<AcceptResponse, ApiError> {
+        let state = &self.state;
+        let origin = origin_of(req, state);
+        throttle(state, "accept", &origin.ip, None).await?;
+        let AcceptInvitation { token, password, display_name } = body.0;
+        let display_name = display_name.map(|n| n.trim().to_owned());
+        let mut problems = Vec::new();
+        if let Some(problem) = password.as_deref().and_then(password::weakness) {
+            problems.push(FieldProblem::new("password", problem));
+        }
+        if display_name.as_ref().is_some_and(|n| n.chars().count() > 200) {
+            problems.push(FieldProblem::new("display_name", "must be at most 200 characters"));
+        }
+        if !problems.is_empty() {
+            return Err(ApiError::validation(problems));
+        }
+        let invalid = || {
+            AcceptResponse::BadRequest(ErrorBody::json(
+                "invalid_token",
+                "the invitation is not valid, was used or revoked, or has expired",
+            ))
+        };
+        let Some(token_hash) = email_token::parse(&token) else {
+            return Ok(invalid());
+        };
+        let hash = match password {
+            Some(p) => Some(password::hash_off_thread(p).await.map_err(ApiError::internal)?),
+            None => None,
+        };
+        let (user, tenant, invitation, role, created_account) =
+            match db::invitations::accept(&state.db, &token_hash, hash.as_deref(), display_name.as_deref()).await? {
+                Acceptance::Accepted { user, tenant, invitation, role, created_account } => {
+                    (user, tenant, invitation, role, created_account)
+                }
+                Acceptance::AlreadyMember { user, tenant, invitation } => {
+                    let role = db::auth::memberships(&state.db, user)
+                        .await?
+                        .into_iter()
+                        .find(|m| m.tenant == tenant)
+                        .map(|m| m.role)
+                        .unwrap_or_default();
+                    (user, tenant, invitation, role, false)
+                }
+                Acceptance::Invalid => return Ok(invalid()),
+                Acceptance::PasswordRequired => {
+                    return Err(ApiError::validation(vec![FieldProblem::new(
+                        "password",
+                        "is required: the invited email has no account yet",
+                    )]))
+                }
+                Acceptance::AccountExists => {
+                    return Ok(AcceptResponse::Conflict(ErrorBody::json(
+                        "account_exists",
+                        "the invited email has an account: accept without a password, then sign in",
+                    )))
+                }
+            };
+        crate::auth::session::audit(state, tenant, Some(user), "invitation.accepted", &invitation.to_string(), &origin)
+            .await?;
+        Ok(AcceptResponse::Accepted(Json(InvitationAccepted {
+            user_id: user.as_uuid(),
+            created_account,
+            tenant_id: tenant.as_uuid(),
+            role,
+        })))
+    }
+}

@@ -1,0 +1,411 @@
+//! Getting in without an operator: self-service registration (the tenant
+//! and its first admin are created once the email is verified) and password
+//! reset. Both answer alike whether or not an account exists for the email,
+//! and send their links by email (see `mail`).
+
+use poem::Request;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use uuid::Uuid;
+
+use super::ApiTags;
+use crate::auth::email_token;
+use crate::auth::session::{membership_view, origin_of};
+use crate::error::{ApiError, ErrorBody, FieldProblem};
+use crate::mail::{normalize_address, Email};
+use crate::payload::JsonBody;
+use crate::routes::auth::TenantMembership;
+use crate::state::AppState;
+use crate::{password, rate_limit};
+
+#[derive(Debug)]
+pub struct OnboardingApi {
+    pub state: AppState,
+}
+
+/// A new account and the tenant it will run.
+#[derive(Debug, Object, serde::Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    pub email: String,
+    /// 8–128 characters, not among the 10,000 most common passwords.
+    pub password: String,
+    /// Up to 200 characters.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// The tenant's name, 1–200 characters.
+    pub tenant_name: String,
+    /// The tenant's slug: lowercase letters, digits and inner hyphens, 1–63.
+    pub tenant_slug: String,
+}
+
+/// A token from an email link.
+#[derive(Debug, Object, serde::Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct EmailedToken {
+    pub token: String,
+}
+
+/// Who forgot their password.
+#[derive(Debug, Object, serde::Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct ForgotPassword {
+    pub email: String,
+}
+
+/// A reset token and the new password.
+#[derive(Debug, Object, serde::Deserialize)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPassword {
+    pub token: String,
+    /// 8–128 characters, not among the 10,000 most common passwords.
+    pub new_password: String,
+}
+
+/// The same answer for every email.
+#[derive(Debug, Object)]
+pub struct RequestAccepted {
+    pub message: String,
+}
+
+/// The account and tenant a verified registration created.
+#[derive(Debug, Object)]
+pub struct Registered {
+    pub user_id: Uuid,
+    pub email: String,
+    /// The new tenant; the user is its admin. Sign in to use it.
+    pub tenant: TenantMembership,
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum RegisterResponse {
+    /// Taken into account; an email is on its way (a verification link, or
+    /// for an address that has an account already, a notice).
+    #[oai(status = 202)]
+    Accepted(Json<RequestAccepted>),
+    /// A field is not acceptable; `details` names it.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// Self-service registration is turned off here.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
+    /// The tenant slug is taken.
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorBody>),
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum VerifyResponse {
+    /// The account and its tenant exist now.
+    #[oai(status = 201)]
+    Created(Json<Registered>),
+    /// The token is malformed, unknown, used or expired.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// The email or the slug was taken since the registration.
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorBody>),
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum ForgotResponse {
+    /// Taken into account; if the email has an account, a reset link is on
+    /// its way.
+    #[oai(status = 202)]
+    Accepted(Json<RequestAccepted>),
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorBody>),
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum ResetResponse {
+    /// The password is set; every session of the user has ended.
+    #[oai(status = 204)]
+    Done,
+    /// The new password is not acceptable, or the token is malformed,
+    /// unknown, used or expired.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorBody>),
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
+}
+
+fn invalid_token() -> Json<ErrorBody> {
+    ErrorBody::json("invalid_token", "the link is not valid, was used already or has expired")
+}
+
+/// Counts the request per client address and, when given, per `subject`
+/// (an email), failing closed. Someone else's attempts on an email hold it
+/// back for the rest of the minute at most.
+pub async fn throttle(state: &AppState, route: &str, ip: &str, subject: Option<&str>) -> Result<(), ApiError> {
+    let budget = state.settings.onboarding.limit_per_minute;
+    let mut keys = vec![(format!("{route}:ip:{ip}"), budget)];
+    if let Some(subject) = subject {
+        keys.push((format!("{route}:subject:{subject}"), budget.div_ceil(3)));
+    }
+    for (key, limit) in keys {
+        if let Some(retry) = rate_limit::hit_or_refuse(state, &key, limit).await? {
+            return Err(ApiError::rate_limited(retry));
+        }
+    }
+    Ok(())
+}
+
+/// A link into the console, carrying the token in the fragment (never sent
+/// to a server, so never in an access log).
+pub fn link(state: &AppState, page: &str, token: &str) -> String {
+    format!("{}/{page}#token={token}", state.settings.onboarding.public_url)
+}
+
+fn minutes(d: std::time::Duration) -> u64 {
+    d.as_secs() / 60
+}
+
+#[OpenApi(tag = "ApiTags::Auth")]
+impl OnboardingApi {
+    /// Register an account and a tenant
+    ///
+    /// Answers 202 alike whether or not the email has an account. An email
+    /// follows: a verification link (`POST /api/auth/verify-email` with its
+    /// token creates the account, the tenant and the admin membership), or,
+    /// for an address that has an account, a notice. Off when
+    /// `APP_REGISTRATION_ENABLED` is false.
+    #[oai(path = "/api/auth/register", method = "post", operation_id = "register")]
+    async fn register(&self, req: &Request, body: JsonBody<Registration>) -> Result<RegisterResponse, ApiError> {
+        let state = &self.state;
+        if !state.settings.onboarding.registration_enabled {
+            return Ok(RegisterResponse::Forbidden(ErrorBody::json(
+                "registration_disabled",
+                "self-service registration is turned off; ask an operator for a tenant",
+            )));
+        }
+        let origin = origin_of(req, state);
+        let Registration { email, password, display_name, tenant_name, tenant_slug } = body.0;
+        let email_key = email.trim().to_lowercase();
+        throttle(state, "register", &origin.ip, Some(&email_key)).await?;
+        let display_name = display_name.unwrap_or_default().trim().to_owned();
+        let tenant_name = tenant_name.trim().to_owned();
+        let tenant_slug = tenant_slug.trim().to_owned();
+        let mut problems = Vec::new();
+        let email = normalize_address(&email);
+        if email.is_none() {
+            problems.push(FieldProblem::new("email", "is not an email address"));
+        }
+        if let Some(problem) = password::weakness(&password) {
+            problems.push(FieldProblem::new("password", problem));
+        }
+        if display_name.chars().count() > 200 {
+            problems.push(FieldProblem::new("display_name", "must be at most 200 characters"));
+        }
+        if !(1..=200).contains(&tenant_name.chars().count()) {
+            problems.push(FieldProblem::new("tenant_name", "must be 1–200 characters"));
+        }
+        if !super::tenants::valid_slug(&tenant_slug) {
+            problems.push(FieldProblem::new("tenant_slug", "must be 1–63 lowercase letters, digits or inner hyphens"));
+        }
+        let (Some(email), true) = (email, problems.is_empty()) else {
+            return Err(ApiError::validation(problems));
+        };
+        // Hashed whatever the outcome, so that every answer costs the same.
+        let hash = password::hash_off_thread(password).await.map_err(ApiError::internal)?;
+        let token = email_token::generate();
+        let ttl = state.settings.onboarding.verification_ttl;
+        let outcome = db::onboarding::register(
+            &state.db,
+            &db::onboarding::NewRegistration {
+                token_hash: &token.hash,
+                email: &email,
+                password_hash: &hash,
+                display_name: &display_name,
+                tenant_slug: &tenant_slug,
+                tenant_name: &tenant_name,
+                ttl,
+            },
+        )
+        .await?;
+        let message = match outcome {
+            db::onboarding::Registration::SlugTaken => {
+                return Ok(RegisterResponse::Conflict(ErrorBody::json(
+                    "slug_taken",
+                    "the tenant slug is not available; choose another",
+                )))
+            }
+            db::onboarding::Registration::Pending => Email {
+                to: email.clone(),
+                subject: "Verify your email to create your Tenantry tenant".into(),
+                body: format!(
+                    "Someone (we hope you) registered this address to create the tenant \"{tenant_name}\".\n\n\
+                     Follow this link within {} minutes to verify the address and create it:\n{}\n\n\
+                     Or send this code to POST /api/auth/verify-email:\ncode: {}\n\n\
+                     If it was not you, ignore this email: nothing is created without it.\n",
+                    minutes(ttl),
+                    link(state, "verify-email", &token.token),
+                    token.token,
+                ),
+            },
+            db::onboarding::Registration::KnownEmail => Email {
+                to: email.clone(),
+                subject: "Someone tried to register your email at Tenantry".into(),
+                body: format!(
+                    "Someone tried to register a new tenant with this address, which already has an account.\n\n\
+                     To create another tenant, sign in and ask an operator; if you forgot your password, \
+                     reset it here:\n{}/forgot-password\n\nIf it was not you, ignore this email.\n",
+                    state.settings.onboarding.public_url
+                ),
+            },
+        };
+        state.mailer.send_later(message);
+        db::auth::record_security_event(&state.db, "registration.requested", &email, &origin).await?;
+        Ok(RegisterResponse::Accepted(Json(RequestAccepted {
+            message: "if the address can be registered, a verification email is on its way".into(),
+        })))
+    }
+
+    /// Verify an email and create the registered tenant
+    ///
+    /// Uses the token of a registration email, once.
+    #[oai(path = "/api/auth/verify-email", method = "post", operation_id = "verifyEmail")]
+    async fn verify_email(&self, req: &Request, body: JsonBody<EmailedToken>) -> Result<VerifyResponse, ApiError> {
+        let state = &self.state;
+        let origin = origin_of(req, state);
+        throttle(state, "verify", &origin.ip, None).await?;
+        let Some(hash) = email_token::parse(&body.0.token) else {
+            return Ok(VerifyResponse::BadRequest(invalid_token()));
+        };
+        match db::onboarding::verify(&state.db, &hash).await? {
+            db::onboarding::Verification::Created { user, tenant, slug, name } => {
+                crate::auth::session::audit(
+                    state,
+                    tenant,
+                    Some(user),
+                    "registration.verified",
+                    &user.to_string(),
+                    &origin,
+                )
+                .await?;
+                let email = db::auth::profile(&state.db, user).await?.map(|(email, _)| email).unwrap_or_default();
+                tracing::info!(tenant_id = %tenant, slug = %slug, "tenant registered");
+                let membership =
+                    db::auth::MembershipView { tenant, slug, name, status: "active".into(), role: "admin".into() };
+                Ok(VerifyResponse::Created(Json(Registered {
+                    user_id: user.as_uuid(),
+                    email,
+                    tenant: membership_view(membership),
+                })))
+            }
+            db::onboarding::Verification::Invalid => Ok(VerifyResponse::BadRequest(invalid_token())),
+            db::onboarding::Verification::EmailTaken => Ok(VerifyResponse::Conflict(ErrorBody::json(
+                "email_taken",
+                "this email has an account already; sign in instead",
+            ))),
+            db::onboarding::Verification::SlugTaken => Ok(VerifyResponse::Conflict(ErrorBody::json(
+                "slug_taken",
+                "the tenant slug was taken in the meantime; register again with another",
+            ))),
+        }
+    }
+
+    /// Ask for a password reset link
+    ///
+    /// Answers 202 alike whether or not the email has an account; if it
+    /// has, a single-use link valid for 30 minutes is emailed.
+    #[oai(path = "/api/auth/password/forgot", method = "post", operation_id = "forgotPassword")]
+    async fn forgot(&self, req: &Request, body: JsonBody<ForgotPassword>) -> Result<ForgotResponse, ApiError> {
+        let state = &self.state;
+        let origin = origin_of(req, state);
+        let email_key = body.0.email.trim().to_lowercase();
+        throttle(state, "forgot", &origin.ip, Some(&email_key)).await?;
+        let Some(email) = normalize_address(&body.0.email) else {
+            return Err(ApiError::validation(vec![FieldProblem::new("email", "is not an email address")]));
+        };
+        let token = email_token::generate();
+        let ttl = state.settings.onboarding.reset_ttl;
+        if db::onboarding::start_password_reset(&state.db, &token.hash, &email, ttl).await?.is_some() {
+            state.mailer.send_later(Email {
+                to: email.clone(),
+                subject: "Reset your Tenantry password".into(),
+                body: format!(
+                    "Someone (we hope you) asked to reset the password of this account.\n\n\
+                     Follow this link within {} minutes to choose a new one:\n{}\n\n\
+                     Or send this code to POST /api/auth/password/reset:\ncode: {}\n\n\
+                     If it was not you, ignore this email: your password stays as it is.\n",
+                    minutes(ttl),
+                    link(state, "reset-password", &token.token),
+                    token.token,
+                ),
+            });
+        }
+        db::auth::record_security_event(&state.db, "password.reset_requested", &email, &origin).await?;
+        Ok(ForgotResponse::Accepted(Json(RequestAccepted {
+            message: "if the address has an account, a reset link is on its way".into(),
+        })))
+    }
+
+    /// Set a new password with a reset link
+    ///
+    /// Uses the token once; every session of the user ends.
+    #[oai(path = "/api/auth/password/reset", method = "post", operation_id = "resetPassword")]
+    async fn reset(&self, req: &Request, body: JsonBody<ResetPassword>) -> Result<ResetResponse, ApiError> {
+        let state = &self.state;
+        let origin = origin_of(req, state);
+        throttle(state, "reset", &origin.ip, None).await?;
+        let ResetPassword { token, new_password } = body.0;
+        if let Some(problem) = password::weakness(&new_password) {
+            return Err(ApiError::validation(vec![FieldProblem::new("new_password", problem)]));
+        }
+        let Some(token_hash) = email_token::parse(&token) else {
+            return Ok(ResetResponse::BadRequest(invalid_token()));
+        };
+        let hash = password::hash_off_thread(new_password).await.map_err(ApiError::internal)?;
+        let Some(user) = db::onboarding::finish_password_reset(&state.db, &token_hash, &hash).await? else {
+            return Ok(ResetResponse::BadRequest(invalid_token()));
+        };
+        let ended = match state.refresh.revoke_user(&state.redis, user).await {
+            Ok(ended) => ended.len(),
+            Err(err) => {
+                // The password is changed; the sessions could not be ended.
+                tracing::error!(error = %err, %user, "password reset: sessions not revoked");
+                return Ok(ResetResponse::Unavailable(ApiError::unavailable_body(err)));
+            }
+        };
+        for membership in db::auth::memberships(&state.db, user).await? {
+            crate::auth::session::audit(
+                state,
+                membership.tenant,
+                Some(user),
+                "password.reset",
+                &ended.to_string(),
+                &origin,
+            )
+            .await?;
+        }
+        db::auth::record_security_event(&state.db, "password.reset", &user.to_string(), &origin).await?;
+        Ok(ResetResponse::Done)
+    }
+}

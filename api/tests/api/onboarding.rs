@@ -1,0 +1,330 @@
+//! Registration with email verification, and password reset, over HTTP with
+//! the emails read from a real SMTP server: the flows work end to end, the
+//! tokens are single-use and expire, and known and unknown emails get the
+//! same answer.
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use sqlx::Connection;
+
+use crate::helpers::{access_token, assert_error, spawn_app, spawn_app_with, wait_for_fresh_rate_window, TestApp};
+
+const PASSWORD: &str = "onboarding test passphrase";
+
+fn hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| api::password::hash(PASSWORD).unwrap())
+}
+
+async fn post(app: &TestApp, path: &str, body: Value) -> reqwest::Response {
+    app.client.post(app.url(path)).json(&body).send().await.unwrap()
+}
+
+fn registration(email: &str, slug: &str) -> Value {
+    json!({
+        "email": email,
+        "password": "a fresh and long passphrase",
+        "display_name": "Nia",
+        "tenant_name": "Initech",
+        "tenant_slug": slug,
+    })
+}
+
+async fn login(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
+    post(app, "/api/auth/login", json!({ "email": email, "password": password, "token_delivery": "body" })).await
+}
+
+async fn owner_scalar(app: &TestApp, sql: &str) -> i64 {
+    let mut conn = sqlx::PgConnection::connect(&app.db.superuser_url).await.unwrap();
+    sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
+}
+
+#[tokio::test]
+async fn registering_then_verifying_creates_the_tenant_and_its_admin() {
+    let app = spawn_app().await;
+    let response = post(&app, "/api/auth/register", registration("Nia@Initech.test", "initech")).await;
+    assert_eq!(response.status(), 202);
+    // Nothing exists before the email is verified.
+    assert_eq!(owner_scalar(&app, "SELECT count(*) FROM users WHERE email = 'nia@initech.test'").await, 0);
+    assert_eq!(login(&app, "nia@initech.test", "a fresh and long passphrase").await.status(), 401);
+
+    let email = app.mail.wait_for("nia@initech.test", 1).await.unwrap();
+    assert!(email.subject().contains("Verify"), "{}", email.data);
+    assert!(email.data.contains("/verify-email#token="), "{}", email.data);
+    let token = email.code().expect("a code in the email");
+
+    let response = post(&app, "/api/auth/verify-email", json!({ "token": token })).await;
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["email"], "nia@initech.test");
+    assert_eq!(body["tenant"]["slug"], "initech");
+    assert_eq!(body["tenant"]["role"], "admin");
+
+    // Used once: the same link again is refused and creates nothing more.
+    let again = post(&app, "/api/auth/verify-email", json!({ "token": token })).await;
+    assert_error(again, 400, "invalid_token").await;
+    assert_eq!(owner_scalar(&app, "SELECT count(*) FROM tenants WHERE slug = 'initech'").await, 1);
+
+    let session = login(&app, "nia@initech.test", "a fresh and long passphrase").await;
+    assert_eq!(session.status(), 200);
+    let session: Value = session.json().await.unwrap();
+    assert_eq!(session["tenant"]["slug"], "initech");
+    let me: Value = app
+        .client
+        .get(app.url("/api/auth/me"))
+        .bearer_auth(session["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["display_name"], "Nia");
+    assert!(me["permissions"].as_array().unwrap().iter().any(|p| p == "members:update"), "{me}");
+
+    // The new tenant's audit log has the registration.
+    let audit: Value = app
+        .client
+        .get(app.url("/api/audit?action=registration.verified"))
+        .bearer_auth(session["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(audit["items"].as_array().unwrap().len(), 1, "{audit}");
+}
+
+#[tokio::test]
+async fn registering_a_known_email_answers_alike_and_sends_a_notice_instead() {
+    let app = spawn_app().await;
+    let tenant = testkit::seed_tenant(&app.db, "acme", 0).await.unwrap();
+    testkit::seed_member(&app.db, tenant, "known@acme.test", hash(), "user").await.unwrap();
+
+    let known = post(&app, "/api/auth/register", registration("known@acme.test", "known-co")).await;
+    let unknown = post(&app, "/api/auth/register", registration("unknown@acme.test", "unknown-co")).await;
+    assert_eq!((known.status().as_u16(), unknown.status().as_u16()), (202, 202));
+    let (known, unknown): (Value, Value) = (known.json().await.unwrap(), unknown.json().await.unwrap());
+    assert_eq!(known, unknown, "the bodies differ");
+
+    let notice = app.mail.wait_for("known@acme.test", 1).await.unwrap();
+    assert!(notice.code().is_none(), "a known email gets no verification code: {}", notice.data);
+    assert!(notice.subject().contains("tried to register"), "{}", notice.data);
+    assert!(app.mail.wait_for("unknown@acme.test", 1).await.unwrap().code().is_some());
+    // The account is untouched: the old password still works.
+    assert_eq!(login(&app, "known@acme.test", PASSWORD).await.status(), 200);
+    assert_eq!(owner_scalar(&app, "SELECT count(*) FROM tenants WHERE slug = 'known-co'").await, 0);
+}
+
+#[tokio::test]
+async fn registration_answers_take_as_long_for_known_and_unknown_emails() {
+    let app = spawn_app().await;
+    let tenant = testkit::seed_tenant(&app.db, "acme", 0).await.unwrap();
+    testkit::seed_member(&app.db, tenant, "known@acme.test", hash(), "user").await.unwrap();
+    wait_for_fresh_rate_window().await;
+    let mut medians = Vec::new();
+    for email in ["known@acme.test", "nobody@acme.test"] {
+        let mut times = Vec::new();
+        for i in 0..4 {
+            let started = Instant::now();
+            let r = post(&app, "/api/auth/register", registration(email, &format!("co-{i}"))).await;
+            assert_eq!(r.status(), 202);
+            times.push(started.elapsed());
+        }
+        times.sort();
+        medians.push(times[times.len() / 2]);
+    }
+    let (a, b) = (medians[0].as_secs_f64(), medians[1].as_secs_f64());
+    // Both hash the password and make one database call; a difference
+    // beyond 15 ms (an argon2 hash) would give the answer away.
+    assert!((a - b).abs() < 0.015, "known {a:.4}s vs unknown {b:.4}s");
+}
+
+#[tokio::test]
+async fn registration_refuses_bad_input_a_taken_slug_and_can_be_turned_off() {
+    let app = spawn_app().await;
+    testkit::seed_tenant(&app.db, "acme", 0).await.unwrap();
+    let body = assert_error(
+        post(
+            &app,
+            "/api/auth/register",
+            json!({ "email": "not-an-email", "password": "password", "tenant_name": "", "tenant_slug": "-x" }),
+        )
+        .await,
+        400,
+        "validation_failed",
+    )
+    .await;
+    let fields: Vec<&str> =
+        body["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["email", "password", "tenant_name", "tenant_slug"], "{body}");
+    let mut with_role = registration("x@y.test", "xy");
+    with_role["role"] = json!("admin");
+    assert_error(post(&app, "/api/auth/register", with_role).await, 400, "validation_failed").await;
+    assert_error(post(&app, "/api/auth/register", registration("x@y.test", "acme")).await, 409, "slug_taken").await;
+
+    let closed = spawn_app_with(vec![("APP_REGISTRATION_ENABLED", Some("false".into()))]).await;
+    assert_error(
+        post(&closed, "/api/auth/register", registration("x@y.test", "xy")).await,
+        403,
+        "registration_disabled",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(closed.mail.all().is_empty());
+}
+
+#[tokio::test]
+async fn verification_links_expire_and_malformed_tokens_are_refused() {
+    let app = spawn_app().await;
+    post(&app, "/api/auth/register", registration("late@initech.test", "late-co")).await;
+    let token = app.mail.wait_for("late@initech.test", 1).await.unwrap().code().unwrap();
+    owner_scalar(&app, "WITH u AS (UPDATE pending_registrations SET expires_at = now() - interval '1 second' RETURNING 1) SELECT count(*) FROM u")
+        .await;
+    assert_error(post(&app, "/api/auth/verify-email", json!({ "token": token })).await, 400, "invalid_token").await;
+    assert_error(post(&app, "/api/auth/verify-email", json!({ "token": "nope" })).await, 400, "invalid_token").await;
+    assert_eq!(owner_scalar(&app, "SELECT count(*) FROM users WHERE email = 'late@initech.test'").await, 0);
+}
+
+async fn seeded_member(app: &TestApp) -> uuid::Uuid {
+    let tenant = testkit::seed_tenant(&app.db, "acme", 0).await.unwrap();
+    testkit::seed_member(&app.db, tenant, "rey@acme.test", hash(), "user").await.unwrap()
+}
+
+#[tokio::test]
+async fn a_reset_link_sets_a_new_password_once_and_ends_every_session() {
+    let app = spawn_app().await;
+    seeded_member(&app).await;
+    let old_access = access_token(&app, "rey@acme.test", PASSWORD).await;
+
+    let response = post(&app, "/api/auth/password/forgot", json!({ "email": "REY@acme.test" })).await;
+    assert_eq!(response.status(), 202);
+    let email = app.mail.wait_for("rey@acme.test", 1).await.unwrap();
+    assert!(email.data.contains("30 minutes"), "{}", email.data);
+    assert!(email.data.contains("/reset-password#token="), "{}", email.data);
+    let token = email.code().unwrap();
+
+    let weak = post(&app, "/api/auth/password/reset", json!({ "token": token, "new_password": "password1" })).await;
+    assert_error(weak, 400, "validation_failed").await;
+    let new_password = "a new and long passphrase";
+    let done = post(&app, "/api/auth/password/reset", json!({ "token": token, "new_password": new_password })).await;
+    assert_eq!(done.status(), 204);
+
+    let again =
+        post(&app, "/api/auth/password/reset", json!({ "token": token, "new_password": "another long one" })).await;
+    assert_error(again, 400, "invalid_token").await;
+    assert_eq!(login(&app, "rey@acme.test", PASSWORD).await.status(), 401);
+    assert_eq!(login(&app, "rey@acme.test", new_password).await.status(), 200);
+    let me = app.client.get(app.url("/api/auth/me")).bearer_auth(&old_access).send().await.unwrap();
+    assert_error(me, 401, "unauthenticated").await;
+    assert_eq!(owner_scalar(&app, "SELECT count(*) FROM audit_log WHERE action = 'password.reset'").await, 1);
+}
+
+#[tokio::test]
+async fn forgot_answers_alike_for_unknown_emails_and_reset_links_expire() {
+    let app = spawn_app().await;
+    seeded_member(&app).await;
+    let known = post(&app, "/api/auth/password/forgot", json!({ "email": "rey@acme.test" })).await;
+    let unknown = post(&app, "/api/auth/password/forgot", json!({ "email": "ghost@acme.test" })).await;
+    assert_eq!((known.status().as_u16(), unknown.status().as_u16()), (202, 202));
+    assert_eq!(known.json::<Value>().await.unwrap(), unknown.json::<Value>().await.unwrap());
+    let token = app.mail.wait_for("rey@acme.test", 1).await.unwrap().code().unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(app.mail.to("ghost@acme.test").is_empty(), "no email for an unknown address");
+
+    // Issued for 30 minutes: stored so, and refused once past.
+    let minutes = owner_scalar(
+        &app,
+        "SELECT round(extract(epoch FROM expires_at - created_at) / 60)::bigint FROM password_resets",
+    )
+    .await;
+    assert_eq!(minutes, 30);
+    owner_scalar(&app, "WITH u AS (UPDATE password_resets SET expires_at = now() - interval '1 second' RETURNING 1) SELECT count(*) FROM u").await;
+    let late =
+        post(&app, "/api/auth/password/reset", json!({ "token": token, "new_password": "a new and long passphrase" }))
+            .await;
+    assert_error(late, 400, "invalid_token").await;
+    assert_eq!(login(&app, "rey@acme.test", PASSWORD).await.status(), 200);
+    // Only hashes are stored.
+    assert_eq!(
+        owner_scalar(&app, &format!("SELECT count(*) FROM password_resets WHERE token_hash = '{token}'")).await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn forgot_and_register_are_rate_limited_per_address_and_per_email() {
+    let app = spawn_app_with(vec![("APP_ONBOARDING_LIMIT_PER_MINUTE", Some("6".into()))]).await;
+    seeded_member(&app).await;
+    wait_for_fresh_rate_window().await;
+    // Per email: a third of the budget.
+    for _ in 0..2 {
+        assert_eq!(post(&app, "/api/auth/password/forgot", json!({ "email": "rey@acme.test" })).await.status(), 202);
+    }
+    let refused = post(&app, "/api/auth/password/forgot", json!({ "email": "rey@acme.test" })).await;
+    assert!(refused.headers().get("retry-after").is_some());
+    assert_error(refused, 429, "rate_limited").await;
+    // Per address: other emails from the same client, up to the budget.
+    for i in 0..3 {
+        let r = post(&app, "/api/auth/password/forgot", json!({ "email": format!("other{i}@acme.test") })).await;
+        assert_eq!(r.status(), 202);
+    }
+    let refused = post(&app, "/api/auth/password/forgot", json!({ "email": "fresh@acme.test" })).await;
+    assert_error(refused, 429, "rate_limited").await;
+    for i in 0..6 {
+        post(&app, "/api/auth/register", registration(&format!("r{i}@x.test"), &format!("r{i}"))).await;
+    }
+    let refused = post(&app, "/api/auth/register", registration("last@x.test", "last")).await;
+    assert_error(refused, 429, "rate_limited").await;
+}
+
+#[tokio::test]
+async fn switching_tenant_ends_the_session_and_opens_one_in_the_other_tenant() {
+    let app = spawn_app().await;
+    let acme = testkit::seed_tenant(&app.db, "acme", 0).await.unwrap();
+    let globex = testkit::seed_tenant(&app.db, "globex", 0).await.unwrap();
+    testkit::seed_tenant(&app.db, "initech", 0).await.unwrap();
+    testkit::seed_member(&app.db, acme, "rey@both.test", hash(), "admin").await.unwrap();
+    testkit::seed_member(&app.db, globex, "rey@both.test", hash(), "viewer").await.unwrap();
+    let access = access_token(&app, "rey@both.test", PASSWORD).await;
+
+    let foreign = app
+        .client
+        .post(app.url("/api/auth/switch-tenant"))
+        .bearer_auth(&access)
+        .json(&json!({ "tenant": "initech" }))
+        .send()
+        .await
+        .unwrap();
+    assert_error(foreign, 404, "not_found").await;
+
+    let switched = app
+        .client
+        .post(app.url("/api/auth/switch-tenant"))
+        .bearer_auth(&access)
+        .json(&json!({ "tenant": "globex", "token_delivery": "body" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(switched.status(), 200);
+    let switched: Value = switched.json().await.unwrap();
+    assert_eq!(switched["tenant"]["slug"], "globex");
+    assert_eq!(switched["tenant"]["role"], "viewer");
+    assert!(switched["refresh_token"].is_string());
+    let me: Value = app
+        .client
+        .get(app.url("/api/auth/me"))
+        .bearer_auth(switched["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["tenant"]["slug"], "globex");
+    let old = app.client.get(app.url("/api/auth/me")).bearer_auth(&access).send().await.unwrap();
+    assert_error(old, 401, "unauthenticated").await;
+}

@@ -1,0 +1,177 @@
+//! Invitations into a tenant: created, listed and revoked in the tenant
+//! transaction; accepted by token, before the invitee has any tenant
+//! context, through the `invitation_accept` definer function.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use uuid::Uuid;
+
+use crate::{Db, DbError, TenantId, TenantTx, UserId};
+
+/// An invitation as listed (never its token).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invitation {
+    pub id: Uuid,
+    pub email: String,
+    pub role: String,
+    pub invited_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+const COLUMNS: &str = "id, email, role, invited_by, created_at, expires_at, accepted_at, revoked_at";
+
+fn invitation(r: sqlx::postgres::PgRow) -> Invitation {
+    Invitation {
+        id: r.get("id"),
+        email: r.get("email"),
+        role: r.get("role"),
+        invited_by: r.get("invited_by"),
+        created_at: r.get("created_at"),
+        expires_at: r.get("expires_at"),
+        accepted_at: r.get("accepted_at"),
+        revoked_at: r.get("revoked_at"),
+    }
+}
+
+/// Invites `email` into the tenant. An open invitation for the same email
+/// that has expired is revoked first; one still open is
+/// [`DbError::Conflict`].
+pub async fn create(
+    tx: &mut TenantTx,
+    email: &str,
+    role: &str,
+    token_hash: &str,
+    expires_at: DateTime<Utc>,
+) -> Result<Invitation, DbError> {
+    sqlx::query(
+        "UPDATE invitations SET revoked_at = now() \
+         WHERE email = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at <= now()",
+    )
+    .bind(email)
+    .persistent(false)
+    .execute(tx.conn())
+    .await?;
+    let (tenant, user) = (tx.tenant(), tx.user());
+    let row = sqlx::query(&format!(
+        "INSERT INTO invitations (tenant_id, email, role, token_hash, invited_by, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
+    ))
+    .bind(tenant)
+    .bind(email)
+    .bind(role)
+    .bind(token_hash)
+    .bind(user)
+    .bind(expires_at)
+    .persistent(false)
+    .fetch_one(tx.conn())
+    .await
+    .map_err(DbError::classify)?;
+    Ok(invitation(row))
+}
+
+/// The tenant's invitations, newest first: open ones, and settled ones of
+/// the last 30 days.
+pub async fn list(tx: &mut TenantTx) -> Result<Vec<Invitation>, DbError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM invitations \
+         WHERE (accepted_at IS NULL AND revoked_at IS NULL) \
+            OR coalesce(accepted_at, revoked_at) > now() - interval '30 days' \
+         ORDER BY created_at DESC, id LIMIT 500"
+    ))
+    .persistent(false)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows.into_iter().map(invitation).collect())
+}
+
+/// Revokes an open invitation; `None` when the tenant has no open
+/// invitation with that id.
+pub async fn revoke(tx: &mut TenantTx, id: Uuid) -> Result<Option<Invitation>, DbError> {
+    let row = sqlx::query(&format!(
+        "UPDATE invitations SET revoked_at = now() \
+         WHERE id = $1 AND accepted_at IS NULL AND revoked_at IS NULL RETURNING {COLUMNS}"
+    ))
+    .bind(id)
+    .persistent(false)
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.map(invitation))
+}
+
+/// What accepting an invitation did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Acceptance {
+    Accepted {
+        user: UserId,
+        tenant: TenantId,
+        invitation: Uuid,
+        role: String,
+        created_account: bool,
+    },
+    /// The account was a member already; the invitation is settled.
+    AlreadyMember {
+        user: UserId,
+        tenant: TenantId,
+        invitation: Uuid,
+    },
+    /// Unknown, used, revoked or expired token, or a suspended tenant.
+    Invalid,
+    /// No account for the invited email yet, and no password given.
+    PasswordRequired,
+    /// A password was given, but the invited email has an account.
+    AccountExists,
+}
+
+/// Accepts the invitation behind `token_hash`: the membership, and the
+/// account when none exists (`password_hash` given).
+pub async fn accept(
+    db: &Db,
+    token_hash: &str,
+    password_hash: Option<&str>,
+    display_name: Option<&str>,
+) -> Result<Acceptance, DbError> {
+    let mut tx = db.pool().begin().await?;
+    let row = sqlx::query(
+        "SELECT outcome, user_id, tenant_id, invitation_id, role, created_account FROM invitation_accept($1, $2, $3)",
+    )
+    .bind(token_hash)
+    .bind(password_hash)
+    .bind(display_name)
+    .persistent(false)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(DbError::classify)?;
+    tx.commit().await?;
+    let ids = |r: &sqlx::postgres::PgRow| {
+        (UserId::new(r.get("user_id")), TenantId::new(r.get("tenant_id")), r.get::<Uuid, _>("invitation_id"))
+    };
+    Ok(match row.get::<String, _>("outcome").as_str() {
+        "accepted" => {
+            let (user, tenant, invitation) = ids(&row);
+            Acceptance::Accepted {
+                user,
+                tenant,
+                invitation,
+                role: row.get("role"),
+                created_account: row.get("created_account"),
+            }
+        }
+        "already_member" => {
+            let (user, tenant, invitation) = ids(&row);
+            Acceptance::AlreadyMember { user, tenant, invitation }
+        }
+        "password_required" => Acceptance::PasswordRequired,
+        "account_exists" => Acceptance::AccountExists,
+        _ => Acceptance::Invalid,
+    })
+}
+
+/// The name of the transaction's tenant (for the invitation email).
+pub async fn tenant_name(tx: &mut TenantTx) -> Result<String, DbError> {
+    let name: Option<String> =
+        sqlx::query_scalar("SELECT name FROM tenants").persistent(false).fetch_optional(tx.conn()).await?;
+    Ok(name.unwrap_or_default())
+}
