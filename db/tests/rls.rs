@@ -355,3 +355,44 @@ async fn the_audit_log_is_append_only_and_the_security_log_is_out_of_reach() -> 
     assert_eq!(logged, 1);
     Ok(())
 }
+
+#[tokio::test]
+async fn invitations_stay_in_their_tenant_and_emailed_tokens_are_out_of_reach() -> Result<()> {
+    let f = fixture().await?;
+    let mut conn = app(&f).await?;
+    // seed_tenant gave each tenant one open invitation.
+    let mut tx = in_tenant(&mut conn, f.a).await?;
+    assert_eq!(count(&mut tx, "SELECT count(*) FROM invitations").await?, 1);
+    let revoked = sqlx::query("UPDATE invitations SET revoked_at = now() WHERE tenant_id = $1")
+        .bind(f.b)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    assert_eq!(revoked, 0, "tenant A revoked tenant B's invitation");
+    let planted = sqlx::query(
+        "INSERT INTO invitations (tenant_id, email, role, token_hash, expires_at) \
+         VALUES ($1, 'x@example.test', 'admin', repeat('a', 64), now() + interval '1 day')",
+    )
+    .bind(f.b)
+    .execute(&mut *tx)
+    .await;
+    assert!(planted.is_err(), "an invitation into another tenant was accepted");
+    drop(tx);
+    for statement in [
+        "DELETE FROM invitations",
+        "SELECT * FROM pending_registrations",
+        "SELECT * FROM password_resets",
+        "INSERT INTO users (email, password_hash) VALUES ('x@example.test', 'x')",
+    ] {
+        let mut tx = in_tenant(&mut conn, f.a).await?;
+        let err = sqlx::query(statement).execute(&mut *tx).await.expect_err(statement);
+        assert_eq!(err.as_database_error().and_then(|e| e.code()).as_deref(), Some("42501"), "{statement}");
+    }
+    // Accepting goes through the definer function, by token only: an
+    // unknown token changes nothing.
+    let outcome: String = sqlx::query_scalar("SELECT outcome FROM invitation_accept(repeat('b', 64), NULL, NULL)")
+        .fetch_one(&mut conn)
+        .await?;
+    assert_eq!(outcome, "invalid");
+    Ok(())
+}

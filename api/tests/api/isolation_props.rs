@@ -1,6 +1,6 @@
-//! Property: whatever sequence of member, role and API-key operations runs
-//! across several tenants, every list endpoint shows each tenant's admin
-//! only rows of that tenant.
+//! Property: whatever sequence of registration, invitation, acceptance,
+//! member, role and API-key operations runs across several tenants, every
+//! list endpoint shows each tenant's admin only rows of that tenant.
 
 use std::collections::HashMap;
 
@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Value};
 
-use crate::helpers::{access_token, spawn_app, TestApp};
+use crate::helpers::{access_token, spawn_app_with, TestApp};
 
 const PASSWORD: &str = "isolation property passphrase";
 const TENANTS: [&str; 3] = ["alpha", "bravo", "charlie"];
@@ -20,6 +20,10 @@ enum Op {
     ChangeRole { tenant: usize, member: usize, role: usize },
     Remove { tenant: usize, member: usize },
     RevokeFirstKey { tenant: usize },
+    Invite { tenant: usize, role: usize },
+    AcceptOldestInvitation,
+    RevokeFirstInvitation { tenant: usize },
+    Register,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -28,21 +32,32 @@ fn op() -> impl Strategy<Value = Op> {
         (0..3usize, 0..3usize, 0..3usize).prop_map(|(tenant, member, role)| Op::ChangeRole { tenant, member, role }),
         (0..3usize, 0..3usize).prop_map(|(tenant, member)| Op::Remove { tenant, member }),
         (0..3usize).prop_map(|tenant| Op::RevokeFirstKey { tenant }),
+        (0..3usize, 0..3usize).prop_map(|(tenant, role)| Op::Invite { tenant, role }),
+        Just(Op::AcceptOldestInvitation),
+        (0..3usize).prop_map(|tenant| Op::RevokeFirstInvitation { tenant }),
+        Just(Op::Register),
     ]
 }
 
 struct World {
     app: TestApp,
-    /// Per tenant: the admin's token (the admin is never changed), and the
-    /// ids of three other members.
+    /// Per tenant (the three seeded, then the registered ones): its slug,
+    /// the admin's token (the admin is never changed), and the ids of three
+    /// other members (seeded tenants only).
+    slugs: Vec<String>,
     admin: Vec<String>,
     members: Vec<Vec<uuid::Uuid>>,
     member_ids: HashMap<uuid::Uuid, usize>,
     keys_made: usize,
+    invitations_made: usize,
+    /// Invited emails not yet accepted, oldest first, with their tenant.
+    invited: std::collections::VecDeque<(usize, String)>,
+    registered: usize,
 }
 
 async fn world() -> World {
-    let app = spawn_app().await;
+    // Many registrations and acceptances in a minute: no onboarding limit.
+    let app = spawn_app_with(vec![("APP_ONBOARDING_LIMIT_PER_MINUTE", Some("0".into()))]).await;
     let hash = api::password::hash(PASSWORD).unwrap();
     let (mut admin, mut members, mut member_ids) = (Vec::new(), Vec::new(), HashMap::new());
     for (i, slug) in TENANTS.iter().enumerate() {
@@ -58,7 +73,17 @@ async fn world() -> World {
         }
         members.push(ids);
     }
-    World { app, admin, members, member_ids, keys_made: 0 }
+    World {
+        app,
+        slugs: TENANTS.iter().map(|s| s.to_string()).collect(),
+        admin,
+        members,
+        member_ids,
+        keys_made: 0,
+        invitations_made: 0,
+        invited: Default::default(),
+        registered: 0,
+    }
 }
 
 async fn run(w: &mut World, op: &Op) {
@@ -123,12 +148,82 @@ async fn run(w: &mut World, op: &Op) {
                 assert_eq!(status, 204);
             }
         }
+        Op::Invite { tenant, role } => {
+            w.invitations_made += 1;
+            let email = format!("inv{}@{}.test", w.invitations_made, TENANTS[tenant]);
+            let status = client
+                .post(w.app.url("/api/invitations"))
+                .bearer_auth(&w.admin[tenant])
+                .json(&json!({ "email": email, "role": ROLES[role] }))
+                .send()
+                .await
+                .unwrap()
+                .status();
+            assert_eq!(status, 201);
+            w.invited.push_back((tenant, email));
+        }
+        Op::AcceptOldestInvitation => {
+            let Some((tenant, email)) = w.invited.pop_front() else { return };
+            let token = w.app.mail.wait_for(&email, 1).await.unwrap().code().unwrap();
+            let response = client
+                .post(w.app.url("/api/invitations/accept"))
+                .json(&json!({ "token": token, "password": PASSWORD }))
+                .send()
+                .await
+                .unwrap();
+            // 400 when it was revoked meanwhile.
+            let status = response.status().as_u16();
+            assert!(status == 200 || status == 400, "{status}");
+            if status == 200 {
+                let body: Value = response.json().await.unwrap();
+                w.member_ids.insert(body["user_id"].as_str().unwrap().parse().unwrap(), tenant);
+            }
+        }
+        Op::RevokeFirstInvitation { tenant } => {
+            let list: Value = client
+                .get(w.app.url("/api/invitations"))
+                .bearer_auth(&w.admin[tenant])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let open = list["items"].as_array().unwrap().iter().find(|i| i["status"] == "pending").cloned();
+            if let Some(open) = open {
+                let path = format!("/api/invitations/{}", open["id"].as_str().unwrap());
+                let status =
+                    client.delete(w.app.url(&path)).bearer_auth(&w.admin[tenant]).send().await.unwrap().status();
+                assert_eq!(status, 204);
+            }
+        }
+        Op::Register => {
+            w.registered += 1;
+            let slug = format!("reg{}", w.registered);
+            let email = format!("owner@{slug}.test");
+            let status = client
+                .post(w.app.url("/api/auth/register"))
+                .json(&json!({ "email": email, "password": PASSWORD, "tenant_name": slug, "tenant_slug": slug }))
+                .send()
+                .await
+                .unwrap()
+                .status();
+            assert_eq!(status, 202);
+            let token = w.app.mail.wait_for(&email, 1).await.unwrap().code().unwrap();
+            let verified =
+                client.post(w.app.url("/api/auth/verify-email")).json(&json!({ "token": token })).send().await.unwrap();
+            assert_eq!(verified.status(), 201);
+            let body: Value = verified.json().await.unwrap();
+            w.member_ids.insert(body["user_id"].as_str().unwrap().parse().unwrap(), w.slugs.len());
+            w.admin.push(access_token(&w.app, &email, PASSWORD).await);
+            w.slugs.push(slug);
+        }
     }
 }
 
 /// Every list of every tenant holds only that tenant's rows.
 async fn check(w: &World) -> Result<(), String> {
-    for (i, slug) in TENANTS.iter().enumerate() {
+    for (i, slug) in w.slugs.iter().enumerate() {
         let get = |path: &str| {
             let request = w.app.client.get(w.app.url(path)).bearer_auth(&w.admin[i]);
             async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
@@ -143,6 +238,12 @@ async fn check(w: &World) -> Result<(), String> {
             let name = key["name"].as_str().unwrap();
             if !name.starts_with(&format!("{slug}-")) {
                 return Err(format!("{slug} lists key {name}"));
+            }
+        }
+        for invitation in get("/api/invitations").await["items"].as_array().unwrap() {
+            let email = invitation["email"].as_str().unwrap();
+            if !email.ends_with(&format!("@{slug}.test")) {
+                return Err(format!("{slug} lists an invitation of {email}"));
             }
         }
         for entry in get("/api/audit?limit=200").await["items"].as_array().unwrap() {

@@ -36,6 +36,8 @@ struct World {
     key: String,
     viewer_id: uuid::Uuid,
     other_member_id: uuid::Uuid,
+    /// The open invitation `seed_tenant` gave acme.
+    invitation_id: uuid::Uuid,
 }
 
 async fn world() -> World {
@@ -67,7 +69,16 @@ async fn world() -> World {
         .await
         .unwrap();
     let key = created["key"].as_str().unwrap().to_owned();
-    World { app, bearer, key, viewer_id: ids[&Who::Viewer].0, other_member_id: ids[&Who::OtherAdmin].0 }
+    let invitation_id = {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&app.db.superuser_url).await.unwrap();
+        sqlx::query_scalar("SELECT id FROM invitations WHERE tenant_id = $1")
+            .bind(acme)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+    };
+    World { app, bearer, key, viewer_id: ids[&Who::Viewer].0, other_member_id: ids[&Who::OtherAdmin].0, invitation_id }
 }
 
 async fn call(w: &World, who: Who, method: Method, path: &str, body: Option<Value>) -> u16 {
@@ -87,7 +98,7 @@ async fn call(w: &World, who: Who, method: Method, path: &str, body: Option<Valu
 async fn every_endpoint_answers_every_caller_as_the_policy_says() {
     let w = world().await;
     let random = uuid::Uuid::new_v4();
-    let (viewer, other) = (w.viewer_id, w.other_member_id);
+    let (viewer, other, invitation) = (w.viewer_id, w.other_member_id, w.invitation_id);
     // Statuses in the order of EVERYONE: admin, user, viewer, key, other tenant's admin, nobody.
     let matrix: Vec<(Method, String, Option<Value>, [u16; 6])> = vec![
         (Method::GET, "/api/users".into(), None, [200, 200, 200, 200, 200, 401]),
@@ -108,6 +119,17 @@ async fn every_endpoint_answers_every_caller_as_the_policy_says() {
         ),
         (Method::DELETE, format!("/api/users/{random}"), None, [404, 403, 403, 403, 404, 401]),
         (Method::DELETE, format!("/api/api-keys/{random}"), None, [404, 403, 403, 403, 404, 401]),
+        (Method::GET, "/api/invitations".into(), None, [200, 403, 403, 403, 200, 401]),
+        (Method::DELETE, format!("/api/invitations/{random}"), None, [404, 403, 403, 403, 404, 401]),
+        // Acme's invitation: its admin revokes it (first); the others may not.
+        (Method::DELETE, format!("/api/invitations/{invitation}"), None, [204, 403, 403, 403, 404, 401]),
+        // Public: the token decides, not the caller.
+        (
+            Method::POST,
+            "/api/invitations/accept".into(),
+            Some(json!({ "token": "0".repeat(64) })),
+            [400, 400, 400, 400, 400, 400],
+        ),
         (Method::GET, "/api/auth/me".into(), None, [200, 200, 200, 401, 200, 401]),
         (Method::GET, "/api/auth/sessions".into(), None, [200, 200, 200, 401, 200, 401]),
         (Method::GET, "/api/tenants".into(), None, [401, 401, 401, 401, 401, 401]),
@@ -127,6 +149,13 @@ async fn every_endpoint_answers_every_caller_as_the_policy_says() {
         let got = call(&w, *who, Method::POST, "/api/api-keys", Some(body)).await;
         if got != want {
             wrong.push(format!("{who:?} POST /api/api-keys: got {got}, want {want}"));
+        }
+    }
+    for (who, want) in EVERYONE.iter().zip([201, 403, 403, 403, 201, 401]) {
+        let body = json!({ "email": format!("{who:?}@invited.test"), "role": "viewer" });
+        let got = call(&w, *who, Method::POST, "/api/invitations", Some(body)).await;
+        if got != want {
+            wrong.push(format!("{who:?} POST /api/invitations: got {got}, want {want}"));
         }
     }
     assert!(wrong.is_empty(), "matrix mismatches:\n{}", wrong.join("\n"));
@@ -151,6 +180,8 @@ async fn a_viewer_writes_nowhere_and_nothing_changed() {
             (Method::PATCH, format!("/api/users/{}", w.viewer_id), Some(json!({ "role": "admin" }))),
             (Method::DELETE, format!("/api/users/{}", w.viewer_id), None),
             (Method::POST, "/api/api-keys".to_owned(), Some(json!({ "name": "sneaky", "role": "admin" }))),
+            (Method::POST, "/api/invitations".to_owned(), Some(json!({ "email": "me@sneaky.test", "role": "admin" }))),
+            (Method::DELETE, format!("/api/invitations/{}", w.invitation_id), None),
         ] {
             assert_eq!(call(&w, who, method.clone(), &path, body).await, 403, "{who:?} {method} {path}");
         }
