@@ -83,6 +83,10 @@ pub struct Settings {
     pub api_key_limit_per_minute: u32,
     pub onboarding: OnboardingSettings,
     pub mail: MailSettings,
+    /// How long a replica may answer session, role and API-key checks from
+    /// its own cache; changes made through the API reach every replica at
+    /// once regardless (Redis pub/sub). Zero turns the cache off.
+    pub access_cache_ttl: Duration,
 }
 
 /// Self-service registration, password reset and invitations.
@@ -228,6 +232,13 @@ impl Settings {
             api_key_limit_per_minute: env.parse_or("APP_API_KEY_LIMIT_PER_MINUTE", 600)?,
             onboarding: onboarding_settings(&env)?,
             mail: mail_settings(&env, dev)?,
+            access_cache_ttl: {
+                let ms: u64 = env.parse_or("APP_ACCESS_CACHE_TTL_MS", 1000)?;
+                if ms > 60_000 {
+                    return Err(env.bad("APP_ACCESS_CACHE_TTL_MS", "must be at most 60000".into()));
+                }
+                Duration::from_millis(ms)
+            },
         })
     }
 }

@@ -34,6 +34,11 @@ impl Redis {
         self.conn.get_or_try_init(|| self.client.get_connection_manager_with_config(config)).await.cloned()
     }
 
+    /// The client, for connections of their own (subscriptions).
+    pub fn client(&self) -> redis::Client {
+        self.client.clone()
+    }
+
     /// PING, bounded in time.
     pub async fn ping(&self) -> redis::RedisResult<()> {
         let mut conn = self.conn().await?;

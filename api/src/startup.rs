@@ -82,6 +82,11 @@ impl Application {
         );
         let authorizer = Arc::new(policies::Authorizer::new().await?);
         let mailer = crate::mail::Mailer::new(&settings.mail)?;
+        let access_cache = Arc::new(crate::auth::access_cache::AccessCache::new(
+            &settings.redis_key_prefix,
+            settings.access_cache_ttl,
+        ));
+        access_cache.spawn_subscriber(redis.client());
         if !mailer.delivers() {
             tracing::warn!(outbox = ?settings.mail.outbox_dir, "no SMTP relay configured (APP_SMTP_URL): emails go to the log and the outbox only");
         }
@@ -95,6 +100,7 @@ impl Application {
             refresh,
             authorizer,
             mailer,
+            access_cache,
         };
         Ok(Self { state, api, console, port, console_port })
     }

@@ -21,6 +21,7 @@ pub struct AppState {
     /// The Casbin model and policy of `policies/`.
     pub authorizer: Arc<policies::Authorizer>,
     pub mailer: crate::mail::Mailer,
+    pub access_cache: Arc<crate::auth::access_cache::AccessCache>,
 }
 
 impl AppState {

@@ -81,10 +81,15 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<ApiKey>, DbError> {
     Ok(rows.into_iter().map(key).collect())
 }
 
-/// Revokes (deletes) a key; `false` when the tenant has no such key.
-pub async fn revoke(tx: &mut TenantTx, id: Uuid) -> Result<bool, DbError> {
-    let done = sqlx::query("DELETE FROM api_keys WHERE id = $1").bind(id).persistent(false).execute(tx.conn()).await?;
-    Ok(done.rows_affected() == 1)
+/// Revokes (deletes) a key; returns its prefix, `None` when the tenant has
+/// no such key.
+pub async fn revoke(tx: &mut TenantTx, id: Uuid) -> Result<Option<String>, DbError> {
+    let prefix = sqlx::query_scalar("DELETE FROM api_keys WHERE id = $1 RETURNING prefix")
+        .bind(id)
+        .persistent(false)
+        .fetch_optional(tx.conn())
+        .await?;
+    Ok(prefix)
 }
 
 /// Records a use, at most once a minute per key.

@@ -84,7 +84,12 @@ async fn check_key(req: &Request, api_key: ApiKey) -> poem::Result<KeyCaller> {
     let state = req.data::<AppState>().ok_or_else(|| ApiError::internal("no application state on the request"))?;
     let refused = || ApiError::unauthenticated("the API key is not valid");
     let prefix = prefix_of(&api_key.key).ok_or_else(refused)?;
-    let record = db::api_keys::lookup(&state.db, prefix).await.map_err(ApiError::from)?.ok_or_else(refused)?;
+    let record = state
+        .access_cache
+        .key(prefix, db::api_keys::lookup(&state.db, prefix))
+        .await
+        .map_err(ApiError::from)?
+        .ok_or_else(refused)?;
     let presented = hash(&api_key.key);
     let matches = presented.len() == record.secret_hash.len()
         && presented.bytes().zip(record.secret_hash.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;

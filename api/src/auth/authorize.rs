@@ -42,10 +42,12 @@ pub async fn require(
     action: &str,
 ) -> Result<Result<String, Denied>, ApiError> {
     let role = match caller {
-        Principal::User(user) => match db::members::role_of(tx, user.user).await? {
-            Some(role) => role,
-            None => return Ok(Err(Denied::NotMember)),
-        },
+        Principal::User(user) => {
+            match state.access_cache.role(user.tenant, user.user, db::members::role_of(tx, user.user)).await? {
+                Some(role) => role,
+                None => return Ok(Err(Denied::NotMember)),
+            }
+        }
         Principal::Key(key) => match key.throttled {
             None => key.role.clone(),
             Some(crate::auth::api_key::Throttled::RetryAfter(secs)) => return Err(ApiError::rate_limited(secs)),

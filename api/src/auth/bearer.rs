@@ -30,7 +30,8 @@ async fn check_access(req: &Request, bearer: Bearer) -> poem::Result<Caller> {
         .tokens
         .verify_access(&bearer.token)
         .map_err(|_| ApiError::unauthenticated("the access token is not valid"))?;
-    match state.refresh.is_active(&state.redis, claims.session).await {
+    let open = state.access_cache.session_open(claims.session, state.refresh.is_active(&state.redis, claims.session));
+    match open.await {
         Ok(true) => Ok(Caller { user: claims.user, tenant: claims.tenant, session: claims.session }),
         Ok(false) => Err(ApiError::unauthenticated("the session has ended").into()),
         Err(err) => Err(ApiError::unavailable(format_args!("session check: {err}")).into()),

@@ -2,6 +2,7 @@
 //! state in Redis and authorization build on these.
 
 pub mod access;
+pub mod access_cache;
 pub mod api_key;
 pub mod authorize;
 pub mod bearer;

@@ -95,6 +95,7 @@ local ids = redis.call('SMEMBERS', fam_key .. ':tokens')
 for _, id in ipairs(ids) do redis.call('DEL', prefix .. 'rt:' .. id) end
 redis.call('DEL', fam_key, fam_key .. ':tokens')
 redis.call('SREM', prefix .. 'user:' .. t.user .. ':families', t.family)
+redis.call('PUBLISH', prefix .. 'invalidate', 'session:' .. t.family)
 return {'reuse', t.family, t.user, t.tenant}
 "#;
 
@@ -107,6 +108,8 @@ local ids = redis.call('SMEMBERS', fam_key .. ':tokens')
 for _, id in ipairs(ids) do redis.call('DEL', prefix .. 'rt:' .. id) end
 redis.call('DEL', fam_key, fam_key .. ':tokens')
 if user then redis.call('SREM', prefix .. 'user:' .. user .. ':families', family) end
+-- Every replica drops its cached answer for this session.
+redis.call('PUBLISH', prefix .. 'invalidate', 'session:' .. family)
 return #ids
 "#;
 

@@ -186,12 +186,13 @@ impl ApiKeysApi {
         if let Err(d) = require(&self.state, &mut tx, &caller, "api_keys", "delete").await? {
             return Ok(denied(d));
         }
-        if !db::api_keys::revoke(&mut tx, id).await? {
+        let Some(prefix) = db::api_keys::revoke(&mut tx, id).await? else {
             return Ok(ApiKeyResponse::NotFound(ErrorBody::json("not_found", "no such key")));
-        }
+        };
         let origin = crate::auth::session::origin_of(req, &self.state);
         db::auth::audit(&mut tx, "api_key.revoked", &id.to_string(), &origin).await?;
         tx.commit().await?;
+        self.state.access_cache.publish(&self.state.redis, crate::auth::access_cache::Invalidation::Key(prefix)).await;
         Ok(ApiKeyResponse::Revoked)
     }
 }

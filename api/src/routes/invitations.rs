@@ -331,6 +331,9 @@ impl InvitationsApi {
                     )))
                 }
             };
+        // A session of this user in this tenant from an earlier membership
+        // may have its refusal cached.
+        state.access_cache.publish(&state.redis, crate::auth::access_cache::Invalidation::Member(tenant, user)).await;
         crate::auth::session::audit(state, tenant, Some(user), "invitation.accepted", &invitation.to_string(), &origin)
             .await?;
         Ok(AcceptResponse::Accepted(Json(InvitationAccepted {

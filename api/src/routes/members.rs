@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::ApiTags;
 use crate::auth::access::Access;
+use crate::auth::access_cache::Invalidation;
 use crate::auth::authorize::{require, Denied};
 use crate::error::{ApiError, ErrorBody, FieldProblem};
 use crate::payload::JsonBody;
@@ -200,6 +201,7 @@ impl MembersApi {
         db::auth::audit(&mut tx, "member.role_changed", &format!("{target}:{role}"), &origin).await?;
         let member = db::members::list(&mut tx).await?.into_iter().find(|m| m.user == target);
         tx.commit().await?;
+        self.state.access_cache.publish(&self.state.redis, Invalidation::Member(caller.tenant(), target)).await;
         let Some(m) = member else {
             return Ok(MemberChangeResponse::NotFound(ErrorBody::json("not_found", "no such member")));
         };
@@ -236,6 +238,7 @@ impl MembersApi {
         let origin = crate::auth::session::origin_of(req, &self.state);
         db::auth::audit(&mut tx, "member.removed", &target.to_string(), &origin).await?;
         tx.commit().await?;
+        self.state.access_cache.publish(&self.state.redis, Invalidation::Member(caller.tenant(), target)).await;
         Ok(MemberChangeResponse::Removed)
     }
 

@@ -138,9 +138,14 @@ async fn keys_stay_inside_their_tenant_and_only_admins_manage_them() {
     let members: Value = with_key(&w, &key, "/api/users").await.json().await.unwrap();
     assert!(members["items"].as_array().unwrap().iter().all(|m| m["email"].as_str().unwrap().ends_with("@acme.test")));
 
-    // A suspended tenant's keys stop at once.
+    // A tenant suspended by hand in SQL (no invalidation published): its
+    // keys stop within the cache's TTL (1 s).
     let mut superuser = sqlx::PgConnection::connect(&w.app.db.superuser_url).await.unwrap();
     sqlx::query("UPDATE tenants SET status = 'suspended' WHERE slug = 'acme'").execute(&mut superuser).await.unwrap();
+    crate::helpers::within(std::time::Duration::from_millis(1500), "suspension", || async {
+        with_key(&w, &key, "/api/users").await.status() == 401
+    })
+    .await;
     assert_error(with_key(&w, &key, "/api/users").await, 401, "unauthenticated").await;
 }
 

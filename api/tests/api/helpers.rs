@@ -114,3 +114,20 @@ pub async fn assert_error(response: reqwest::Response, status: u16, code: &str) 
     assert_eq!(error["request_id"], header_id.as_str(), "request_id matches the header in {body}");
     body
 }
+
+/// Polls `check` every 20 ms until it holds, for at most `limit`; returns
+/// how long it took, or panics naming `what`.
+pub async fn within<F, Fut>(limit: std::time::Duration, what: &str, mut check: F) -> std::time::Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = std::time::Instant::now();
+    loop {
+        if check().await {
+            return started.elapsed();
+        }
+        assert!(started.elapsed() < limit, "{what}: not within {limit:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

@@ -14,4 +14,5 @@ mod onboarding;
 mod processes;
 mod rbac;
 mod refresh;
+mod replicas;
 mod tenants;

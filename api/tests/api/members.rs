@@ -235,6 +235,12 @@ async fn a_suspended_tenants_members_are_refused() {
         .execute(&mut superuser)
         .await
         .unwrap();
+    // Suspended by hand in SQL, not through the API: no invalidation is
+    // published, so each replica's cached role lasts its TTL (1 s) at most.
+    crate::helpers::within(std::time::Duration::from_millis(1500), "suspension", || async {
+        get(&w, Some("admin"), "/api/users").await.status() == 401
+    })
+    .await;
     assert_error(get(&w, Some("admin"), "/api/users").await, 401, "unauthenticated").await;
     assert_error(get(&w, Some("admin"), "/api/auth/me").await, 401, "unauthenticated").await;
     assert_eq!(get(&w, Some("other_admin"), "/api/users").await.status(), 200, "other tenants carry on");
