@@ -101,7 +101,7 @@ pub struct OnboardingSettings {
     pub reset_ttl: Duration,
     pub invitation_ttl: Duration,
     /// Register, forgot-password and invitation-accept requests per minute
-    /// per client address; a third of it per email or token.
+    /// per client address; a third of it per email (register, forgot).
     pub limit_per_minute: u32,
 }
 
@@ -115,6 +115,9 @@ pub struct MailSettings {
     pub from: String,
     /// Folder that receives each unsent email as an `.eml` file (development).
     pub outbox_dir: Option<PathBuf>,
+    /// Unsent emails are logged with their body (and so their links):
+    /// development only, never in production logs.
+    pub log_bodies: bool,
 }
 
 /// Tokens and sign-in.
@@ -367,13 +370,14 @@ fn mail_settings(env: &Vars, dev: bool) -> Result<MailSettings, ConfigError> {
     if from.parse::<lettre::message::Mailbox>().is_err() {
         return Err(env.bad("APP_MAIL_FROM", "is not a mailbox (`Name <address>` or `address`)".into()));
     }
-    let outbox_dir = match env.get("APP_OUTBOX_DIR") {
-        Some(dir) if dir.is_empty() => None,
+    // Set but empty: no outbox, even in development.
+    let outbox_dir = match env.0.get("APP_OUTBOX_DIR").map(|d| d.trim()) {
+        Some("") => None,
         Some(dir) => Some(PathBuf::from(dir)),
         None if dev => Some(PathBuf::from(".data/outbox")),
         None => None,
     };
-    Ok(MailSettings { smtp_url: smtp_url.map(Secret::new), from, outbox_dir })
+    Ok(MailSettings { smtp_url: smtp_url.map(Secret::new), from, outbox_dir, log_bodies: dev })
 }
 
 impl AuthSettings {

@@ -42,14 +42,14 @@ pub struct Mailer {
 #[derive(Clone)]
 enum Transport {
     Smtp(Arc<AsyncSmtpTransport<Tokio1Executor>>),
-    Outbox(Option<PathBuf>),
+    Outbox { dir: Option<PathBuf>, log_bodies: bool },
 }
 
 impl std::fmt::Debug for Mailer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let transport = match &self.transport {
             Transport::Smtp(_) => "smtp".to_owned(),
-            Transport::Outbox(dir) => format!("outbox {dir:?}"),
+            Transport::Outbox { dir, .. } => format!("outbox {dir:?}"),
         };
         f.debug_struct("Mailer").field("from", &self.from.to_string()).field("transport", &transport).finish()
     }
@@ -62,7 +62,7 @@ impl Mailer {
             Some(url) => {
                 Transport::Smtp(Arc::new(AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())?.build()))
             }
-            None => Transport::Outbox(settings.outbox_dir.clone()),
+            None => Transport::Outbox { dir: settings.outbox_dir.clone(), log_bodies: settings.log_bodies },
         };
         Ok(Self { from, transport })
     }
@@ -94,10 +94,15 @@ impl Mailer {
                 smtp.send(message).await?;
                 tracing::info!(subject = %email.subject, "email sent");
             }
-            Transport::Outbox(dir) => {
-                // Development only (no relay): the body holds the link, so
-                // the flow can be finished by hand.
-                tracing::info!(to = %email.to, subject = %email.subject, body = %email.body, "email not sent (no SMTP relay configured)");
+            Transport::Outbox { dir, log_bodies } => {
+                // In development the body (with its link) is logged, so the
+                // flow can be finished by hand; elsewhere links stay out of
+                // the logs.
+                if *log_bodies {
+                    tracing::info!(to = %email.to, subject = %email.subject, body = %email.body, "email not sent (no SMTP relay configured)");
+                } else {
+                    tracing::warn!(subject = %email.subject, "email not sent: no SMTP relay configured (APP_SMTP_URL)");
+                }
                 if let Some(dir) = dir {
                     tokio::fs::create_dir_all(dir).await?;
                     let name = format!(

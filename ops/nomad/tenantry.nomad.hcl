@@ -2,7 +2,8 @@
 #   nomad job run -var image_prefix=ghcr.io/OWNER/REPO -var tag=SHA ops/nomad/tenantry.nomad.hcl
 # Secrets come from Nomad Variables at nomad/jobs/tenantry (docs/deploy.md):
 #   owner_database_url, app_db_password, postgres_password, operator_token,
-#   paseto_signing_key, paseto_refresh_key (from `tenantry-api keygen`)
+#   paseto_signing_key, paseto_refresh_key (from `tenantry-api keygen`),
+#   smtp_url (the relay for verification, reset and invitation emails)
 # The API reaches pgbouncer through Consul DNS on its static port 6432.
 # PostgreSQL and Redis run outside this job (managed, or their own jobs);
 # their addresses are variables.
@@ -25,6 +26,12 @@ variable "postgres_host" {
 variable "public_origin" {
   type    = string
   default = "https://tenantry.example.com"
+}
+
+# The From of verification, reset and invitation emails.
+variable "mail_from" {
+  type    = string
+  default = "Tenantry <no-reply@tenantry.example.com>"
 }
 
 # nginx reaches the API on the nodes' addresses: X-Real-IP is trusted from
@@ -186,6 +193,8 @@ job "tenantry" {
         REDIS_URL              = var.redis_url
         APP_TRUSTED_PROXIES    = var.trusted_proxies
         APP_ALLOWED_ORIGINS    = var.public_origin
+        APP_PUBLIC_URL         = var.public_origin
+        APP_MAIL_FROM          = var.mail_from
         APP_DRAIN_TIMEOUT_SECS = "20"
       }
 
@@ -198,6 +207,7 @@ job "tenantry" {
           APP_OPERATOR_TOKEN={{ .operator_token }}
           APP_PASETO_SIGNING_KEY={{ .paseto_signing_key }}
           APP_PASETO_REFRESH_KEY={{ .paseto_refresh_key }}
+          APP_SMTP_URL={{ .smtp_url }}
           {{ end }}
         EOT
       }

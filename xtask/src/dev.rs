@@ -93,8 +93,15 @@ pub fn run() -> Result<()> {
     env.insert("APP_OPERATOR_TOKEN", secrets["APP_OPERATOR_TOKEN"].clone());
     env.insert("APP_PASETO_SIGNING_KEY", secrets["APP_PASETO_SIGNING_KEY"].clone());
     env.insert("APP_PASETO_REFRESH_KEY", secrets["APP_PASETO_REFRESH_KEY"].clone());
+    // Without APP_SMTP_URL, emails (verification, reset, invitation links)
+    // land here and in the log.
+    env.insert("APP_OUTBOX_DIR", data.join("outbox").to_string_lossy().into_owned());
+    env.insert("APP_PUBLIC_URL", format!("http://localhost:{CONSOLE_PORT}"));
     let mut api = Command::new(&binary);
-    api.envs(&env).envs(std::env::vars().filter(|(k, _)| k == "APP_LOG" || k == "RUST_BACKTRACE"));
+    api.envs(&env).envs(
+        std::env::vars()
+            .filter(|(k, _)| matches!(k.as_str(), "APP_LOG" | "RUST_BACKTRACE" | "APP_SMTP_URL" | "APP_MAIL_FROM")),
+    );
     sup.spawn("api", &mut api, "TERM")?;
     services::wait_for_port(&mut sup, CONSOLE_PORT, Duration::from_secs(30))?;
 

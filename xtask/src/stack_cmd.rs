@@ -61,10 +61,12 @@ pub fn run() -> Result<()> {
         ("APP_PASETO_REFRESH_KEY", secrets["APP_PASETO_REFRESH_KEY"].clone()),
         ("APP_ALLOWED_ORIGINS", format!("http://localhost:{NGINX_PORT},http://127.0.0.1:{NGINX_PORT}")),
         ("APP_TRUSTED_PROXIES", "127.0.0.1".to_owned()),
+        ("APP_PUBLIC_URL", format!("http://localhost:{NGINX_PORT}")),
+        ("APP_OUTBOX_DIR", data.join("stack/outbox").to_string_lossy().into_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
-    .chain(std::env::vars().filter(|(k, _)| k == "APP_LOG"))
+    .chain(std::env::vars().filter(|(k, _)| matches!(k.as_str(), "APP_LOG" | "APP_SMTP_URL" | "APP_MAIL_FROM")))
     .collect();
     for (i, port) in REPLICA_PORTS.iter().enumerate() {
         stack::start_replica(&mut sup, &format!("api-{}", i + 1), &binary, *port, &env, None)?;
