@@ -183,8 +183,14 @@ pub fn link(state: &AppState, page: &str, token: &str) -> String {
     format!("{}/{page}#token={token}", state.settings.onboarding.public_url)
 }
 
-fn minutes(d: std::time::Duration) -> u64 {
-    d.as_secs() / 60
+/// "30 minutes", "24 hours", for the emails.
+pub fn lifetime(d: std::time::Duration) -> String {
+    let minutes = d.as_secs() / 60;
+    match minutes {
+        1 => "1 minute".into(),
+        m if m < 120 || m % 60 != 0 => format!("{m} minutes"),
+        m => format!("{} hours", m / 60),
+    }
 }
 
 #[OpenApi(tag = "ApiTags::Auth")]
@@ -261,10 +267,10 @@ impl OnboardingApi {
                 subject: "Verify your email to create your Tenantry tenant".into(),
                 body: format!(
                     "Someone (we hope you) registered this address to create the tenant \"{tenant_name}\".\n\n\
-                     Follow this link within {} minutes to verify the address and create it:\n{}\n\n\
+                     Follow this link within {} to verify the address and create it:\n{}\n\n\
                      Or send this code to POST /api/auth/verify-email:\ncode: {}\n\n\
                      If it was not you, ignore this email: nothing is created without it.\n",
-                    minutes(ttl),
+                    lifetime(ttl),
                     link(state, "verify-email", &token.token),
                     token.token,
                 ),
@@ -352,10 +358,10 @@ impl OnboardingApi {
                 subject: "Reset your Tenantry password".into(),
                 body: format!(
                     "Someone (we hope you) asked to reset the password of this account.\n\n\
-                     Follow this link within {} minutes to choose a new one:\n{}\n\n\
+                     Follow this link within {} to choose a new one:\n{}\n\n\
                      Or send this code to POST /api/auth/password/reset:\ncode: {}\n\n\
                      If it was not you, ignore this email: your password stays as it is.\n",
-                    minutes(ttl),
+                    lifetime(ttl),
                     link(state, "reset-password", &token.token),
                     token.token,
                 ),
