@@ -342,19 +342,20 @@ fn onboarding_settings(env: &Vars) -> Result<OnboardingSettings, ConfigError> {
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
         return Err(env.bad("APP_PUBLIC_URL", "must be an http(s) URL with a host".into()));
     }
-    let minutes = |name: &'static str, default: u64| -> Result<Duration, ConfigError> {
+    // The database bounds them too (7 days, 1 day, 31 days).
+    let minutes = |name: &'static str, default: u64, max: u64| -> Result<Duration, ConfigError> {
         let m: u64 = env.parse_or(name, default)?;
-        if m == 0 {
-            return Err(env.bad(name, "must be at least 1".into()));
+        if m == 0 || m > max {
+            return Err(env.bad(name, format!("must be 1–{max}")));
         }
         Ok(Duration::from_secs(m * 60))
     };
     Ok(OnboardingSettings {
         registration_enabled: env.parse_or("APP_REGISTRATION_ENABLED", true)?,
         public_url: public_url.trim_end_matches('/').to_owned(),
-        verification_ttl: minutes("APP_VERIFICATION_TTL_MINUTES", 24 * 60)?,
-        reset_ttl: minutes("APP_PASSWORD_RESET_TTL_MINUTES", 30)?,
-        invitation_ttl: minutes("APP_INVITATION_TTL_MINUTES", 7 * 24 * 60)?,
+        verification_ttl: minutes("APP_VERIFICATION_TTL_MINUTES", 24 * 60, 7 * 24 * 60)?,
+        reset_ttl: minutes("APP_PASSWORD_RESET_TTL_MINUTES", 30, 24 * 60)?,
+        invitation_ttl: minutes("APP_INVITATION_TTL_MINUTES", 7 * 24 * 60, 30 * 24 * 60)?,
         limit_per_minute: env.parse_or("APP_ONBOARDING_LIMIT_PER_MINUTE", 15)?,
     })
 }

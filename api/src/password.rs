@@ -53,9 +53,12 @@ pub async fn verify_off_thread(password: String, phc: Option<String>) -> bool {
     .unwrap_or(false)
 }
 
-/// Hashes off the async runtime, at most a few at a time.
+/// Hashes off the async runtime, at most two at a time, with permits of its
+/// own: a flood of unauthenticated hashing (registration, invitations,
+/// resets) cannot hold up sign-in, which verifies under `LIMIT`.
 pub async fn hash_off_thread(password: String) -> anyhow::Result<String> {
-    let _permit = LIMIT.acquire().await?;
+    static HASH_LIMIT: Semaphore = Semaphore::const_new(2);
+    let _permit = HASH_LIMIT.acquire().await?;
     tokio::task::spawn_blocking(move || hash(&password)).await?
 }
 

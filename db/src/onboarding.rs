@@ -122,6 +122,19 @@ pub async fn start_password_reset(
     Ok(user.map(UserId::new))
 }
 
+/// The user a reset token would reset, if it is usable now (nothing is
+/// used).
+pub async fn password_reset_user(db: &Db, token_hash: &str) -> Result<Option<UserId>, DbError> {
+    let mut tx = db.pool().begin().await?;
+    let user: Option<uuid::Uuid> = sqlx::query_scalar("SELECT auth_password_reset_user($1)")
+        .bind(token_hash)
+        .persistent(false)
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(user.map(UserId::new))
+}
+
 /// Uses a reset token once and sets the new password hash; `None` for an
 /// unknown, used or expired token.
 pub async fn finish_password_reset(db: &Db, token_hash: &str, password_hash: &str) -> Result<Option<UserId>, DbError> {

@@ -70,6 +70,10 @@ pub struct AccessCache {
     /// Bumped by every invalidation: a value loaded while one arrived is
     /// not stored (it may predate the change).
     generation: AtomicU64,
+    /// Held while checking the generation and storing, and while applying
+    /// an invalidation: an invalidation lands either before the check (the
+    /// value is not stored) or after the store (the value is dropped).
+    store: tokio::sync::Mutex<()>,
     subscribed: AtomicBool,
     channel: String,
     enabled: bool,
@@ -99,6 +103,7 @@ impl AccessCache {
             roles: cache(ttl),
             keys: cache(ttl),
             generation: AtomicU64::new(0),
+            store: tokio::sync::Mutex::new(()),
             subscribed: AtomicBool::new(false),
             channel: format!("{redis_prefix}invalidate"),
             enabled: !ttl.is_zero(),
@@ -133,6 +138,7 @@ impl AccessCache {
         }
         let before = self.generation.load(Ordering::SeqCst);
         let value = load.await?;
+        let _store = self.store.lock().await;
         if self.in_use() && self.generation.load(Ordering::SeqCst) == before {
             cache.insert(key, value.clone()).await;
         }
@@ -165,6 +171,7 @@ impl AccessCache {
 
     /// Drops what `change` makes stale, in this replica.
     pub async fn apply(&self, change: &Invalidation) {
+        let _store = self.store.lock().await;
         self.generation.fetch_add(1, Ordering::SeqCst);
         match change {
             Invalidation::Session(family) => self.sessions.invalidate(family).await,
@@ -195,8 +202,8 @@ impl AccessCache {
         }
         .await;
         if let Err(err) = sent {
-            // Replicas that cannot hear us are not subscribed either, and so
-            // do not use their caches.
+            // Replicas still subscribed keep their cached answer until it
+            // expires (the TTL): the bound for a change we cannot announce.
             tracing::warn!(error = %err, change = %change.encode(), "invalidation not published");
         }
     }

@@ -106,11 +106,12 @@ local fam_key = prefix .. 'fam:' .. family
 local user = redis.call('HGET', fam_key, 'user')
 local ids = redis.call('SMEMBERS', fam_key .. ':tokens')
 for _, id in ipairs(ids) do redis.call('DEL', prefix .. 'rt:' .. id) end
-redis.call('DEL', fam_key, fam_key .. ':tokens')
+local open = redis.call('DEL', fam_key)
+redis.call('DEL', fam_key .. ':tokens')
 if user then redis.call('SREM', prefix .. 'user:' .. user .. ':families', family) end
 -- Every replica drops its cached answer for this session.
 redis.call('PUBLISH', prefix .. 'invalidate', 'session:' .. family)
-return #ids
+return open
 "#;
 
 impl RefreshStore {
@@ -195,15 +196,16 @@ impl RefreshStore {
         redis::cmd("EXISTS").arg(format!("{}fam:{family}", self.prefix)).query_async(&mut conn).await
     }
 
-    /// Ends one session: every token of the family stops working.
-    pub async fn revoke_family(&self, redis: &Redis, family: Uuid) -> redis::RedisResult<()> {
+    /// Ends one session: every token of the family stops working. Returns
+    /// whether this call ended it (`false`: it had ended already).
+    pub async fn revoke_family(&self, redis: &Redis, family: Uuid) -> redis::RedisResult<bool> {
         let mut conn = redis.conn().await?;
         redis::Script::new(REVOKE_FAMILY)
             .arg(&self.prefix)
             .arg(family.to_string())
             .invoke_async::<i64>(&mut conn)
             .await
-            .map(drop)
+            .map(|ended| ended > 0)
     }
 
     /// The user's open sessions, most recently used first.

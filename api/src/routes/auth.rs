@@ -57,7 +57,9 @@ pub struct RefreshRequest {
     pub refresh_token: Option<String>,
 }
 
-/// The tenant to act in next.
+/// The tenant to act in next, and the session's refresh token (in the body,
+/// or the cookie when it is empty): an access token alone does not open a
+/// session.
 #[derive(Debug, Object, serde::Deserialize)]
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
@@ -65,7 +67,7 @@ pub struct SwitchTenant {
     /// Slug of a tenant the user belongs to.
     pub tenant: String,
     #[serde(default)]
-    pub token_delivery: Option<TokenDelivery>,
+    pub refresh_token: Option<String>,
 }
 
 #[derive(Debug, ApiResponse)]
@@ -75,8 +77,13 @@ pub enum SwitchResponse {
     Ok(Json<SessionTokens>, #[oai(header = "Set-Cookie")] Option<String>),
     #[oai(status = 400)]
     BadRequest(Json<ErrorBody>),
+    /// No valid access token, or the refresh token is missing, not valid or
+    /// not of the same session.
     #[oai(status = 401)]
     Unauthorized(Json<ErrorBody>),
+    /// The refresh cookie was sent from an origin that is not allowed.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
     /// The user belongs to no active tenant of that slug.
     #[oai(status = 404)]
     NotFound(Json<ErrorBody>),
@@ -440,23 +447,56 @@ impl AuthApi {
     /// Switch to another of my tenants
     ///
     /// Ends the current session and opens one in the tenant named by slug,
-    /// answering with its tokens (delivered as at log-in).
+    /// answering with its tokens. Needs the session's refresh token too (the
+    /// cookie, or `refresh_token` in the body); the new one is delivered
+    /// the same way.
     #[oai(path = "/api/auth/switch-tenant", method = "post", operation_id = "switchTenant")]
     async fn switch_tenant(
         &self,
         req: &Request,
+        #[oai(name = "Origin")] origin_header: Header<Option<String>>,
         auth: BearerAccess,
         body: JsonBody<SwitchTenant>,
     ) -> Result<SwitchResponse, ApiError> {
         let BearerAccess(caller) = auth;
         let state = &self.state;
-        let SwitchTenant { tenant, token_delivery } = body.0;
+        let SwitchTenant { tenant, refresh_token } = body.0;
+        let (token, delivery) = match (refresh_token, cookie::read(req)) {
+            (Some(token), _) => (token, TokenDelivery::Body),
+            (None, Some(token)) => {
+                if !cookie::origin_allowed(origin_header.0.as_deref(), &state.settings.auth.allowed_origins) {
+                    return Ok(SwitchResponse::Forbidden(ErrorBody::json(
+                        "forbidden_origin",
+                        "this origin may not use the session cookie",
+                    )));
+                }
+                (token, TokenDelivery::Cookie)
+            }
+            (None, None) => return Ok(SwitchResponse::Unauthorized(invalid_session())),
+        };
+        // The refresh token must be a live one of this very session: used
+        // here (a replay revokes the family, as on refresh).
+        let Ok(claims) = state.tokens.open_refresh(&token) else {
+            return Ok(SwitchResponse::Unauthorized(invalid_session()));
+        };
+        if claims.family != caller.session {
+            return Ok(SwitchResponse::Unauthorized(invalid_session()));
+        }
         let Some(membership) = crate::auth::session::choose_tenant(state, caller.user, Some(tenant.trim())).await?
         else {
             return Ok(SwitchResponse::NotFound(ErrorBody::json("not_found", "you belong to no such tenant")));
         };
-        if let Err(err) = state.refresh.revoke_family(&state.redis, caller.session).await {
-            return Ok(SwitchResponse::Unavailable(ApiError::unavailable_body(err)));
+        match state.refresh.rotate(&state.redis, &claims.id).await {
+            Ok(Rotation::Rotated { family, .. } | Rotation::Concurrent { family, .. }) if family == caller.session => {}
+            Ok(_) => return Ok(SwitchResponse::Unauthorized(invalid_session())),
+            Err(err) => return Ok(SwitchResponse::Unavailable(ApiError::unavailable_body(err))),
+        }
+        // Only the call that ends the session opens the next one: two
+        // switches racing with the same tokens get one session, not two.
+        match state.refresh.revoke_family(&state.redis, caller.session).await {
+            Ok(true) => {}
+            Ok(false) => return Ok(SwitchResponse::Unauthorized(invalid_session())),
+            Err(err) => return Ok(SwitchResponse::Unavailable(ApiError::unavailable_body(err))),
         }
         let origin = crate::auth::session::origin_of(req, state);
         crate::auth::session::audit(
@@ -468,7 +508,6 @@ impl AuthApi {
             &origin,
         )
         .await?;
-        let delivery = token_delivery.unwrap_or(TokenDelivery::Cookie);
         Ok(match crate::auth::session::open(state, caller.user, membership, delivery, &origin).await? {
             SessionResponse::Ok(tokens, cookie) => SwitchResponse::Ok(tokens, cookie),
             SessionResponse::Unavailable(body) => SwitchResponse::Unavailable(body),

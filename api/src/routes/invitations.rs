@@ -277,15 +277,15 @@ impl InvitationsApi {
     async fn accept(&self, req: &Request, body: JsonBody<AcceptInvitation>) -> Result<AcceptResponse, ApiError> {
         let state = &self.state;
         let origin = origin_of(req, state);
-        throttle(state, "accept", &origin.ip, None).await?;
+        throttle(state, "accept", &origin.ip).await?;
         let AcceptInvitation { token, password, display_name } = body.0;
         let display_name = display_name.map(|n| n.trim().to_owned());
         let mut problems = Vec::new();
         if let Some(problem) = password.as_deref().and_then(password::weakness) {
             problems.push(FieldProblem::new("password", problem));
         }
-        if display_name.as_ref().is_some_and(|n| n.chars().count() > 200) {
-            problems.push(FieldProblem::new("display_name", "must be at most 200 characters"));
+        if let Some(problem) = display_name.as_deref().and_then(|n| crate::routes::onboarding::text_problem(n, 0)) {
+            problems.push(FieldProblem::new("display_name", problem));
         }
         if !problems.is_empty() {
             return Err(ApiError::validation(problems));
@@ -303,34 +303,40 @@ impl InvitationsApi {
             Some(p) => Some(password::hash_off_thread(p).await.map_err(ApiError::internal)?),
             None => None,
         };
-        let (user, tenant, invitation, role, created_account) =
-            match db::invitations::accept(&state.db, &token_hash, hash.as_deref(), display_name.as_deref()).await? {
-                Acceptance::Accepted { user, tenant, invitation, role, created_account } => {
-                    (user, tenant, invitation, role, created_account)
-                }
-                Acceptance::AlreadyMember { user, tenant, invitation } => {
-                    let role = db::auth::memberships(&state.db, user)
-                        .await?
-                        .into_iter()
-                        .find(|m| m.tenant == tenant)
-                        .map(|m| m.role)
-                        .unwrap_or_default();
-                    (user, tenant, invitation, role, false)
-                }
-                Acceptance::Invalid => return Ok(invalid()),
-                Acceptance::PasswordRequired => {
-                    return Err(ApiError::validation(vec![FieldProblem::new(
-                        "password",
-                        "is required: the invited email has no account yet",
-                    )]))
-                }
-                Acceptance::AccountExists => {
-                    return Ok(AcceptResponse::Conflict(ErrorBody::json(
-                        "account_exists",
-                        "the invited email has an account: accept without a password, then sign in",
-                    )))
-                }
+        // Two acceptances creating the same account at once: the second meets
+        // the unique email, as if the account had existed.
+        let outcome =
+            match db::invitations::accept(&state.db, &token_hash, hash.as_deref(), display_name.as_deref()).await {
+                Err(db::DbError::Conflict) => Acceptance::AccountExists,
+                other => other?,
             };
+        let (user, tenant, invitation, role, created_account) = match outcome {
+            Acceptance::Accepted { user, tenant, invitation, role, created_account } => {
+                (user, tenant, invitation, role, created_account)
+            }
+            Acceptance::AlreadyMember { user, tenant, invitation } => {
+                let role = db::auth::memberships(&state.db, user)
+                    .await?
+                    .into_iter()
+                    .find(|m| m.tenant == tenant)
+                    .map(|m| m.role)
+                    .unwrap_or_default();
+                (user, tenant, invitation, role, false)
+            }
+            Acceptance::Invalid => return Ok(invalid()),
+            Acceptance::PasswordRequired => {
+                return Err(ApiError::validation(vec![FieldProblem::new(
+                    "password",
+                    "is required: the invited email has no account yet",
+                )]))
+            }
+            Acceptance::AccountExists => {
+                return Ok(AcceptResponse::Conflict(ErrorBody::json(
+                    "account_exists",
+                    "the invited email has an account: accept without a password, then sign in",
+                )))
+            }
+        };
         // A session of this user in this tenant from an earlier membership
         // may have its refusal cached.
         state.access_cache.publish(&state.redis, crate::auth::access_cache::Invalidation::Member(tenant, user)).await;

@@ -160,27 +160,38 @@ fn invalid_token() -> Json<ErrorBody> {
     ErrorBody::json("invalid_token", "the link is not valid, was used already or has expired")
 }
 
-/// Counts the request per client address and, when given, per `subject`
-/// (an email), failing closed. Someone else's attempts on an email hold it
-/// back for the rest of the minute at most.
-pub async fn throttle(state: &AppState, route: &str, ip: &str, subject: Option<&str>) -> Result<(), ApiError> {
+/// Counts the request per client address (429 past the budget), failing
+/// closed.
+pub async fn throttle(state: &AppState, route: &str, ip: &str) -> Result<(), ApiError> {
     let budget = state.settings.onboarding.limit_per_minute;
-    let mut keys = vec![(format!("{route}:ip:{ip}"), budget)];
-    if let Some(subject) = subject {
-        keys.push((format!("{route}:subject:{subject}"), budget.div_ceil(3)));
+    match rate_limit::hit_or_refuse(state, &format!("{route}:ip:{ip}"), budget).await? {
+        Some(retry) => Err(ApiError::rate_limited(retry)),
+        None => Ok(()),
     }
-    for (key, limit) in keys {
-        if let Some(retry) = rate_limit::hit_or_refuse(state, &key, limit).await? {
-            return Err(ApiError::rate_limited(retry));
-        }
-    }
-    Ok(())
+}
+
+/// Whether another email may go to `email` from `route` this minute (a
+/// third of the address budget). Past it the request is answered as usual
+/// but sends nothing: no one can make an address unusable (a 429 would) or
+/// flood its mailbox.
+async fn may_email(state: &AppState, route: &str, email: &str) -> Result<bool, ApiError> {
+    let budget = state.settings.onboarding.limit_per_minute.div_ceil(3);
+    Ok(rate_limit::hit_or_refuse(state, &format!("{route}:email:{email}"), budget).await?.is_none())
 }
 
 /// A link into the console, carrying the token in the fragment (never sent
 /// to a server, so never in an access log).
 pub fn link(state: &AppState, page: &str, token: &str) -> String {
     format!("{}/{page}#token={token}", state.settings.onboarding.public_url)
+}
+
+/// Why a name is refused: its length (`min`–200 characters) or a control
+/// character (names end up in emails and in PostgreSQL, which refuses NUL).
+pub fn text_problem(text: &str, min: usize) -> Option<&'static str> {
+    if !(min..=200).contains(&text.chars().count()) {
+        return Some(if min == 0 { "must be at most 200 characters" } else { "must be 1–200 characters" });
+    }
+    text.chars().any(char::is_control).then_some("must not contain control characters")
 }
 
 /// "30 minutes", "24 hours", for the emails.
@@ -213,8 +224,7 @@ impl OnboardingApi {
         }
         let origin = origin_of(req, state);
         let Registration { email, password, display_name, tenant_name, tenant_slug } = body.0;
-        let email_key = email.trim().to_lowercase();
-        throttle(state, "register", &origin.ip, Some(&email_key)).await?;
+        throttle(state, "register", &origin.ip).await?;
         let display_name = display_name.unwrap_or_default().trim().to_owned();
         let tenant_name = tenant_name.trim().to_owned();
         let tenant_slug = tenant_slug.trim().to_owned();
@@ -226,11 +236,11 @@ impl OnboardingApi {
         if let Some(problem) = password::weakness(&password) {
             problems.push(FieldProblem::new("password", problem));
         }
-        if display_name.chars().count() > 200 {
-            problems.push(FieldProblem::new("display_name", "must be at most 200 characters"));
+        if let Some(problem) = text_problem(&display_name, 0) {
+            problems.push(FieldProblem::new("display_name", problem));
         }
-        if !(1..=200).contains(&tenant_name.chars().count()) {
-            problems.push(FieldProblem::new("tenant_name", "must be 1–200 characters"));
+        if let Some(problem) = text_problem(&tenant_name, 1) {
+            problems.push(FieldProblem::new("tenant_name", problem));
         }
         if !super::tenants::valid_slug(&tenant_slug) {
             problems.push(FieldProblem::new("tenant_slug", "must be 1–63 lowercase letters, digits or inner hyphens"));
@@ -238,6 +248,14 @@ impl OnboardingApi {
         let (Some(email), true) = (email, problems.is_empty()) else {
             return Err(ApiError::validation(problems));
         };
+        let accepted = || {
+            RegisterResponse::Accepted(Json(RequestAccepted {
+                message: "if the address can be registered, a verification email is on its way".into(),
+            }))
+        };
+        if !may_email(state, "register", &email).await? {
+            return Ok(accepted());
+        }
         // Hashed whatever the outcome, so that every answer costs the same.
         let hash = password::hash_off_thread(password).await.map_err(ApiError::internal)?;
         let token = email_token::generate();
@@ -288,9 +306,7 @@ impl OnboardingApi {
         };
         state.mailer.send_later(message);
         db::auth::record_security_event(&state.db, "registration.requested", &email, &origin).await?;
-        Ok(RegisterResponse::Accepted(Json(RequestAccepted {
-            message: "if the address can be registered, a verification email is on its way".into(),
-        })))
+        Ok(accepted())
     }
 
     /// Verify an email and create the registered tenant
@@ -300,11 +316,17 @@ impl OnboardingApi {
     async fn verify_email(&self, req: &Request, body: JsonBody<EmailedToken>) -> Result<VerifyResponse, ApiError> {
         let state = &self.state;
         let origin = origin_of(req, state);
-        throttle(state, "verify", &origin.ip, None).await?;
+        throttle(state, "verify", &origin.ip).await?;
         let Some(hash) = email_token::parse(&body.0.token) else {
             return Ok(VerifyResponse::BadRequest(invalid_token()));
         };
-        match db::onboarding::verify(&state.db, &hash).await? {
+        // Two registrations of one email (or slug) verified at the same
+        // moment: the second meets the unique key.
+        let outcome = match db::onboarding::verify(&state.db, &hash).await {
+            Err(db::DbError::Conflict) => db::onboarding::Verification::EmailTaken,
+            other => other?,
+        };
+        match outcome {
             db::onboarding::Verification::Created { user, tenant, slug, name } => {
                 crate::auth::session::audit(
                     state,
@@ -328,7 +350,7 @@ impl OnboardingApi {
             db::onboarding::Verification::Invalid => Ok(VerifyResponse::BadRequest(invalid_token())),
             db::onboarding::Verification::EmailTaken => Ok(VerifyResponse::Conflict(ErrorBody::json(
                 "email_taken",
-                "this email has an account already; sign in instead",
+                "this email or the tenant slug was taken meanwhile; sign in, or register again",
             ))),
             db::onboarding::Verification::SlugTaken => Ok(VerifyResponse::Conflict(ErrorBody::json(
                 "slug_taken",
@@ -345,11 +367,18 @@ impl OnboardingApi {
     async fn forgot(&self, req: &Request, body: JsonBody<ForgotPassword>) -> Result<ForgotResponse, ApiError> {
         let state = &self.state;
         let origin = origin_of(req, state);
-        let email_key = body.0.email.trim().to_lowercase();
-        throttle(state, "forgot", &origin.ip, Some(&email_key)).await?;
+        throttle(state, "forgot", &origin.ip).await?;
         let Some(email) = normalize_address(&body.0.email) else {
             return Err(ApiError::validation(vec![FieldProblem::new("email", "is not an email address")]));
         };
+        let accepted = || {
+            ForgotResponse::Accepted(Json(RequestAccepted {
+                message: "if the address has an account, a reset link is on its way".into(),
+            }))
+        };
+        if !may_email(state, "forgot", &email).await? {
+            return Ok(accepted());
+        }
         let token = email_token::generate();
         let ttl = state.settings.onboarding.reset_ttl;
         if db::onboarding::start_password_reset(&state.db, &token.hash, &email, ttl).await?.is_some() {
@@ -368,9 +397,7 @@ impl OnboardingApi {
             });
         }
         db::auth::record_security_event(&state.db, "password.reset_requested", &email, &origin).await?;
-        Ok(ForgotResponse::Accepted(Json(RequestAccepted {
-            message: "if the address has an account, a reset link is on its way".into(),
-        })))
+        Ok(accepted())
     }
 
     /// Set a new password with a reset link
@@ -380,7 +407,7 @@ impl OnboardingApi {
     async fn reset(&self, req: &Request, body: JsonBody<ResetPassword>) -> Result<ResetResponse, ApiError> {
         let state = &self.state;
         let origin = origin_of(req, state);
-        throttle(state, "reset", &origin.ip, None).await?;
+        throttle(state, "reset", &origin.ip).await?;
         let ResetPassword { token, new_password } = body.0;
         if let Some(problem) = password::weakness(&new_password) {
             return Err(ApiError::validation(vec![FieldProblem::new("new_password", problem)]));
@@ -388,18 +415,31 @@ impl OnboardingApi {
         let Some(token_hash) = email_token::parse(&token) else {
             return Ok(ResetResponse::BadRequest(invalid_token()));
         };
+        let Some(user) = db::onboarding::password_reset_user(&state.db, &token_hash).await? else {
+            return Ok(ResetResponse::BadRequest(invalid_token()));
+        };
+        // Sessions end before the password changes: if Redis fails, nothing
+        // has changed and the same link can be used again.
+        let mut ended = match state.refresh.revoke_user(&state.redis, user).await {
+            Ok(ended) => ended.len(),
+            Err(err) => return Ok(ResetResponse::Unavailable(ApiError::unavailable_body(err))),
+        };
         let hash = password::hash_off_thread(new_password).await.map_err(ApiError::internal)?;
         let Some(user) = db::onboarding::finish_password_reset(&state.db, &token_hash, &hash).await? else {
             return Ok(ResetResponse::BadRequest(invalid_token()));
         };
-        let ended = match state.refresh.revoke_user(&state.redis, user).await {
-            Ok(ended) => ended.len(),
+        // And once more for a session opened with the old password meanwhile.
+        match state.refresh.revoke_user(&state.redis, user).await {
+            Ok(more) => ended += more.len(),
             Err(err) => {
-                // The password is changed; the sessions could not be ended.
-                tracing::error!(error = %err, %user, "password reset: sessions not revoked");
-                return Ok(ResetResponse::Unavailable(ApiError::unavailable_body(err)));
+                tracing::error!(error = %err, %user, "password reset: sessions opened during the reset not revoked");
+                return Ok(ResetResponse::Unavailable(ErrorBody::json(
+                    "unavailable",
+                    "the password is changed, but sessions opened in the last moments could not be ended; \
+                     sign in and sign out everywhere",
+                )));
             }
-        };
+        }
         for membership in db::auth::memberships(&state.db, user).await? {
             crate::auth::session::audit(
                 state,

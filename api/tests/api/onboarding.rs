@@ -120,27 +120,43 @@ async fn registering_a_known_email_answers_alike_and_sends_a_notice_instead() {
 }
 
 #[tokio::test]
-async fn registration_answers_take_as_long_for_known_and_unknown_emails() {
-    let app = spawn_app().await;
+async fn registration_and_forgot_answers_take_as_long_for_known_and_unknown_emails() {
+    let app = spawn_app_with(vec![("APP_ONBOARDING_LIMIT_PER_MINUTE", Some("0".into()))]).await;
     let tenant = testkit::seed_tenant(&app.db, "acme", 0).await.unwrap();
     testkit::seed_member(&app.db, tenant, "known@acme.test", hash(), "user").await.unwrap();
-    wait_for_fresh_rate_window().await;
-    let mut medians = Vec::new();
-    for email in ["known@acme.test", "nobody@acme.test"] {
-        let mut times = Vec::new();
-        for i in 0..4 {
+    let timed = |path: &'static str, body: Value| {
+        let request = app.client.post(app.url(path)).json(&body);
+        async move {
             let started = Instant::now();
-            let r = post(&app, "/api/auth/register", registration(email, &format!("co-{i}"))).await;
-            assert_eq!(r.status(), 202);
-            times.push(started.elapsed());
+            assert_eq!(request.send().await.unwrap().status(), 202);
+            started.elapsed().as_secs_f64()
         }
-        times.sort();
-        medians.push(times[times.len() / 2]);
+    };
+    for (path, body) in [
+        ("/api/auth/register", registration as fn(&str, &str) -> Value),
+        ("/api/auth/password/forgot", |email: &str, _: &str| json!({ "email": email })),
+    ] {
+        // Known and unknown in pairs, alternating which goes first; the
+        // median of the differences shrugs off the odd slow request.
+        let mut differences = Vec::new();
+        for i in 0..10 {
+            let slug = format!("co-{i}");
+            let (known, unknown) = if i % 2 == 0 {
+                let k = timed(path, body("known@acme.test", &slug)).await;
+                (k, timed(path, body(&format!("nobody{i}@acme.test"), &slug)).await)
+            } else {
+                let u = timed(path, body(&format!("nobody{i}@acme.test"), &slug)).await;
+                (timed(path, body("known@acme.test", &slug)).await, u)
+            };
+            differences.push(known - unknown);
+        }
+        differences.sort_by(f64::total_cmp);
+        let median = (differences[4] + differences[5]) / 2.0;
+        println!("{path}: median of known - unknown {:.3} ms", median * 1000.0);
+        // An argon2 hash (~15 ms) or a database write skipped for one kind
+        // of email would show; the median difference stays well below.
+        assert!(median.abs() < 0.005, "{path}: known - unknown = {:.2} ms (median)", median * 1000.0);
     }
-    let (a, b) = (medians[0].as_secs_f64(), medians[1].as_secs_f64());
-    // Both hash the password and make one database call; a difference
-    // beyond 15 ms (an argon2 hash) would give the answer away.
-    assert!((a - b).abs() < 0.015, "known {a:.4}s vs unknown {b:.4}s");
 }
 
 #[tokio::test]
@@ -256,23 +272,25 @@ async fn forgot_answers_alike_for_unknown_emails_and_reset_links_expire() {
 }
 
 #[tokio::test]
-async fn forgot_and_register_are_rate_limited_per_address_and_per_email() {
+async fn forgot_and_register_are_limited_per_address_and_mail_per_email() {
     let app = spawn_app_with(vec![("APP_ONBOARDING_LIMIT_PER_MINUTE", Some("6".into()))]).await;
     seeded_member(&app).await;
     wait_for_fresh_rate_window().await;
-    // Per email: a third of the budget.
-    for _ in 0..2 {
+    // Per email: a third of the budget gets emails; past it, the same answer
+    // and no email (no one can make an address unusable, or flood it).
+    for _ in 0..3 {
         assert_eq!(post(&app, "/api/auth/password/forgot", json!({ "email": "rey@acme.test" })).await.status(), 202);
     }
-    let refused = post(&app, "/api/auth/password/forgot", json!({ "email": "rey@acme.test" })).await;
-    assert!(refused.headers().get("retry-after").is_some());
-    assert_error(refused, 429, "rate_limited").await;
+    app.mail.wait_for("rey@acme.test", 2).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.mail.to("rey@acme.test").len(), 2);
     // Per address: other emails from the same client, up to the budget.
     for i in 0..3 {
         let r = post(&app, "/api/auth/password/forgot", json!({ "email": format!("other{i}@acme.test") })).await;
         assert_eq!(r.status(), 202);
     }
     let refused = post(&app, "/api/auth/password/forgot", json!({ "email": "fresh@acme.test" })).await;
+    assert!(refused.headers().get("retry-after").is_some());
     assert_error(refused, 429, "rate_limited").await;
     for i in 0..6 {
         post(&app, "/api/auth/register", registration(&format!("r{i}@x.test"), &format!("r{i}"))).await;
@@ -282,38 +300,40 @@ async fn forgot_and_register_are_rate_limited_per_address_and_per_email() {
 }
 
 #[tokio::test]
-async fn switching_tenant_ends_the_session_and_opens_one_in_the_other_tenant() {
+async fn switching_tenant_needs_the_sessions_refresh_token_and_opens_one_session() {
     let app = spawn_app().await;
     let acme = testkit::seed_tenant(&app.db, "acme", 0).await.unwrap();
     let globex = testkit::seed_tenant(&app.db, "globex", 0).await.unwrap();
     testkit::seed_tenant(&app.db, "initech", 0).await.unwrap();
     testkit::seed_member(&app.db, acme, "rey@both.test", hash(), "admin").await.unwrap();
     testkit::seed_member(&app.db, globex, "rey@both.test", hash(), "viewer").await.unwrap();
-    let access = access_token(&app, "rey@both.test", PASSWORD).await;
+    let session: Value = login(&app, "rey@both.test", PASSWORD).await.json().await.unwrap();
+    let access = session["access_token"].as_str().unwrap().to_owned();
+    let refresh = session["refresh_token"].as_str().unwrap().to_owned();
+    let other: Value = login(&app, "rey@both.test", PASSWORD).await.json().await.unwrap();
+    let switch = |body: Value| {
+        let request = app.client.post(app.url("/api/auth/switch-tenant")).bearer_auth(&access).json(&body);
+        async move { request.send().await.unwrap() }
+    };
 
-    let foreign = app
-        .client
-        .post(app.url("/api/auth/switch-tenant"))
-        .bearer_auth(&access)
-        .json(&json!({ "tenant": "initech" }))
-        .send()
-        .await
-        .unwrap();
-    assert_error(foreign, 404, "not_found").await;
+    // An access token alone does not open a session; nor does the refresh
+    // token of another session.
+    assert_error(switch(json!({ "tenant": "globex" })).await, 401, "unauthenticated").await;
+    let foreign_refresh = json!({ "tenant": "globex", "refresh_token": other["refresh_token"] });
+    assert_error(switch(foreign_refresh).await, 401, "unauthenticated").await;
+    let not_mine = json!({ "tenant": "initech", "refresh_token": refresh });
+    assert_error(switch(not_mine).await, 404, "not_found").await;
 
-    let switched = app
-        .client
-        .post(app.url("/api/auth/switch-tenant"))
-        .bearer_auth(&access)
-        .json(&json!({ "tenant": "globex", "token_delivery": "body" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(switched.status(), 200);
-    let switched: Value = switched.json().await.unwrap();
+    // Two switches racing with the same tokens: one session, not two.
+    let body = json!({ "tenant": "globex", "refresh_token": refresh });
+    let (first, second) = tokio::join!(switch(body.clone()), switch(body));
+    let mut statuses = [first.status().as_u16(), second.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 401], "one switch wins");
+    let switched: Value = if first.status() == 200 { first.json().await } else { second.json().await }.unwrap();
     assert_eq!(switched["tenant"]["slug"], "globex");
     assert_eq!(switched["tenant"]["role"], "viewer");
-    assert!(switched["refresh_token"].is_string());
+    assert!(switched["refresh_token"].is_string(), "delivered like the token that was sent");
     let me: Value = app
         .client
         .get(app.url("/api/auth/me"))
@@ -327,4 +347,16 @@ async fn switching_tenant_ends_the_session_and_opens_one_in_the_other_tenant() {
     assert_eq!(me["tenant"]["slug"], "globex");
     let old = app.client.get(app.url("/api/auth/me")).bearer_auth(&access).send().await.unwrap();
     assert_error(old, 401, "unauthenticated").await;
+    // Two sessions remain: the untouched one and the switched one.
+    let sessions: Value = app
+        .client
+        .get(app.url("/api/auth/sessions"))
+        .bearer_auth(switched["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sessions["items"].as_array().unwrap().len(), 2, "{sessions}");
 }
