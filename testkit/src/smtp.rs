@@ -22,6 +22,36 @@ impl Received {
         self.data.lines().find_map(|l| l.trim().strip_prefix("code: ").map(|c| c.trim().to_owned()))
     }
 
+    /// The message with quoted-printable undone (soft line breaks, `=XX`).
+    pub fn text(&self) -> String {
+        let joined = self.data.replace("=\r\n", "").replace("=\n", "");
+        let bytes = joined.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+            match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+                (b'=', Some(byte)) => {
+                    out.push(byte);
+                    i += 3;
+                }
+                (byte, _) => {
+                    out.push(byte);
+                    i += 1;
+                }
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// The first link of the message (decoded), e.g. `https://…/page#token=…`.
+    pub fn link(&self) -> Option<String> {
+        let text = self.text();
+        let start = text.find("http://").or_else(|| text.find("https://"))?;
+        let end = text[start..].find(char::is_whitespace).map_or(text.len(), |n| start + n);
+        Some(text[start..end].to_owned())
+    }
+
     pub fn subject(&self) -> String {
         self.data.lines().find_map(|l| l.strip_prefix("Subject: ")).unwrap_or_default().to_owned()
     }

@@ -35,3 +35,27 @@ pub async fn health() -> Result<Health, String> {
         status => Err(format!("the API answered {status}")),
     }
 }
+
+/// Posts JSON to the API; the answer's JSON body on success (an empty
+/// object for 204), or the error's message and field problems, readable.
+pub async fn post_json(path: &str, body: &serde_json::Value) -> Result<serde_json::Value, String> {
+    let request = gloo_net::http::Request::post(path).json(body).map_err(|e| format!("could not send ({e})"))?;
+    let response = request.send().await.map_err(|e| format!("network error ({e})"))?;
+    if response.status() == 204 {
+        return Ok(serde_json::json!({}));
+    }
+    let answer: serde_json::Value = response.json().await.map_err(|e| format!("unexpected answer ({e})"))?;
+    if response.ok() {
+        return Ok(answer);
+    }
+    let error = &answer["error"];
+    let mut message = error["message"].as_str().unwrap_or("the request failed").to_owned();
+    for detail in error["details"].as_array().into_iter().flatten() {
+        message.push_str(&format!(
+            "; {} {}",
+            detail["field"].as_str().unwrap_or_default(),
+            detail["message"].as_str().unwrap_or_default()
+        ));
+    }
+    Err(message)
+}

@@ -3,9 +3,12 @@
 //! console port (development), with the API under `/api/`.
 //!
 //! The first screen shows the service's readiness, with loading and error
-//! states; the admin screens grow from here.
+//! states; the pages that emails link to (verification, password reset,
+//! invitations) are served at their own paths. The admin screens grow from
+//! here.
 
 mod api;
+mod onboarding;
 
 use sycamore::prelude::*;
 
@@ -13,7 +16,27 @@ use api::{Check, Health};
 
 fn main() {
     console_error_panic_hook::set_once();
-    sycamore::render(App);
+    sycamore::render(Console);
+}
+
+/// The page of the current path, in the console's frame.
+#[component]
+fn Console() -> View {
+    let path = web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default();
+    let page = match path.trim_end_matches('/') {
+        "/verify-email" => view! { onboarding::VerifyEmail {} },
+        "/reset-password" => view! { onboarding::ResetPassword {} },
+        "/accept-invitation" => view! { onboarding::AcceptInvitation {} },
+        "/forgot-password" => view! { onboarding::ForgotPassword {} },
+        _ => view! { App {} },
+    };
+    view! {
+        header(class="topbar") {
+            h1 { "Tenantry" }
+            span(class="subtitle") { "Tenant admin console" }
+        }
+        main { (page) }
+    }
 }
 
 /// Where the health check stands.
@@ -24,6 +47,7 @@ enum Load {
     Failed(String),
 }
 
+/// The service's health.
 #[component]
 fn App() -> View {
     let load = create_signal(Load::Loading);
@@ -39,12 +63,7 @@ fn App() -> View {
     refresh();
 
     view! {
-        header(class="topbar") {
-            h1 { "Tenantry" }
-            span(class="subtitle") { "Tenant admin console" }
-        }
-        main {
-            section(class="card", aria-live="polite") {
+        section(class="card", aria-live="polite") {
                 h2 { "Service health" }
                 (move || match load.get_clone() {
                     Load::Loading => view! {
@@ -56,7 +75,6 @@ fn App() -> View {
                     },
                 })
                 button(on:click=move |_| refresh()) { "Check again" }
-            }
         }
     }
 }

@@ -29,6 +29,7 @@ pub const REDIS: Package = Package { name: "redis-server", provides: "/usr/bin/r
 pub const PGBOUNCER: Package = Package { name: "pgbouncer", provides: "/usr/sbin/pgbouncer" };
 pub const NGINX: Package = Package { name: "nginx", provides: "/usr/sbin/nginx" };
 pub const CHROMIUM: Package = Package { name: "chromium", provides: "/usr/bin/chromium" };
+pub const CHROMEDRIVER: Package = Package { name: "chromium-driver", provides: "/usr/bin/chromedriver" };
 pub const NPM: Package = Package { name: "npm", provides: "/usr/bin/npm" };
 /// Debian's Rust with the wasm32 standard library sources, for machines
 /// where rustup has no wasm32 target (docs/decisions/0003-wasm-build-chain.md).
@@ -222,6 +223,16 @@ pub fn browser() -> Result<PathBuf> {
     Ok(PathBuf::from(CHROMIUM.provides))
 }
 
+/// ChromeDriver for console tests that fill in forms: `TEST_CHROMEDRIVER`
+/// when set, else Debian's (matching Debian's Chromium).
+pub fn browser_driver() -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os("TEST_CHROMEDRIVER").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(path));
+    }
+    packages(&[CHROMEDRIVER])?;
+    Ok(PathBuf::from(CHROMEDRIVER.provides))
+}
+
 /// Everything any command needs.
 pub fn everything() -> Result<()> {
     let mut wanted = vec![REDIS, PGBOUNCER, NGINX, NPM];
@@ -232,6 +243,7 @@ pub fn everything() -> Result<()> {
     service_user()?;
     postgres_binaries()?;
     browser()?;
+    browser_driver()?;
     wasm_bindgen()?;
     wasm_opt()?;
     python_tools()?;

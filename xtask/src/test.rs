@@ -37,6 +37,7 @@ pub fn run(extra: &[String]) -> Result<()> {
     install::packages(&wanted)?;
     install::service_user()?;
     let browser = install::browser()?;
+    let driver = install::browser_driver()?;
     let tools = install::python_tools()?;
     let dist = xtask::web::build()?;
 
@@ -52,6 +53,7 @@ pub fn run(extra: &[String]) -> Result<()> {
         ("TEST_APP_PASSWORD", creds.app.clone()),
         ("TEST_CONSOLE_DIR", dist.to_string_lossy().into_owned()),
         ("TEST_CHROMIUM", browser.to_string_lossy().into_owned()),
+        ("TEST_CHROMEDRIVER", driver.to_string_lossy().into_owned()),
         ("TEST_CHECK_JSONSCHEMA", tools.join("check-jsonschema").to_string_lossy().into_owned()),
         ("TEST_ACTIONLINT", tools.join("actionlint").to_string_lossy().into_owned()),
     ];

@@ -52,3 +52,79 @@ fn rendered_text(dom: &str, open: &str, close: &str) -> Option<String> {
     let len = dom[start..].find(close)?;
     Some(dom[start..start + len].replace("<!---->", ""))
 }
+
+/// The links of the registration, reset and invitation emails, followed in
+/// Chromium (driven through ChromeDriver): each page does its job against
+/// the API, and the accounts work afterwards.
+#[tokio::test]
+async fn the_emailed_links_work_in_a_real_browser() {
+    use serde_json::{json, Value};
+
+    let dist = testkit::env("TEST_CONSOLE_DIR");
+    let app = spawn_app_with(vec![
+        ("APP_CONSOLE_PORT", Some("0".into())),
+        ("APP_CONSOLE_DIR", Some(dist)),
+        ("APP_PUBLIC_URL", Some("https://console.tenantry.test".into())),
+    ])
+    .await;
+    let console = app.console.clone().expect("a console port");
+    let followed = |link: Option<String>| {
+        let link = link.expect("a link in the email");
+        assert!(link.starts_with("https://console.tenantry.test/"), "{link}");
+        link.replacen("https://console.tenantry.test", &console, 1)
+    };
+    let post = |path: &str, body: Value| app.client.post(app.url(path)).json(&body).send();
+    let login = |email: &'static str, password: &'static str| {
+        post("/api/auth/login", json!({ "email": email, "password": password, "token_delivery": "body" }))
+    };
+    let browser = crate::webdriver::Browser::start().await;
+
+    // Registration: the link verifies the email and creates the tenant.
+    let registration = json!({
+        "email": "nia@initech.test", "password": "the first passphrase",
+        "tenant_name": "Initech", "tenant_slug": "initech",
+    });
+    assert_eq!(post("/api/auth/register", registration).await.unwrap().status(), 202);
+    let link = followed(app.mail.wait_for("nia@initech.test", 1).await.unwrap().link());
+    assert!(link.contains("/verify-email#token="), "{link}");
+    browser.open(&link).await;
+    browser.text_containing("#outcome", "Initech (initech) is ready").await;
+    assert_eq!(login("nia@initech.test", "the first passphrase").await.unwrap().status(), 200);
+
+    // Forgot password, from its page; then the reset link.
+    browser.open(&format!("{console}/forgot-password")).await;
+    browser.type_into("#email", "nia@initech.test").await;
+    browser.click("#submit").await;
+    browser.text_containing("#outcome", "reset link").await;
+    let link = followed(app.mail.wait_for("nia@initech.test", 2).await.unwrap().link());
+    browser.open(&link).await;
+    browser.type_into("#new-password", "the second passphrase").await;
+    browser.click("#submit").await;
+    browser.text_containing("#outcome", "Your password is changed").await;
+    assert_eq!(login("nia@initech.test", "the first passphrase").await.unwrap().status(), 401);
+    let session: Value = login("nia@initech.test", "the second passphrase").await.unwrap().json().await.unwrap();
+
+    // An invitation to someone without an account.
+    let invited = app
+        .client
+        .post(app.url("/api/invitations"))
+        .bearer_auth(session["access_token"].as_str().unwrap())
+        .json(&json!({ "email": "ola@initech.test", "role": "user" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(invited.status(), 201);
+    let link = followed(app.mail.wait_for("ola@initech.test", 1).await.unwrap().link());
+    browser.open(&link).await;
+    browser.type_into("#display-name", "Ola").await;
+    browser.type_into("#password", "ola's own passphrase").await;
+    browser.click("#submit").await;
+    browser.text_containing("#outcome", "Your account is created. You joined the tenant as user").await;
+    let ola: Value = login("ola@initech.test", "ola's own passphrase").await.unwrap().json().await.unwrap();
+    assert_eq!(ola["tenant"]["slug"], "initech");
+
+    // A link used twice: the page says why it fails.
+    browser.open(&link).await;
+    browser.click("#submit").await;
+    browser.text_containing("#outcome", "not valid").await;
+}

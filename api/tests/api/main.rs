@@ -16,3 +16,4 @@ mod rbac;
 mod refresh;
 mod replicas;
 mod tenants;
+mod webdriver;
