@@ -56,17 +56,27 @@ async fn over_budget(state: &AppState, ip: IpAddr, budget: u32) -> Option<u64> {
 /// refused (503), so guessing cannot go unlimited during an outage. For
 /// routes that guard secrets (sign-in). A budget of 0 disables the limit.
 pub async fn hit_or_refuse(state: &AppState, key: &str, budget: u32) -> Result<Option<u64>, ApiError> {
+    hit_or_refuse_per(state, key, budget, WINDOW_SECS).await
+}
+
+/// [`hit_or_refuse`] over a window of `window_secs` instead of a minute.
+pub async fn hit_or_refuse_per(
+    state: &AppState,
+    key: &str,
+    budget: u32,
+    window_secs: u64,
+) -> Result<Option<u64>, ApiError> {
     if budget == 0 {
         return Ok(None);
     }
-    count(state, key, budget).await.map_err(ApiError::unavailable)
+    count(state, key, budget, window_secs).await.map_err(ApiError::unavailable)
 }
 
 /// Counts one event against `key` in the current one-minute window; `Some`
 /// (seconds until the window ends) once `budget` is exceeded. Fails open when
 /// Redis is unreachable (logged).
 pub async fn hit(state: &AppState, key: &str, budget: u32) -> Option<u64> {
-    match count(state, key, budget).await {
+    match count(state, key, budget, WINDOW_SECS).await {
         Ok(verdict) => verdict,
         Err(err) => {
             tracing::warn!(error = %err, "rate limiter unavailable; request let through");
@@ -75,21 +85,21 @@ pub async fn hit(state: &AppState, key: &str, budget: u32) -> Option<u64> {
     }
 }
 
-async fn count(state: &AppState, key: &str, budget: u32) -> redis::RedisResult<Option<u64>> {
+async fn count(state: &AppState, key: &str, budget: u32, window_secs: u64) -> redis::RedisResult<Option<u64>> {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let window = now / WINDOW_SECS;
-    let key = format!("{}rl:{key}:{window}", state.settings.redis_key_prefix);
+    let window = now / window_secs;
+    let key = format!("{}rl:{key}:{window_secs}:{window}", state.settings.redis_key_prefix);
     let counted: redis::RedisResult<u64> = async {
         let mut conn = state.redis.conn().await?;
         let (count,): (u64,) = redis::pipe()
             .atomic()
             .incr(&key, 1)
-            .expire(&key, WINDOW_SECS as i64 * 2)
+            .expire(&key, window_secs as i64 * 2)
             .ignore()
             .query_async(&mut conn)
             .await?;
         Ok(count)
     }
     .await;
-    counted.map(|count| (count > u64::from(budget)).then_some(WINDOW_SECS - now % WINDOW_SECS))
+    counted.map(|count| (count > u64::from(budget)).then_some(window_secs - now % window_secs))
 }

@@ -30,6 +30,16 @@ pub async fn role_of(tx: &mut TenantTx, user: UserId) -> Result<Option<String>, 
     Ok(row.map(|r| r.get("role")))
 }
 
+/// Whether the account of `email` is a member of the tenant.
+pub async fn has_email(tx: &mut TenantTx, email: &str) -> Result<bool, DbError> {
+    let found: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tenant_members() WHERE email = $1)")
+        .bind(email)
+        .persistent(false)
+        .fetch_one(tx.conn())
+        .await?;
+    Ok(found)
+}
+
 /// Every member of the tenant, by email.
 pub async fn list(tx: &mut TenantTx) -> Result<Vec<Member>, DbError> {
     let rows = sqlx::query("SELECT user_id, email, display_name, role, joined_at FROM tenant_members()")

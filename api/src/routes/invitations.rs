@@ -106,7 +106,7 @@ pub enum InvitationResponse {
     /// No open invitation with that id in this tenant.
     #[oai(status = 404)]
     NotFound(Json<ErrorBody>),
-    /// An open invitation for this email exists.
+    /// An open invitation for this email exists, or it is a member's.
     #[oai(status = 409)]
     Conflict(Json<ErrorBody>),
     #[oai(status = 413)]
@@ -197,6 +197,12 @@ impl InvitationsApi {
         let mut tx = TenantTx::begin(&state.db, caller.tenant(), caller.user()).await?;
         if let Err(d) = require(state, &mut tx, &caller, "invitations", "create").await? {
             return Ok(denied(d));
+        }
+        if db::members::has_email(&mut tx, &email).await? {
+            return Ok(InvitationResponse::Conflict(ErrorBody::json(
+                "already_member",
+                "this email belongs to a member of the tenant already",
+            )));
         }
         let token = email_token::generate();
         let ttl = state.settings.onboarding.invitation_ttl;

@@ -170,13 +170,21 @@ pub async fn throttle(state: &AppState, route: &str, ip: &str) -> Result<(), Api
     }
 }
 
-/// Whether another email may go to `email` from `route` this minute (a
-/// third of the address budget). Past it the request is answered as usual
-/// but sends nothing: no one can make an address unusable (a 429 would) or
-/// flood its mailbox.
+/// How many emails one address may get from one route in a day.
+const EMAILS_PER_ADDRESS_PER_DAY: u32 = 20;
+
+/// Whether another email may go to `email` from `route`: a third of the
+/// address budget per minute, and [`EMAILS_PER_ADDRESS_PER_DAY`]. Past
+/// either the request is answered as usual but sends nothing: no one can
+/// make an address unusable (a 429 would) or flood its mailbox.
 async fn may_email(state: &AppState, route: &str, email: &str) -> Result<bool, ApiError> {
-    let budget = state.settings.onboarding.limit_per_minute.div_ceil(3);
-    Ok(rate_limit::hit_or_refuse(state, &format!("{route}:email:{email}"), budget).await?.is_none())
+    let per_minute = state.settings.onboarding.limit_per_minute.div_ceil(3);
+    let key = format!("{route}:email:{email}");
+    if rate_limit::hit_or_refuse(state, &key, per_minute).await?.is_some() {
+        return Ok(false);
+    }
+    let per_day = if per_minute == 0 { 0 } else { EMAILS_PER_ADDRESS_PER_DAY };
+    Ok(rate_limit::hit_or_refuse_per(state, &key, per_day, 24 * 3600).await?.is_none())
 }
 
 /// A link into the console, carrying the token in the fragment (never sent

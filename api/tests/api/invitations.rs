@@ -209,6 +209,8 @@ async fn only_admins_invite_and_no_tenant_reaches_another_tenants_invitations() 
         .await
         .unwrap();
     assert_error(smuggled, 400, "validation_failed").await;
+    // A member's email is not invited again.
+    assert_error(invite(&w, &w.admin, "CYD@acme.test", "admin").await, 409, "already_member").await;
     let bad = invite(&w, &w.admin, "not an email", "owner").await;
     let body = assert_error(bad, 400, "validation_failed").await;
     assert_eq!(body["error"]["details"].as_array().unwrap().len(), 2, "{body}");

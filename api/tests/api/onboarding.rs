@@ -300,6 +300,20 @@ async fn forgot_and_register_are_limited_per_address_and_mail_per_email() {
 }
 
 #[tokio::test]
+async fn an_address_gets_at_most_twenty_emails_a_day_from_one_route() {
+    // A per-minute budget high enough that only the daily cap bites.
+    let app = spawn_app_with(vec![("APP_ONBOARDING_LIMIT_PER_MINUTE", Some("300".into()))]).await;
+    seeded_member(&app).await;
+    wait_for_fresh_rate_window().await;
+    for _ in 0..24 {
+        assert_eq!(post(&app, "/api/auth/password/forgot", json!({ "email": "rey@acme.test" })).await.status(), 202);
+    }
+    app.mail.wait_for("rey@acme.test", 20).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.mail.to("rey@acme.test").len(), 20);
+}
+
+#[tokio::test]
 async fn switching_tenant_needs_the_sessions_refresh_token_and_opens_one_session() {
     let app = spawn_app().await;
     let acme = testkit::seed_tenant(&app.db, "acme", 0).await.unwrap();
