@@ -96,6 +96,20 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
+/// Why a name is refused: empty when `required`, over 200 characters, or
+/// with a control character (names end up in emails and in PostgreSQL,
+/// which refuses NUL).
+pub fn name_problem(text: &str, required: bool) -> Option<&'static str> {
+    let length = text.chars().count();
+    if required && !(1..=200).contains(&length) {
+        return Some("must be 1–200 characters");
+    }
+    if length > 200 {
+        return Some("must be at most 200 characters");
+    }
+    text.chars().any(char::is_control).then_some("must not contain control characters")
+}
+
 /// A UUID taken from the path, parsed by the handler so that a malformed one
 /// is a validation error naming the parameter (poem-openapi's own error
 /// names it `param0`).

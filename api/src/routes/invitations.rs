@@ -290,7 +290,7 @@ impl InvitationsApi {
         if let Some(problem) = password.as_deref().and_then(password::weakness) {
             problems.push(FieldProblem::new("password", problem));
         }
-        if let Some(problem) = display_name.as_deref().and_then(|n| crate::routes::onboarding::text_problem(n, 0)) {
+        if let Some(problem) = display_name.as_deref().and_then(|n| crate::payload::name_problem(n, false)) {
             problems.push(FieldProblem::new("display_name", problem));
         }
         if !problems.is_empty() {

@@ -193,15 +193,6 @@ pub fn link(state: &AppState, page: &str, token: &str) -> String {
     format!("{}/{page}#token={token}", state.settings.onboarding.public_url)
 }
 
-/// Why a name is refused: its length (`min`–200 characters) or a control
-/// character (names end up in emails and in PostgreSQL, which refuses NUL).
-pub fn text_problem(text: &str, min: usize) -> Option<&'static str> {
-    if !(min..=200).contains(&text.chars().count()) {
-        return Some(if min == 0 { "must be at most 200 characters" } else { "must be 1–200 characters" });
-    }
-    text.chars().any(char::is_control).then_some("must not contain control characters")
-}
-
 /// "30 minutes", "24 hours", for the emails.
 pub fn lifetime(d: std::time::Duration) -> String {
     let minutes = d.as_secs() / 60;
@@ -244,10 +235,10 @@ impl OnboardingApi {
         if let Some(problem) = password::weakness(&password) {
             problems.push(FieldProblem::new("password", problem));
         }
-        if let Some(problem) = text_problem(&display_name, 0) {
+        if let Some(problem) = crate::payload::name_problem(&display_name, false) {
             problems.push(FieldProblem::new("display_name", problem));
         }
-        if let Some(problem) = text_problem(&tenant_name, 1) {
+        if let Some(problem) = crate::payload::name_problem(&tenant_name, true) {
             problems.push(FieldProblem::new("tenant_name", problem));
         }
         if !super::tenants::valid_slug(&tenant_slug) {

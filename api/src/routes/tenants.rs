@@ -200,11 +200,8 @@ impl CreateTenant {
             ));
         }
         let name = self.name.trim().to_owned();
-        let name_len = name.chars().count();
-        if name_len == 0 || name_len > 200 {
-            problems.push(FieldProblem::new("name", "must be 1–200 characters"));
-        } else if name.chars().any(char::is_control) {
-            problems.push(FieldProblem::new("name", "must not contain control characters"));
+        if let Some(problem) = crate::payload::name_problem(&name, true) {
+            problems.push(FieldProblem::new("name", problem));
         }
         if problems.is_empty() {
             Ok(NewTenant { slug, name, plan: self.plan.unwrap_or(Plan::Free) })
