@@ -28,6 +28,33 @@ pub fn read(req: &poem::Request) -> Option<String> {
         .filter(|value| !value.is_empty())
 }
 
+/// The cookie was sent from an origin that may not use it.
+#[derive(Debug)]
+pub struct ForbiddenOrigin;
+
+impl ForbiddenOrigin {
+    pub fn body(&self) -> poem_openapi::payload::Json<crate::error::ErrorBody> {
+        crate::error::ErrorBody::json("forbidden_origin", "this origin may not use the session cookie")
+    }
+}
+
+/// The refresh token a request presents, and how it came: `body` when
+/// given, else the cookie, honoured only from an allowed `Origin`.
+pub fn presented(
+    req: &poem::Request,
+    body: Option<String>,
+    origin: Option<&str>,
+    allowed: &[String],
+) -> Result<Option<(String, crate::routes::auth::TokenDelivery)>, ForbiddenOrigin> {
+    use crate::routes::auth::TokenDelivery;
+    match (body, read(req)) {
+        (Some(token), _) => Ok(Some((token, TokenDelivery::Body))),
+        (None, Some(token)) if origin_allowed(origin, allowed) => Ok(Some((token, TokenDelivery::Cookie))),
+        (None, Some(_)) => Err(ForbiddenOrigin),
+        (None, None) => Ok(None),
+    }
+}
+
 /// Whether the request's `Origin` is one of `allowed`.
 pub fn origin_allowed(origin: Option<&str>, allowed: &[String]) -> bool {
     origin.is_some_and(|o| allowed.iter().any(|a| a == o.trim_end_matches('/')))

@@ -331,18 +331,12 @@ impl AuthApi {
     ) -> Result<SessionResponse, ApiError> {
         let state = &self.state;
         let origin = crate::auth::session::origin_of(req, state);
-        let (token, delivery) = match (body.0.refresh_token, cookie::read(req)) {
-            (Some(token), _) => (token, TokenDelivery::Body),
-            (None, Some(token)) => {
-                if !cookie::origin_allowed(origin_header.0.as_deref(), &state.settings.auth.allowed_origins) {
-                    return Ok(SessionResponse::Forbidden(ErrorBody::json(
-                        "forbidden_origin",
-                        "this origin may not use the session cookie",
-                    )));
-                }
-                (token, TokenDelivery::Cookie)
-            }
-            (None, None) => return Ok(SessionResponse::Unauthorized(invalid_session(), None)),
+        let allowed = &state.settings.auth.allowed_origins;
+        let (token, delivery) = match cookie::presented(req, body.0.refresh_token, origin_header.0.as_deref(), allowed)
+        {
+            Ok(Some(presented)) => presented,
+            Ok(None) => return Ok(SessionResponse::Unauthorized(invalid_session(), None)),
+            Err(forbidden) => return Ok(SessionResponse::Forbidden(forbidden.body())),
         };
         if let Some(retry) = rate_limit::hit(state, &format!("refresh:ip:{}", origin.ip), 120).await {
             return Err(ApiError::rate_limited(retry));
@@ -396,18 +390,10 @@ impl AuthApi {
         body: JsonBody<RefreshRequest>,
     ) -> Result<LogoutResponse, ApiError> {
         let state = &self.state;
-        let token = match (body.0.refresh_token, cookie::read(req)) {
-            (Some(token), _) => Some(token),
-            (None, Some(token)) => {
-                if !cookie::origin_allowed(origin_header.0.as_deref(), &state.settings.auth.allowed_origins) {
-                    return Ok(LogoutResponse::Forbidden(ErrorBody::json(
-                        "forbidden_origin",
-                        "this origin may not use the session cookie",
-                    )));
-                }
-                Some(token)
-            }
-            (None, None) => None,
+        let allowed = &state.settings.auth.allowed_origins;
+        let token = match cookie::presented(req, body.0.refresh_token, origin_header.0.as_deref(), allowed) {
+            Ok(presented) => presented.map(|(token, _)| token),
+            Err(forbidden) => return Ok(LogoutResponse::Forbidden(forbidden.body())),
         };
         if let Some(claims) = token.and_then(|t| state.tokens.open_refresh(&t).ok()) {
             if let Err(err) = state.refresh.revoke_family(&state.redis, claims.family).await {
@@ -461,18 +447,11 @@ impl AuthApi {
         let BearerAccess(caller) = auth;
         let state = &self.state;
         let SwitchTenant { tenant, refresh_token } = body.0;
-        let (token, delivery) = match (refresh_token, cookie::read(req)) {
-            (Some(token), _) => (token, TokenDelivery::Body),
-            (None, Some(token)) => {
-                if !cookie::origin_allowed(origin_header.0.as_deref(), &state.settings.auth.allowed_origins) {
-                    return Ok(SwitchResponse::Forbidden(ErrorBody::json(
-                        "forbidden_origin",
-                        "this origin may not use the session cookie",
-                    )));
-                }
-                (token, TokenDelivery::Cookie)
-            }
-            (None, None) => return Ok(SwitchResponse::Unauthorized(invalid_session())),
+        let allowed = &state.settings.auth.allowed_origins;
+        let (token, delivery) = match cookie::presented(req, refresh_token, origin_header.0.as_deref(), allowed) {
+            Ok(Some(presented)) => presented,
+            Ok(None) => return Ok(SwitchResponse::Unauthorized(invalid_session())),
+            Err(forbidden) => return Ok(SwitchResponse::Forbidden(forbidden.body())),
         };
         // The refresh token must be a live one of this very session: used
         // here (a replay revokes the family, as on refresh).
