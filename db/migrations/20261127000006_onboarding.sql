@@ -1,7 +1,9 @@
 -- Onboarding by email: self-service registration (verified by a link before
 -- anything is created), password reset, and invitations into a tenant.
 -- Every emailed token is 256 random bits stored only as its SHA-256, used
--- once, and short-lived.
+-- once, and short-lived (bounded here, whatever the caller asks). Register
+-- and forgot-password write one row whatever the email, so neither answers
+-- faster for one kind of address (a write waits for the WAL flush).
 
 -- A registration waiting for its email to be verified. Global (no tenant
 -- exists yet), not granted to the runtime role: reached through the
@@ -21,10 +23,11 @@ create table pending_registrations (
 create index pending_registrations_expires_idx on pending_registrations (expires_at);
 
 -- A password reset sent to a user's mailbox. Global, not granted to the
--- runtime role.
+-- runtime role. A row for an unknown email has no user and can never be
+-- used.
 create table password_resets (
     token_hash text primary key,
-    user_id    uuid not null references users (id) on delete cascade,
+    user_id    uuid references users (id) on delete cascade,
     created_at timestamptz not null default now(),
     expires_at timestamptz not null,
     used_at    timestamptz,
@@ -52,7 +55,8 @@ create table invitations (
     constraint invitations_email_format check (email = lower(email) and position('@' in email) > 1 and char_length(email) <= 320),
     constraint invitations_role_known check (role in ('admin', 'user', 'viewer')),
     constraint invitations_token_format check (token_hash ~ '^[0-9a-f]{64}$'),
-    constraint invitations_settled_once check (accepted_at is null or revoked_at is null)
+    constraint invitations_settled_once check (accepted_at is null or revoked_at is null),
+    constraint invitations_lifetime_bounded check (expires_at <= created_at + interval '31 days')
 );
 create unique index invitations_token_hash_key on invitations (token_hash);
 -- One open invitation per email and tenant.
@@ -78,8 +82,9 @@ grant create on schema public to app_definer;
 
 -- Records a registration to verify. Answers `slug_taken` when the tenant
 -- slug is in use (whoever asks), `known` when the email already has an
--- account (nothing is stored; the caller mails a notice instead), else
--- `pending`. Expired rows are swept on the way.
+-- account (the row is stored all the same, but its token is never sent: the
+-- caller mails a notice instead), else `pending`. Expired rows are swept on
+-- the way.
 create function auth_register_pending(
     p_token_hash text, p_email text, p_password_hash text, p_display_name text,
     p_tenant_slug text, p_tenant_name text, p_ttl interval
@@ -90,6 +95,8 @@ volatile
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
+declare
+    known boolean;
 begin
     if p_password_hash is null or p_password_hash not like '$argon2id$%' then
         raise exception 'auth_register_pending: not an argon2id hash' using errcode = '22023';
@@ -98,13 +105,12 @@ begin
     if exists (select 1 from public.tenants where slug = p_tenant_slug) then
         return 'slug_taken';
     end if;
-    if exists (select 1 from public.users where email = lower(p_email)) then
-        return 'known';
-    end if;
+    known := exists (select 1 from public.users where email = lower(p_email));
     insert into public.pending_registrations
         (token_hash, email, password_hash, display_name, tenant_slug, tenant_name, expires_at)
-    values (p_token_hash, lower(p_email), p_password_hash, p_display_name, p_tenant_slug, p_tenant_name, now() + p_ttl);
-    return 'pending';
+    values (p_token_hash, lower(p_email), p_password_hash, p_display_name, p_tenant_slug, p_tenant_name,
+            now() + least(p_ttl, interval '7 days'));
+    return case when known then 'known' else 'pending' end;
 end;
 $$;
 alter function auth_register_pending(text, text, text, text, text, text, interval) owner to app_definer;
@@ -155,8 +161,8 @@ alter function auth_verify_registration(text) owner to app_definer;
 revoke all on function auth_verify_registration(text) from public;
 grant execute on function auth_verify_registration(text) to app;
 
--- Starts a password reset for the account behind `p_email`, if any: the
--- same single statement runs for known and unknown emails. Returns the user.
+-- Starts a password reset for the account behind `p_email`: one row
+-- whatever the email (without a user for an unknown one). Returns the user.
 create function auth_start_password_reset(p_token_hash text, p_email text, p_ttl interval)
 returns uuid
 language plpgsql
@@ -168,9 +174,9 @@ declare
     account uuid;
 begin
     delete from public.password_resets where expires_at < now() - interval '1 day';
+    select u.id into account from public.users u where u.email = lower(p_email);
     insert into public.password_resets (token_hash, user_id, expires_at)
-    select p_token_hash, u.id, now() + p_ttl from public.users u where u.email = lower(p_email)
-    returning user_id into account;
+    values (p_token_hash, account, now() + least(p_ttl, interval '1 day'));
     return account;
 end;
 $$;
@@ -195,7 +201,7 @@ begin
         raise exception 'auth_finish_password_reset: not an argon2id hash' using errcode = '22023';
     end if;
     update public.password_resets set used_at = now()
-    where token_hash = p_token_hash and used_at is null and expires_at > now()
+    where token_hash = p_token_hash and user_id is not null and used_at is null and expires_at > now()
     returning user_id into account;
     if account is null then
         return null;
@@ -210,6 +216,22 @@ alter function auth_finish_password_reset(text, text) owner to app_definer;
 revoke all on function auth_finish_password_reset(text, text) from public;
 grant execute on function auth_finish_password_reset(text, text) to app;
 
+-- The user a reset token would reset, if it is usable now; uses nothing
+-- (the API ends the user's sessions before the password changes).
+create function auth_password_reset_user(p_token_hash text)
+returns uuid
+language sql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+    select r.user_id from public.password_resets r
+    where r.token_hash = p_token_hash and r.user_id is not null and r.used_at is null and r.expires_at > now()
+$$;
+alter function auth_password_reset_user(text) owner to app_definer;
+revoke all on function auth_password_reset_user(text) from public;
+grant execute on function auth_password_reset_user(text) to app;
+
 -- Accepts an invitation by its token, for whoever holds the link: adds the
 -- membership to the account of the invited email, creating that account
 -- (verified: the link proved the mailbox) when there is none and a password
@@ -217,7 +239,8 @@ grant execute on function auth_finish_password_reset(text, text) to app;
 -- settled all the same), `invalid` (unknown, used, revoked or expired, or
 -- the tenant is suspended), `password_required` (no account yet and no
 -- password), `account_exists` (a password was given for an existing
--- account). Nothing changes unless the outcome is accepted or already_member.
+-- account). Nothing changes unless the outcome is accepted or already_member;
+-- `role` is the account's role in the tenant afterwards.
 create function invitation_accept(p_token_hash text, p_password_hash text, p_display_name text)
 returns table (outcome text, user_id uuid, tenant_id uuid, invitation_id uuid, role text, created_account boolean)
 language plpgsql
@@ -264,7 +287,8 @@ begin
     get diagnostics inserted = row_count;
     update public.invitations set accepted_at = now(), accepted_by = account where id = invite.id;
     return query select case when inserted = 1 then 'accepted' else 'already_member' end,
-        account, invite.tenant_id, invite.id, invite.role, created;
+        account, invite.tenant_id, invite.id, m.role, created
+    from public.memberships m where m.tenant_id = invite.tenant_id and m.user_id = account;
 end;
 $$;
 alter function invitation_accept(text, text, text) owner to app_definer;

@@ -111,11 +111,13 @@ pub enum Acceptance {
         role: String,
         created_account: bool,
     },
-    /// The account was a member already; the invitation is settled.
+    /// The account was a member already (with `role`, unchanged); the
+    /// invitation is settled.
     AlreadyMember {
         user: UserId,
         tenant: TenantId,
         invitation: Uuid,
+        role: String,
     },
     /// Unknown, used, revoked or expired token, or a suspended tenant.
     Invalid,
@@ -161,7 +163,7 @@ pub async fn accept(
         }
         "already_member" => {
             let (user, tenant, invitation) = ids(&row);
-            Acceptance::AlreadyMember { user, tenant, invitation }
+            Acceptance::AlreadyMember { user, tenant, invitation, role: row.get("role") }
         }
         "password_required" => Acceptance::PasswordRequired,
         "account_exists" => Acceptance::AccountExists,

@@ -320,15 +320,7 @@ impl InvitationsApi {
             Acceptance::Accepted { user, tenant, invitation, role, created_account } => {
                 (user, tenant, invitation, role, created_account)
             }
-            Acceptance::AlreadyMember { user, tenant, invitation } => {
-                let role = db::auth::memberships(&state.db, user)
-                    .await?
-                    .into_iter()
-                    .find(|m| m.tenant == tenant)
-                    .map(|m| m.role)
-                    .unwrap_or_default();
-                (user, tenant, invitation, role, false)
-            }
+            Acceptance::AlreadyMember { user, tenant, invitation, role } => (user, tenant, invitation, role, false),
             Acceptance::Invalid => return Ok(invalid()),
             Acceptance::PasswordRequired => {
                 return Err(ApiError::validation(vec![FieldProblem::new(
