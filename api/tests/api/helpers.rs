@@ -68,6 +68,12 @@ impl TestApp {
         self.client.get(self.url(path)).send().await.expect("request sent")
     }
 
+    /// `GET path` with a bearer token; the JSON body, whatever the status.
+    pub async fn get_json(&self, path: &str, token: &str) -> serde_json::Value {
+        let response = self.client.get(self.url(path)).bearer_auth(token).send().await.expect("request sent");
+        response.json().await.expect("a JSON body")
+    }
+
     pub async fn operator_post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
         self.client.post(self.url(path)).bearer_auth(OPERATOR_TOKEN).json(&body).send().await.expect("request sent")
     }

@@ -71,30 +71,13 @@ async fn registering_then_verifying_creates_the_tenant_and_its_admin() {
     assert_eq!(session.status(), 200);
     let session: Value = session.json().await.unwrap();
     assert_eq!(session["tenant"]["slug"], "initech");
-    let me: Value = app
-        .client
-        .get(app.url("/api/auth/me"))
-        .bearer_auth(session["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_json("/api/auth/me", session["access_token"].as_str().unwrap()).await;
     assert_eq!(me["display_name"], "Nia");
     assert!(me["permissions"].as_array().unwrap().iter().any(|p| p == "members:update"), "{me}");
 
     // The new tenant's audit log has the registration.
-    let audit: Value = app
-        .client
-        .get(app.url("/api/audit?action=registration.verified"))
-        .bearer_auth(session["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let audit: Value =
+        app.get_json("/api/audit?action=registration.verified", session["access_token"].as_str().unwrap()).await;
     assert_eq!(audit["items"].as_array().unwrap().len(), 1, "{audit}");
 }
 
@@ -348,29 +331,11 @@ async fn switching_tenant_needs_the_sessions_refresh_token_and_opens_one_session
     assert_eq!(switched["tenant"]["slug"], "globex");
     assert_eq!(switched["tenant"]["role"], "viewer");
     assert!(switched["refresh_token"].is_string(), "delivered like the token that was sent");
-    let me: Value = app
-        .client
-        .get(app.url("/api/auth/me"))
-        .bearer_auth(switched["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_json("/api/auth/me", switched["access_token"].as_str().unwrap()).await;
     assert_eq!(me["tenant"]["slug"], "globex");
     let old = app.client.get(app.url("/api/auth/me")).bearer_auth(&access).send().await.unwrap();
     assert_error(old, 401, "unauthenticated").await;
     // Two sessions remain: the untouched one and the switched one.
-    let sessions: Value = app
-        .client
-        .get(app.url("/api/auth/sessions"))
-        .bearer_auth(switched["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let sessions: Value = app.get_json("/api/auth/sessions", switched["access_token"].as_str().unwrap()).await;
     assert_eq!(sessions["items"].as_array().unwrap().len(), 2, "{sessions}");
 }
