@@ -67,6 +67,8 @@ pub struct AccessCache {
     sessions: Cache<Uuid, bool>,
     roles: Cache<(TenantId, UserId), Option<String>>,
     keys: Cache<String, Option<db::api_keys::KeyRecord>>,
+    /// Keys whose use this replica recorded in the last minute.
+    key_uses: Cache<Uuid, ()>,
     /// Bumped by every invalidation: a value loaded while one arrived is
     /// not stored (it may predate the change).
     generation: AtomicU64,
@@ -102,6 +104,7 @@ impl AccessCache {
             sessions: cache(ttl),
             roles: cache(ttl),
             keys: cache(ttl),
+            key_uses: cache(Duration::from_secs(60)),
             generation: AtomicU64::new(0),
             store: tokio::sync::Mutex::new(()),
             subscribed: AtomicBool::new(false),
@@ -167,6 +170,13 @@ impl AccessCache {
         load: impl Future<Output = Result<Option<db::api_keys::KeyRecord>, E>>,
     ) -> Result<Option<db::api_keys::KeyRecord>, E> {
         self.through(&self.keys, prefix.to_owned(), load).await
+    }
+
+    /// Whether this is the key's first use on this replica in a minute (its
+    /// last use is worth recording); a plain local record, no invalidation.
+    pub async fn first_use_this_minute(&self, key: Uuid) -> bool {
+        let entry = self.key_uses.entry(key).or_insert(()).await;
+        entry.is_fresh()
     }
 
     /// Drops what `change` makes stale, in this replica.
