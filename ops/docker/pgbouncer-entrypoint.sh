@@ -4,8 +4,14 @@
 #
 # PGBOUNCER_USERS lists "user:VARIABLE" pairs; each user's password is read
 # from the variable, or from the file named by VARIABLE_FILE (Docker and
-# Nomad secrets), e.g. PGBOUNCER_USERS="app:APP_DB_PASSWORD app_owner:OWNER_DB_PASSWORD"
+# Nomad secrets), e.g.
+#   PGBOUNCER_USERS="app:APP_DB_PASSWORD app_platform:PLATFORM_DB_PASSWORD pgbouncer_admin:PGBOUNCER_ADMIN_PASSWORD"
+# (pgbouncer_admin is the admin console's user, pgbouncer.ini's admin_users;
+# it needs no PostgreSQL role.) The configuration is read from and written
+# to PGBOUNCER_CONFIG_DIR (default /etc/pgbouncer).
 set -eu
+
+config_dir=${PGBOUNCER_CONFIG_DIR:-/etc/pgbouncer}
 
 : > "$PGBOUNCER_AUTH_FILE"
 chmod 600 "$PGBOUNCER_AUTH_FILE"
@@ -26,5 +32,5 @@ for pair in ${PGBOUNCER_USERS:?set PGBOUNCER_USERS to user:VARIABLE pairs}; do
 done
 
 envsubst '${PGBOUNCER_DATABASES} ${PGBOUNCER_LISTEN_ADDR} ${PGBOUNCER_PORT} ${PGBOUNCER_AUTH_FILE} ${PGBOUNCER_SOCKET_DIR}' \
-  < /etc/pgbouncer/pgbouncer.ini.template > /etc/pgbouncer/pgbouncer.ini
-exec pgbouncer /etc/pgbouncer/pgbouncer.ini
+  < "$config_dir/pgbouncer.ini.template" > "$config_dir/pgbouncer.ini"
+exec pgbouncer "$config_dir/pgbouncer.ini"

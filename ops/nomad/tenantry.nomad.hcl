@@ -1,12 +1,16 @@
 # Tenantry on Nomad (with Consul for service discovery):
 #   nomad job run -var image_prefix=ghcr.io/OWNER/REPO -var tag=SHA ops/nomad/tenantry.nomad.hcl
 # Secrets come from Nomad Variables at nomad/jobs/tenantry (docs/deploy.md):
-#   owner_database_url, app_db_password, postgres_password, operator_token,
-#   paseto_signing_key, paseto_refresh_key (from `tenantry-api keygen`),
-#   smtp_url (the relay for verification, reset and invitation emails)
-# The API reaches pgbouncer through Consul DNS on its static port 6432.
+#   owner_database_url (the migrate task only), app_db_password,
+#   platform_db_password, pgbouncer_admin_password, redis_url (with its
+#   password), operator_token, paseto_signing_key, paseto_refresh_key (from
+#   `tenantry-api keygen`), smtp_url (the relay for verification, reset and
+#   invitation emails)
+# The API reaches pgbouncer through Consul DNS on its static port 6432, and
+# is reached only by nginx, found through Consul; it takes X-Real-IP only
+# from the nginx instances Consul lists.
 # PostgreSQL and Redis run outside this job (managed, or their own jobs);
-# their addresses are variables.
+# PostgreSQL's address is a variable, Redis's is part of redis_url.
 
 variable "image_prefix" {
   type    = string
@@ -32,18 +36,6 @@ variable "public_origin" {
 variable "mail_from" {
   type    = string
   default = "Tenantry <no-reply@tenantry.example.com>"
-}
-
-# nginx reaches the API on the nodes' addresses: X-Real-IP is trusted from
-# these networks only.
-variable "trusted_proxies" {
-  type    = string
-  default = "10.0.0.0/8"
-}
-
-variable "redis_url" {
-  type    = string
-  default = "redis://redis.service.consul:6379"
 }
 
 job "tenantry" {
@@ -90,9 +82,11 @@ job "tenantry" {
         ports = ["pg"]
       }
 
+      # The two runtime roles, and the admin console's own user (no
+      # PostgreSQL role); not the superuser.
       env {
         PGBOUNCER_DATABASES = "* = host=${var.postgres_host} port=5432"
-        PGBOUNCER_USERS     = "app:APP_DB_PASSWORD postgres:POSTGRES_PASSWORD"
+        PGBOUNCER_USERS     = "app:APP_DB_PASSWORD app_platform:PLATFORM_DB_PASSWORD pgbouncer_admin:PGBOUNCER_ADMIN_PASSWORD"
       }
 
       template {
@@ -101,7 +95,8 @@ job "tenantry" {
         data        = <<-EOT
           {{ with nomadVar "nomad/jobs/tenantry" }}
           APP_DB_PASSWORD={{ .app_db_password }}
-          POSTGRES_PASSWORD={{ .postgres_password }}
+          PLATFORM_DB_PASSWORD={{ .platform_db_password }}
+          PGBOUNCER_ADMIN_PASSWORD={{ .pgbouncer_admin_password }}
           {{ end }}
         EOT
       }
@@ -116,6 +111,7 @@ job "tenantry" {
   group "api" {
     count = 2
 
+    # A dynamic port, no static one: nginx finds the replicas through Consul.
     network {
       port "http" { to = 3000 }
     }
@@ -190,8 +186,8 @@ job "tenantry" {
 
       env {
         APP_ENV                = "production"
-        REDIS_URL              = var.redis_url
-        APP_TRUSTED_PROXIES    = var.trusted_proxies
+        # The prestart task migrates; the API never holds the owner's URL.
+        APP_MIGRATE_ON_START   = "false"
         APP_ALLOWED_ORIGINS    = var.public_origin
         APP_PUBLIC_URL         = var.public_origin
         APP_MAIL_FROM          = var.mail_from
@@ -204,11 +200,29 @@ job "tenantry" {
         data        = <<-EOT
           {{ with nomadVar "nomad/jobs/tenantry" }}
           DATABASE_URL=postgres://app:{{ .app_db_password }}@tenantry-pgbouncer.service.consul:6432/appdb
+          PLATFORM_DATABASE_URL=postgres://app_platform:{{ .platform_db_password }}@tenantry-pgbouncer.service.consul:6432/appdb
+          REDIS_URL={{ .redis_url }}
           APP_OPERATOR_TOKEN={{ .operator_token }}
           APP_PASETO_SIGNING_KEY={{ .paseto_signing_key }}
           APP_PASETO_REFRESH_KEY={{ .paseto_refresh_key }}
           APP_SMTP_URL={{ .smtp_url }}
           {{ end }}
+        EOT
+      }
+
+      # X-Real-IP is taken only from the nginx instances: the addresses
+      # Consul lists for tenantry-web, whose tasks use the host's network,
+      # so their connections come from exactly those addresses. Anything
+      # else that reaches the API's port cannot name a client address. A
+      # change (an nginx moving to another node) restarts the task, each
+      # allocation after a random delay of up to 10 s.
+      template {
+        destination = "local/proxies.env"
+        env         = true
+        change_mode = "restart"
+        splay       = "10s"
+        data        = <<-EOT
+          APP_TRUSTED_PROXIES={{ range service "tenantry-web|any" }}{{ .Address }},{{ end }}
         EOT
       }
 
@@ -222,10 +236,10 @@ job "tenantry" {
   group "web" {
     count = 2
 
+    # Port 80 of the node itself (the task uses the host's network).
     network {
       port "http" {
         static = 80
-        to     = 80
       }
     }
 
@@ -245,9 +259,13 @@ job "tenantry" {
     task "nginx" {
       driver = "docker"
 
+      # The host's network: nginx sees clients' addresses as they are, and
+      # the API sees nginx's connections coming from the node's address,
+      # the one Consul lists (a bridge would show the Docker gateway for
+      # an API replica on the same node).
       config {
-        image = "${var.image_prefix}/web:${var.tag}"
-        ports = ["http"]
+        image        = "${var.image_prefix}/web:${var.tag}"
+        network_mode = "host"
       }
 
       # Every registered API replica, whatever its checks say: nginx's

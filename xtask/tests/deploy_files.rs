@@ -2,10 +2,17 @@
 //! production, and each check is shown to fail on a broken copy:
 //! `docker stack config` for the Swarm stack, the Compose Specification's
 //! JSON schema for compose.yaml, actionlint for the workflows, an HCL parser
-//! for the Nomad job, `nginx -t` for the rendered nginx configuration.
+//! for the Nomad job, `nginx -t` and a running nginx for the rendered nginx
+//! configuration. What each service is given is checked in
+//! `least_privilege`, the nginx variants in `nginx`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+#[path = "deploy_files/least_privilege.rs"]
+mod least_privilege;
+#[path = "deploy_files/nginx.rs"]
+mod nginx;
 
 fn repo() -> PathBuf {
     xtask::paths::repo_root()
@@ -23,7 +30,8 @@ fn run(cmd: &mut Command) -> Output {
 fn broken_copy(file: &str, from: &str, to: &str) -> PathBuf {
     let text = std::fs::read_to_string(repo().join(file)).unwrap();
     assert!(text.contains(from), "{file} no longer contains {from:?}; update the test");
-    let dir = std::env::temp_dir().join(format!("tenantry-broken-{}-{}", std::process::id(), from.len()));
+    let copy = xtask::paths::fnv1a(format!("{file}{from}{to}").as_bytes());
+    let dir = std::env::temp_dir().join(format!("tenantry-broken-{}-{copy:x}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(Path::new(file).file_name().unwrap());
     std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
@@ -52,7 +60,7 @@ fn the_swarm_stack_passes_docker_stack_config() {
         "node.labels.tenantry.stateful == true",
         "driver: overlay",
         "mode: host",
-        "APP_MIGRATE_ON_START: \"true\"",
+        "mode: replicated-job",
     ] {
         assert!(rendered.contains(expected), "`{expected}` missing from:\n{rendered}");
     }
@@ -147,27 +155,6 @@ fn the_nomad_job_parses_and_has_its_key_fields() {
 }
 
 #[test]
-fn the_nginx_template_renders_and_passes_nginx_t() {
-    xtask::install::service_user().unwrap();
-    let base = xtask::paths::data_root().unwrap().join(format!("nginx-t-{}", std::process::id()));
-    let console = base.join("console");
-    std::fs::create_dir_all(&console).unwrap();
-    std::fs::write(console.join("index.html"), "<!doctype html>").unwrap();
-    let dir = base.join("nginx");
-    let opts = xtask::stack::NginxOptions { dir: &dir, port: 18080, console: &console, upstreams: &[13001, 13002] };
-    let rendered = xtask::stack::render_nginx(&opts);
-    let conf = std::fs::read_to_string(dir.join("nginx.conf")).unwrap_or_default();
-    let _ = std::fs::remove_dir_all(&base);
-    rendered.expect("nginx -t accepts the rendered file");
-    for placeholder in ["${NGINX_", "${API_"] {
-        assert!(!conf.contains(placeholder), "a placeholder was left: {conf}");
-    }
-    for expected in ["keepalive 32;", "max_fails=3", "limit_req zone=auth", "client_max_body_size", "gzip_types"] {
-        assert!(conf.contains(expected), "{expected}");
-    }
-}
-
-#[test]
 fn the_images_run_unprivileged_and_check_their_health() {
     for (file, user) in
         [("ops/docker/api.Dockerfile", "USER 10001"), ("ops/docker/pgbouncer.Dockerfile", "USER postgres")]
@@ -177,7 +164,7 @@ fn the_images_run_unprivileged_and_check_their_health() {
         assert!(text.contains("HEALTHCHECK"), "{file}: HEALTHCHECK");
     }
     let web = std::fs::read_to_string(repo().join("ops/docker/web.Dockerfile")).unwrap();
-    assert!(web.contains("ops/nginx/nginx.conf.template"), "the web image ships the tested nginx template");
+    assert!(web.contains("COPY ops/nginx/ /etc/nginx/templates/"), "the web image ships the tested nginx templates");
     let api = std::fs::read_to_string(repo().join("ops/docker/api.Dockerfile")).unwrap();
     assert!(api.contains("--mount=type=cache"), "dependency caching");
 }

@@ -1,6 +1,8 @@
 //! End-to-end through the production topology on one machine: nginx
-//! (rendered from `ops/nginx/nginx.conf.template`) in front of two
+//! (rendered from `ops/nginx/`, the plain-HTTP variant) in front of two
 //! `tenantry-api` replicas, which reach PostgreSQL 17 through pgbouncer.
+//! Both nginx variants' headers are checked against a stand-in API in
+//! `xtask/tests/deploy_files/nginx.rs`; here, with the real one.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -163,11 +165,16 @@ async fn nginx_serves_the_console_and_proxies_the_api_with_its_headers() {
     assert_eq!(h["cache-control"], "no-cache");
     let csp = h["content-security-policy"].to_str().unwrap();
     assert!(
-        csp.contains("'wasm-unsafe-eval'") && csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"),
+        csp.contains("'wasm-unsafe-eval'")
+            && csp.contains("frame-ancestors 'none'")
+            && csp.contains("base-uri 'none'")
+            && !csp.contains("unsafe-inline"),
         "{csp}"
     );
     assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["cross-origin-opener-policy"], "same-origin");
     assert!(h.contains_key("referrer-policy"));
+    assert!(!h.contains_key("strict-transport-security"), "HSTS over plain HTTP");
     let html = index.text().await.unwrap();
     let wasm_name = std::fs::read_dir(testkit::env("TEST_CONSOLE_DIR"))
         .unwrap()
@@ -186,6 +193,10 @@ async fn nginx_serves_the_console_and_proxies_the_api_with_its_headers() {
         client.get(format!("{}/api/health", stack.url)).header("x-request-id", "through-nginx-1").send().await.unwrap();
     assert_eq!(health.status(), 200);
     assert_eq!(health.headers()["x-request-id"], "through-nginx-1");
+    assert_eq!(health.headers().get_all("x-request-id").iter().count(), 1, "the request id, once");
+    assert_eq!(health.headers()["x-content-type-options"], "nosniff");
+    let api_csp = health.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(api_csp.starts_with("default-src 'none'") && api_csp.contains("base-uri 'none'"), "{api_csp}");
     let body: serde_json::Value = health.json().await.unwrap();
     assert_eq!(body["checks"]["database"]["status"], "ok");
 
@@ -209,6 +220,9 @@ async fn nginx_serves_the_console_and_proxies_the_api_with_its_headers() {
     let mut limited = 0;
     for _ in 0..60 {
         let r = client.post(format!("{}/api/auth/login", stack.url)).json(&serde_json::json!({})).send().await.unwrap();
+        // Answers of the token endpoints are never stored, whoever made them.
+        let cache: Vec<_> = r.headers().get_all("cache-control").iter().collect();
+        assert_eq!(cache, ["no-store"], "{}", r.status());
         if r.status() == 429 {
             limited += 1;
             let body: serde_json::Value = r.json().await.unwrap();
@@ -261,4 +275,32 @@ async fn through_nginx_the_api_works_and_clients_cannot_forge_their_address() {
         statuses.push(r.status().as_u16());
     }
     assert_eq!(statuses, [200, 200, 200, 429], "forged addresses escaped the limit");
+}
+
+/// Swagger UI at /api/docs runs its inline script and styles under the CSP
+/// nginx gives that page (and only that page): Chromium renders the
+/// operations, and reports no policy violation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_reference_renders_under_its_content_security_policy() {
+    let stack = start_stack().await;
+    let url = format!("{}/api/docs", stack.url);
+    let page = reqwest::get(&url).await.unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("script-src 'unsafe-inline'") && csp.contains("base-uri 'none'"), "{csp}");
+    let profile = stack.dir.join("chromium-profile");
+    let dump = tokio::process::Command::new(testkit::env("TEST_CHROMIUM"))
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"])
+        .args(["--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        .args(["--enable-logging=stderr", "--v=0", "--virtual-time-budget=10000", "--dump-dom"])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(&url)
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(90), dump).await.expect("Chromium finished").unwrap();
+    let (dom, log) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let violations: Vec<&str> = log.lines().filter(|l| l.contains("Content Security Policy")).collect();
+    assert!(violations.is_empty(), "{violations:#?}");
+    // An operation as Swagger UI renders it (the document alone has no such attribute).
+    assert!(dom.contains("data-path=\"/api/health\""), "Swagger UI did not render the operations");
 }
