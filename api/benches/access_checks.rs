@@ -37,6 +37,7 @@ async fn main() -> anyhow::Result<()> {
             ("APP_HOST", "127.0.0.1".to_owned()),
             ("APP_PORT", "0".to_owned()),
             ("DATABASE_URL", db.pooled_app_url.clone()),
+            ("PLATFORM_DATABASE_URL", db.pooled_platform_url.clone()),
             ("APP_MIGRATE_ON_START", "false".to_owned()),
             ("DATABASE_MAX_CONNECTIONS", CONCURRENCY.to_string()),
             ("REDIS_URL", testkit::redis_url()),

@@ -58,11 +58,18 @@ pub struct Settings {
     pub console_dir: PathBuf,
     /// Runtime role; may point at pgbouncer.
     pub database_url: Secret,
+    /// Platform role `app_platform` (sign-in, onboarding, API-key
+    /// authentication, provisioning); may point at pgbouncer.
+    pub platform_database_url: Secret,
     /// Owner role, direct to PostgreSQL; needed only to migrate.
     pub database_owner_url: Option<Secret>,
     pub database_max_connections: u32,
+    pub platform_database_max_connections: u32,
     pub database_acquire_timeout: Duration,
     pub migrate_on_start: bool,
+    /// Without migrating at start: how long to wait for a schema as new as
+    /// this build before giving up.
+    pub schema_wait: Duration,
     pub redis_url: Secret,
     /// Prepended to every Redis key, so environments can share a server.
     pub redis_key_prefix: String,
@@ -75,6 +82,9 @@ pub struct Settings {
     pub operator_token: Option<Secret>,
     /// Peers whose `X-Real-IP` header names the client (our nginx).
     pub trusted_proxies: Vec<IpNet>,
+    /// Clients that `GET /api/health` answers in detail (orchestrator
+    /// probes, monitoring); everyone else gets the status alone.
+    pub internal_networks: Vec<IpNet>,
     /// After SIGTERM, how long in-flight requests may take before the
     /// process exits anyway. Keep below the orchestrator's kill timeout.
     pub drain_timeout: Duration,
@@ -101,8 +111,11 @@ pub struct OnboardingSettings {
     pub reset_ttl: Duration,
     pub invitation_ttl: Duration,
     /// Register, forgot-password and invitation-accept requests per minute
-    /// per client address; a third of it per email (register, forgot).
+    /// per client address; a third of it per email (register, forgot,
+    /// invitations).
     pub limit_per_minute: u32,
+    /// Invitations one tenant may send in a day.
+    pub invitations_per_tenant_per_day: u32,
 }
 
 /// Outgoing email.
@@ -140,8 +153,17 @@ pub struct AuthSettings {
     pub refresh_grace: Duration,
     /// Origins allowed to use the refresh cookie (`scheme://host[:port]`).
     pub allowed_origins: Vec<String>,
-    /// Sign-in attempts per minute per client address, and per account.
+    /// Sign-in attempts per minute per client address (all accounts).
     pub login_limit_per_minute: u32,
+    /// Failed sign-ins an account may take in an hour from addresses that
+    /// have not signed in to it successfully lately; past it, only such
+    /// addresses may still try.
+    pub login_failures_per_hour: u32,
+    /// A session ends this long after it was opened, however often it is
+    /// refreshed.
+    pub session_max_lifetime: Duration,
+    /// Name and path of the refresh cookie.
+    pub refresh_cookie: crate::auth::cookie::CookieScope,
 }
 
 /// A setting that could not be used, naming the variable.
@@ -182,6 +204,14 @@ impl Settings {
         };
         let database_url = env.required("DATABASE_URL")?;
         check_postgres_url("DATABASE_URL", &database_url)?;
+        let platform_database_url = env.required("PLATFORM_DATABASE_URL")?;
+        check_postgres_url("PLATFORM_DATABASE_URL", &platform_database_url)?;
+        if platform_database_url == database_url {
+            return Err(env.bad(
+                "PLATFORM_DATABASE_URL",
+                "must connect as the platform role `app_platform`, not as DATABASE_URL's runtime role".into(),
+            ));
+        }
         let database_owner_url = env.get("DATABASE_OWNER_URL");
         if let Some(url) = &database_owner_url {
             check_postgres_url("DATABASE_OWNER_URL", url)?;
@@ -218,10 +248,13 @@ impl Settings {
             console_port: env.parse_opt("APP_CONSOLE_PORT")?,
             console_dir: env.get("APP_CONSOLE_DIR").unwrap_or_else(|| "web/dist".into()).into(),
             database_url: Secret::new(database_url),
+            platform_database_url: Secret::new(platform_database_url),
             database_owner_url: database_owner_url.map(Secret::new),
             database_max_connections: max_connections,
+            platform_database_max_connections: env.parse_or("PLATFORM_DATABASE_MAX_CONNECTIONS", 5)?.max(1),
             database_acquire_timeout: Duration::from_millis(env.parse_or("DATABASE_ACQUIRE_TIMEOUT_MS", 5000)?),
             migrate_on_start,
+            schema_wait: Duration::from_secs(env.parse_or("APP_SCHEMA_WAIT_SECS", 120)?),
             redis_url: Secret::new(redis_url),
             redis_key_prefix: env.get("REDIS_KEY_PREFIX").unwrap_or_else(|| "tenantry:".into()),
             log_filter: env.get("APP_LOG").unwrap_or_else(|| "info".into()),
@@ -230,6 +263,10 @@ impl Settings {
             rate_limit_per_minute: env.parse_or("APP_RATE_LIMIT_PER_MINUTE", 600)?,
             operator_token: operator_token.map(Secret::new),
             trusted_proxies: env.parse_list("APP_TRUSTED_PROXIES")?,
+            internal_networks: match env.get("APP_INTERNAL_NETWORKS") {
+                Some(_) => env.parse_list("APP_INTERNAL_NETWORKS")?,
+                None => vec!["127.0.0.0/8".parse().expect("a network"), "::1/128".parse().expect("a network")],
+            },
             drain_timeout: Duration::from_secs(env.parse_or("APP_DRAIN_TIMEOUT_SECS", 20)?),
             auth: auth_settings(&env, dev)?,
             api_key_limit_per_minute: env.parse_or("APP_API_KEY_LIMIT_PER_MINUTE", 600)?,
@@ -256,7 +293,7 @@ pub fn owner_url_from_env() -> Result<Secret, ConfigError> {
 }
 
 /// What `tenantry-api bootstrap` needs: a superuser URL (direct), and the
-/// owner and runtime URLs whose users, passwords and database it creates.
+/// owner, runtime and platform URLs whose users, passwords and database it creates.
 pub fn bootstrap_from_env() -> Result<(Secret, db::ClusterRoles, String), ConfigError> {
     let vars = resolve_files(&std::env::vars().collect())?;
     let env = Vars(&vars);
@@ -267,7 +304,18 @@ pub fn bootstrap_from_env() -> Result<(Secret, db::ClusterRoles, String), Config
     if app.0 != "app" {
         return Err(env.bad("DATABASE_URL", format!("the runtime role must be `app`, not `{}`", app.0)));
     }
-    let roles = db::ClusterRoles { owner: owner.0, owner_password: owner.1, app_password: app.1 };
+    let platform = parse_role_url(&env, "PLATFORM_DATABASE_URL")?;
+    if platform.0 != "app_platform" {
+        return Err(
+            env.bad("PLATFORM_DATABASE_URL", format!("the platform role must be `app_platform`, not `{}`", platform.0))
+        );
+    }
+    let roles = db::ClusterRoles {
+        owner: owner.0,
+        owner_password: owner.1,
+        app_password: app.1,
+        platform_password: platform.1,
+    };
     Ok((Secret::new(superuser), roles, owner.2))
 }
 
@@ -330,6 +378,21 @@ fn auth_settings(env: &Vars<'_>, dev: bool) -> Result<AuthSettings, ConfigError>
         refresh_grace: Duration::from_millis(env.parse_or("APP_REFRESH_GRACE_MS", 10_000)?),
         allowed_origins,
         login_limit_per_minute: env.parse_or("APP_LOGIN_LIMIT_PER_MINUTE", 10)?,
+        login_failures_per_hour: env.parse_or("APP_LOGIN_FAILURES_PER_HOUR", 100)?,
+        session_max_lifetime: {
+            let hours: u64 = env.parse_or("APP_SESSION_MAX_LIFETIME_HOURS", 30 * 24)?;
+            if hours == 0 || hours > 365 * 24 {
+                return Err(env.bad("APP_SESSION_MAX_LIFETIME_HOURS", "must be 1–8760".into()));
+            }
+            Duration::from_secs(hours * 3600)
+        },
+        refresh_cookie: match env.get("APP_REFRESH_COOKIE_SCOPE").as_deref() {
+            None | Some("host") => crate::auth::cookie::CookieScope::Host,
+            Some("path") => crate::auth::cookie::CookieScope::Path,
+            Some(other) => {
+                return Err(env.bad("APP_REFRESH_COOKIE_SCOPE", format!("`{other}` is not host or path")));
+            }
+        },
     };
     // Unusable key material stops start-up here, not at the first sign-in.
     settings.token_keys().map_err(|e| env.bad("APP_PASETO_SIGNING_KEY", e.to_string()))?;
@@ -357,10 +420,14 @@ fn onboarding_settings(env: &Vars) -> Result<OnboardingSettings, ConfigError> {
         reset_ttl: minutes("APP_PASSWORD_RESET_TTL_MINUTES", 30, 24 * 60)?,
         invitation_ttl: minutes("APP_INVITATION_TTL_MINUTES", 7 * 24 * 60, 30 * 24 * 60)?,
         limit_per_minute: env.parse_or("APP_ONBOARDING_LIMIT_PER_MINUTE", 15)?,
+        invitations_per_tenant_per_day: env.parse_or("APP_INVITATIONS_PER_TENANT_PER_DAY", 200)?,
     })
 }
 
 fn mail_settings(env: &Vars, dev: bool) -> Result<MailSettings, ConfigError> {
+    // Bodies carry working links: logged only where development was asked
+    // for by name, never by default.
+    let log_bodies = dev && env.get("APP_ENV").as_deref() == Some("development");
     let smtp_url = env.get("APP_SMTP_URL");
     if let Some(url) = &smtp_url {
         if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
@@ -378,7 +445,7 @@ fn mail_settings(env: &Vars, dev: bool) -> Result<MailSettings, ConfigError> {
         None if dev => Some(PathBuf::from(".data/outbox")),
         None => None,
     };
-    Ok(MailSettings { smtp_url: smtp_url.map(Secret::new), from, outbox_dir, log_bodies: dev })
+    Ok(MailSettings { smtp_url: smtp_url.map(Secret::new), from, outbox_dir, log_bodies })
 }
 
 impl AuthSettings {
@@ -399,8 +466,9 @@ impl AuthSettings {
 
 /// Variables whose value may instead come from a file named by
 /// `<NAME>_FILE` (Docker and Nomad secrets are files).
-const FILE_VARIABLES: [&str; 8] = [
+const FILE_VARIABLES: [&str; 9] = [
     "DATABASE_URL",
+    "PLATFORM_DATABASE_URL",
     "DATABASE_OWNER_URL",
     "DATABASE_SUPERUSER_URL",
     "REDIS_URL",
@@ -493,6 +561,7 @@ mod tests {
 
     const BASE: &[(&str, &str)] = &[
         ("DATABASE_URL", "postgres://app:pw@localhost/appdb"),
+        ("PLATFORM_DATABASE_URL", "postgres://app_platform:pw@localhost/appdb"),
         ("DATABASE_OWNER_URL", "postgres://owner:pw@localhost/appdb"),
         ("REDIS_URL", "redis://localhost:6379"),
     ];
@@ -504,6 +573,14 @@ mod tests {
         assert_eq!(s.environment, Environment::Development);
         assert_eq!(s.log_format, LogFormat::Pretty);
         assert!(s.migrate_on_start);
+    }
+
+    #[test]
+    fn email_bodies_are_logged_only_where_development_is_asked_for_by_name() {
+        assert!(!Settings::from_map(&vars(BASE)).unwrap().mail.log_bodies, "logged with APP_ENV unset");
+        let mut v = vars(BASE);
+        v.insert("APP_ENV".into(), "development".into());
+        assert!(Settings::from_map(&v).unwrap().mail.log_bodies);
     }
 
     #[test]

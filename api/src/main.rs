@@ -15,7 +15,8 @@ const USAGE: &str = "usage: tenantry-api [serve|migrate|seed-demo|bootstrap|heal
   healthcheck  exit 0 if the API on 127.0.0.1:APP_PORT answers liveness (for
              container HEALTHCHECKs; images carry no curl)
   bootstrap  as a superuser (DATABASE_SUPERUSER_URL), create the roles of
-             DATABASE_OWNER_URL and DATABASE_URL and the database; idempotent";
+             DATABASE_OWNER_URL, DATABASE_URL and PLATFORM_DATABASE_URL and
+             the database; idempotent";
 
 #[tokio::main]
 async fn main() -> ExitCode {

@@ -49,7 +49,30 @@ pub async fn limit<E: Endpoint>(next: E, req: Request, state: AppState) -> Resul
 
 /// `Some(seconds to wait)` when the client is over budget.
 async fn over_budget(state: &AppState, ip: IpAddr, budget: u32) -> Option<u64> {
-    hit(state, &format!("api:{ip}"), budget).await
+    hit(state, &format!("api:{}", address_group(ip)), budget).await
+}
+
+/// The unit every per-address limit counts: an IPv4 address, or the /64 of
+/// an IPv6 address (one subscriber usually holds a whole /64, so counting
+/// single IPv6 addresses would give one client 2^64 budgets). IPv4-mapped
+/// IPv6 addresses count as their IPv4 address.
+pub fn address_group(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
+/// [`address_group`] of an address in text (as the logs keep it); text that
+/// is not an address stands for itself.
+pub fn address_group_of(ip: &str) -> String {
+    ip.parse().map(address_group).unwrap_or_else(|_| ip.to_owned())
 }
 
 /// Like [`hit`], but fails closed: with Redis unreachable the request is
@@ -102,4 +125,20 @@ async fn count(state: &AppState, key: &str, budget: u32, window_secs: u64) -> re
     }
     .await;
     counted.map(|count| (count > u64::from(budget)).then_some(window_secs - now % window_secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_addresses_of_one_64_share_a_group_and_ipv4_stands_alone() {
+        let group = |s: &str| address_group(s.parse().unwrap());
+        assert_eq!(group("2001:db8:1:2::1"), group("2001:db8:1:2:ffff:ffff:ffff:ffff"));
+        assert_eq!(group("2001:db8:1:2::1"), "2001:db8:1:2::/64");
+        assert_ne!(group("2001:db8:1:2::1"), group("2001:db8:1:3::1"));
+        assert_eq!(group("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_ne!(group("192.0.2.7"), group("192.0.2.8"));
+        assert_eq!(address_group_of("not an address"), "not an address");
+    }
 }

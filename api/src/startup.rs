@@ -52,16 +52,16 @@ impl Application {
                 acquire_timeout: settings.database_acquire_timeout,
             },
         )?;
-        // Refuse to serve as a role that row-level security does not bind.
-        // The database may be down at start: then readiness says so, and the
-        // check waits for the next start.
-        match tokio::time::timeout(std::time::Duration::from_secs(5), db.role_bypasses_rls()).await {
-            Ok(Ok(true)) => anyhow::bail!(
-                "DATABASE_URL connects as a superuser or BYPASSRLS role; use the runtime role `app`, which row-level security binds"
-            ),
-            Ok(Ok(false)) => {}
-            Ok(Err(err)) => tracing::warn!(error = %err, "could not check the runtime role at start"),
-            Err(_) => tracing::warn!("could not check the runtime role at start: timed out"),
+        let platform = db::PlatformDb::connect_lazy(
+            settings.platform_database_url.expose(),
+            &db::PoolSettings {
+                max_connections: settings.platform_database_max_connections,
+                acquire_timeout: settings.database_acquire_timeout,
+            },
+        )?;
+        check_roles(&db, &platform).await?;
+        if !settings.migrate_on_start {
+            wait_for_schema(&db, settings.schema_wait).await?;
         }
         let redis = Arc::new(Redis::new(settings.redis_url.expose())?);
         let api = bind(settings.host, settings.port).await?;
@@ -79,6 +79,7 @@ impl Application {
             &settings.redis_key_prefix,
             settings.auth.refresh_ttl,
             settings.auth.refresh_grace,
+            settings.auth.session_max_lifetime,
         );
         let authorizer = Arc::new(policies::Authorizer::new().await?);
         let mailer = crate::mail::Mailer::new(&settings.mail)?;
@@ -92,6 +93,7 @@ impl Application {
         }
         let state = AppState {
             db,
+            platform,
             redis,
             settings: Arc::new(settings),
             started_at: Instant::now(),
@@ -260,4 +262,67 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
     tracing::info!("shutdown requested; draining");
+}
+
+/// Refuses to serve as roles that row-level security does not bind, or with
+/// the two pools' roles swapped or merged: the tenant routes must run as
+/// `app` and the platform path as `app_platform`. The database may be down
+/// at start: then readiness says so, and the check waits for the next start.
+async fn check_roles(db: &db::Db, platform: &db::PlatformDb) -> anyhow::Result<()> {
+    let timeout = std::time::Duration::from_secs(5);
+    let roles = tokio::time::timeout(timeout, async { anyhow::Ok((db.role().await?, platform.role().await?)) });
+    let (runtime, platform) = match roles.await {
+        Ok(Ok(roles)) => roles,
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "could not check the database roles at start");
+            return Ok(());
+        }
+        Err(_) => {
+            tracing::warn!("could not check the database roles at start: timed out");
+            return Ok(());
+        }
+    };
+    if runtime.bypasses_rls || platform.bypasses_rls {
+        anyhow::bail!(
+            "DATABASE_URL or PLATFORM_DATABASE_URL connects as a superuser or BYPASSRLS role; \
+             use the roles `app` and `app_platform`, which row-level security binds"
+        );
+    }
+    if runtime.name != "app" {
+        anyhow::bail!("DATABASE_URL connects as `{}`; the tenant routes must run as `app`", runtime.name);
+    }
+    if platform.name != "app_platform" {
+        anyhow::bail!("PLATFORM_DATABASE_URL connects as `{}`; it must be `app_platform`", platform.name);
+    }
+    Ok(())
+}
+
+/// Where migrations run apart from the replicas (a job of their own), a new
+/// replica must not serve before its schema is there: it waits, up to
+/// `APP_SCHEMA_WAIT_SECS`, while the database answers with an older version.
+/// A database that does not answer is not waited for (readiness says so).
+async fn wait_for_schema(db: &db::Db, limit: std::time::Duration) -> anyhow::Result<()> {
+    let wanted = db::latest_migration_version();
+    let started = Instant::now();
+    loop {
+        let applied = match tokio::time::timeout(std::time::Duration::from_secs(5), db.readiness()).await {
+            Ok(Ok(report)) => report.migration_version.unwrap_or(0),
+            // No migrations table yet: a new database, before its first
+            // migration.
+            Ok(Err(err)) if err.as_database_error().and_then(|e| e.code()).as_deref() == Some("42P01") => 0,
+            _ => return Ok(()),
+        };
+        if applied >= wanted {
+            return Ok(());
+        }
+        if started.elapsed() >= limit {
+            anyhow::bail!(
+                "the database schema is at migration {applied}, this build needs {wanted}: run `tenantry-api migrate` \
+                 (waited {} s)",
+                limit.as_secs()
+            );
+        }
+        tracing::info!(applied, wanted, "waiting for migrations to be applied");
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
 }

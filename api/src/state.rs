@@ -10,7 +10,11 @@ use crate::redis_conn::Redis;
 /// Shared application state, cheap to clone.
 #[derive(Clone, Debug)]
 pub struct AppState {
+    /// The runtime role `app`: tenant routes, in tenant transactions.
     pub db: db::Db,
+    /// The platform role `app_platform`: sign-in, onboarding, API-key
+    /// authentication, provisioning. Tenant routes never use it.
+    pub platform: db::PlatformDb,
     pub redis: Arc<Redis>,
     pub settings: Arc<Settings>,
     pub started_at: Instant,

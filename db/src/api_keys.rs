@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 use uuid::Uuid;
 
-use crate::{Db, DbError, TenantId, TenantTx};
+use crate::{DbError, PlatformDb, TenantId, TenantTx};
 
 /// A key as listed (never its secret).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,12 +18,11 @@ pub struct ApiKey {
     pub created_at: DateTime<Utc>,
 }
 
-/// What authenticating a key needs.
+/// An authenticated key.
 #[derive(Clone, Debug)]
 pub struct KeyRecord {
     pub id: Uuid,
     pub tenant: TenantId,
-    pub secret_hash: String,
     pub role: String,
     pub expires_at: Option<DateTime<Utc>>,
     pub tenant_active: bool,
@@ -105,19 +104,25 @@ pub async fn touch(tx: &mut TenantTx, id: Uuid) -> Result<(), DbError> {
     Ok(())
 }
 
-/// Finds a key by prefix, across tenants (before the tenant is known).
-pub async fn lookup(db: &Db, prefix: &str) -> Result<Option<KeyRecord>, DbError> {
-    let mut tx = db.pool().begin().await?;
-    let row = sqlx::query("SELECT id, tenant_id, secret_hash, role, expires_at, tenant_status FROM api_key_lookup($1)")
+/// The key of `prefix` whose secret hashes to `secret_hash`, across
+/// tenants (before the tenant is known); `None` for an unknown prefix and a
+/// wrong secret alike.
+pub async fn authenticate(
+    platform: &PlatformDb,
+    prefix: &str,
+    secret_hash: &str,
+) -> Result<Option<KeyRecord>, DbError> {
+    let mut tx = platform.begin(None).await?;
+    let row = sqlx::query("SELECT id, tenant_id, role, expires_at, tenant_status FROM api_key_authenticate($1, $2)")
         .bind(prefix)
+        .bind(secret_hash)
         .persistent(false)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(tx.conn())
         .await?;
     tx.commit().await?;
     Ok(row.map(|r| KeyRecord {
         id: r.get("id"),
         tenant: TenantId::new(r.get("tenant_id")),
-        secret_hash: r.get("secret_hash"),
         role: r.get("role"),
         expires_at: r.get("expires_at"),
         tenant_active: r.get::<String, _>("tenant_status") == "active",

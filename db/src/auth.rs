@@ -1,10 +1,11 @@
-//! Sign-in lookups, before a tenant is chosen: through the SECURITY DEFINER
-//! functions of the auth migration, each in its own short transaction (an
-//! extended-protocol query outside a transaction is unsafe behind pgbouncer).
+//! Identity lookups on the platform path: sign-in before a tenant is
+//! chosen, the signed-in user's tenants and profile, password changes. Each
+//! call is one SECURITY DEFINER function in a [`PlatformTx`]; those about a
+//! user answer only for the transaction's acting user.
 
 use sqlx::Row;
 
-use crate::{Db, DbError, TenantId, TenantTx, UserId};
+use crate::{DbError, PlatformDb, PlatformTx, TenantId, TenantTx, UserId};
 
 /// An account as sign-in sees it.
 #[derive(Clone, Debug)]
@@ -24,13 +25,14 @@ pub struct MembershipView {
     pub role: String,
 }
 
-/// The account behind `email`, if any.
-pub async fn find_account(db: &Db, email: &str) -> Result<Option<Account>, DbError> {
-    let mut tx = db.pool().begin().await?;
+/// The account behind `email`, if any (no acting user yet: this is how one
+/// is found).
+pub async fn find_account(platform: &PlatformDb, email: &str) -> Result<Option<Account>, DbError> {
+    let mut tx = platform.begin(None).await?;
     let row = sqlx::query("SELECT id, password_hash, verified FROM auth_find_user($1)")
         .bind(email)
         .persistent(false)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(tx.conn())
         .await?;
     tx.commit().await?;
     Ok(row.map(|r| Account {
@@ -40,13 +42,14 @@ pub async fn find_account(db: &Db, email: &str) -> Result<Option<Account>, DbErr
     }))
 }
 
-/// Every tenant the user belongs to (active or not), ordered by name.
-pub async fn memberships(db: &Db, user: UserId) -> Result<Vec<MembershipView>, DbError> {
-    let mut tx = db.pool().begin().await?;
+/// Every tenant `user` belongs to (active or not), ordered by name. `user`
+/// must have proved who they are (password, token, emailed link).
+pub async fn memberships(platform: &PlatformDb, user: UserId) -> Result<Vec<MembershipView>, DbError> {
+    let mut tx = platform.begin(Some(user)).await?;
     let rows = sqlx::query("SELECT tenant_id, slug, name, status, role FROM auth_user_tenants($1)")
         .bind(user)
         .persistent(false)
-        .fetch_all(&mut *tx)
+        .fetch_all(tx.conn())
         .await?;
     tx.commit().await?;
     Ok(rows
@@ -62,12 +65,12 @@ pub async fn memberships(db: &Db, user: UserId) -> Result<Vec<MembershipView>, D
 }
 
 /// The user's email and display name.
-pub async fn profile(db: &Db, user: UserId) -> Result<Option<(String, String)>, DbError> {
-    let mut tx = db.pool().begin().await?;
+pub async fn profile(platform: &PlatformDb, user: UserId) -> Result<Option<(String, String)>, DbError> {
+    let mut tx = platform.begin(Some(user)).await?;
     let row = sqlx::query("SELECT email, display_name FROM auth_user_profile($1)")
         .bind(user)
         .persistent(false)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(tx.conn())
         .await?;
     tx.commit().await?;
     Ok(row.map(|r| (r.get("email"), r.get("display_name"))))
@@ -81,17 +84,27 @@ pub struct Origin {
 }
 
 /// Records an event without a tenant (platform security log).
-pub async fn record_security_event(db: &Db, event: &str, subject: &str, origin: &Origin) -> Result<(), DbError> {
-    let mut tx = db.pool().begin().await?;
+pub async fn record_security_event(
+    platform: &PlatformDb,
+    event: &str,
+    subject: &str,
+    origin: &Origin,
+) -> Result<(), DbError> {
+    let mut tx = platform.begin(None).await?;
+    security_event(&mut tx, event, subject, origin).await?;
+    tx.commit().await
+}
+
+/// Records an event without a tenant in an open platform transaction.
+pub async fn security_event(tx: &mut PlatformTx, event: &str, subject: &str, origin: &Origin) -> Result<(), DbError> {
     sqlx::query("SELECT record_security_event($1, $2, $3, $4)")
         .bind(event)
         .bind(subject)
         .bind(&origin.ip)
         .bind(&origin.user_agent)
         .persistent(false)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -111,29 +124,27 @@ pub async fn audit(tx: &mut TenantTx, action: &str, target: &str, origin: &Origi
     Ok(())
 }
 
-/// The account's current password hash (to check the current password).
-pub async fn password_hash(db: &Db, user: UserId) -> Result<Option<String>, DbError> {
-    let mut tx = db.pool().begin().await?;
-    let row = sqlx::query(
-        "SELECT f.password_hash FROM auth_user_profile($1) p \
-         JOIN LATERAL auth_find_user(p.email) f ON true",
-    )
-    .bind(user)
-    .persistent(false)
-    .fetch_optional(&mut *tx)
-    .await?;
+/// The signed-in user's current password hash (to check the current
+/// password before a change).
+pub async fn password_hash(platform: &PlatformDb, user: UserId) -> Result<Option<String>, DbError> {
+    let mut tx = platform.begin(Some(user)).await?;
+    let hash: Option<String> =
+        sqlx::query_scalar("SELECT auth_password_hash($1)").bind(user).persistent(false).fetch_one(tx.conn()).await?;
     tx.commit().await?;
-    Ok(row.map(|r| r.get("password_hash")))
+    Ok(hash)
 }
 
-/// Replaces the account's password hash.
-pub async fn set_password(db: &Db, user: UserId, hash: &str) -> Result<bool, DbError> {
-    let mut tx = db.pool().begin().await?;
-    let changed: bool = sqlx::query_scalar("SELECT auth_set_password($1, $2)")
+/// Replaces the signed-in user's password hash if it is still `current`
+/// (the one the current password was checked against); `false` when it
+/// changed meanwhile.
+pub async fn change_password(platform: &PlatformDb, user: UserId, current: &str, new: &str) -> Result<bool, DbError> {
+    let mut tx = platform.begin(Some(user)).await?;
+    let changed: bool = sqlx::query_scalar("SELECT auth_change_password($1, $2, $3)")
         .bind(user)
-        .bind(hash)
+        .bind(current)
+        .bind(new)
         .persistent(false)
-        .fetch_one(&mut *tx)
+        .fetch_one(tx.conn())
         .await?;
     tx.commit().await?;
     Ok(changed)

@@ -14,6 +14,9 @@ pub struct ClusterRoles {
     pub owner_password: String,
     /// The runtime role; its name is fixed by the migrations' grants.
     pub app_password: String,
+    /// The platform role `app_platform` (sign-in, onboarding, API-key
+    /// authentication, provisioning); its name is fixed too.
+    pub platform_password: String,
 }
 
 impl std::fmt::Debug for ClusterRoles {
@@ -22,6 +25,7 @@ impl std::fmt::Debug for ClusterRoles {
             .field("owner", &self.owner)
             .field("owner_password", &"[redacted]")
             .field("app_password", &"[redacted]")
+            .field("platform_password", &"[redacted]")
             .finish()
     }
 }
@@ -50,6 +54,9 @@ pub async fn bootstrap_cluster(superuser_url: &str, roles: &ClusterRoles, databa
            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'app') THEN
              CREATE ROLE app LOGIN;
            END IF;
+           IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'app_platform') THEN
+             CREATE ROLE app_platform LOGIN;
+           END IF;
            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'app_definer') THEN
              CREATE ROLE app_definer NOLOGIN;
            END IF;
@@ -57,12 +64,14 @@ pub async fn bootstrap_cluster(superuser_url: &str, roles: &ClusterRoles, databa
          $bootstrap$;
          ALTER ROLE {owner} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB PASSWORD {owner_pw};
          ALTER ROLE app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB NOINHERIT PASSWORD {app_pw};
+         ALTER ROLE app_platform LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB NOINHERIT PASSWORD {platform_pw};
          ALTER ROLE app_definer NOLOGIN NOSUPERUSER BYPASSRLS NOCREATEROLE NOCREATEDB;
          GRANT app_definer TO {owner};
          COMMIT;",
         owner_lit = quote_literal(&roles.owner),
         owner_pw = quote_literal(&roles.owner_password),
         app_pw = quote_literal(&roles.app_password),
+        platform_pw = quote_literal(&roles.platform_password),
     );
     sqlx::raw_sql(&sql).execute(&mut conn).await?;
 
@@ -70,8 +79,8 @@ pub async fn bootstrap_cluster(superuser_url: &str, roles: &ClusterRoles, databa
         // RawSql::fetch_optional in sqlx 0.8 returns a row, not an Option.
         .fetch_all(&mut conn)
         .await?;
+    let db = quote_ident(database);
     if matching.is_empty() {
-        let db = quote_ident(database);
         let create = format!("CREATE DATABASE {db} OWNER {owner}");
         match sqlx::raw_sql(&create).execute(&mut conn).await {
             Ok(_) => {}
@@ -79,12 +88,16 @@ pub async fn bootstrap_cluster(superuser_url: &str, roles: &ClusterRoles, databa
             Err(e) if e.as_database_error().and_then(|d| d.code()).as_deref() == Some("42P04") => {}
             Err(e) => return Err(e),
         }
-        sqlx::raw_sql(&format!(
-            "REVOKE ALL ON DATABASE {db} FROM PUBLIC; GRANT CONNECT ON DATABASE {db} TO app, {owner}"
-        ))
-        .execute(&mut conn)
-        .await?;
+        sqlx::raw_sql(&format!("REVOKE ALL ON DATABASE {db} FROM PUBLIC")).execute(&mut conn).await?;
     }
+    // Every time (a database created before a role existed gets its grant),
+    // serialised like the roles: concurrent GRANTs on one database collide.
+    sqlx::raw_sql(&format!(
+        "BEGIN; SELECT pg_advisory_xact_lock(7361626); \
+         GRANT CONNECT ON DATABASE {db} TO app, app_platform, {owner}; COMMIT;"
+    ))
+    .execute(&mut conn)
+    .await?;
     conn.close().await?;
     Ok(())
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 use uuid::Uuid;
 
-use crate::{Db, DbError, TenantId, TenantTx, UserId};
+use crate::{DbError, PlatformDb, TenantId, TenantTx, UserId};
 
 /// An invitation as listed (never its token).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,25 +125,33 @@ pub enum Acceptance {
     PasswordRequired,
     /// A password was given, but the invited email has an account.
     AccountExists,
+    /// The invited email has an account, and nobody is signed in: only
+    /// that account may accept.
+    SignInRequired,
+    /// The invited email has an account, and someone else is signed in.
+    WrongAccount,
 }
 
-/// Accepts the invitation behind `token_hash`: the membership, and the
-/// account when none exists (`password_hash` given).
+/// Accepts the invitation behind the emailed `token`: the membership, and
+/// the account when none exists (`password_hash` given). `signed_in` is the
+/// user of a verified access token, if the request carried one: an existing
+/// account is added only when it is that user.
 pub async fn accept(
-    db: &Db,
-    token_hash: &str,
+    platform: &PlatformDb,
+    token: &str,
     password_hash: Option<&str>,
     display_name: Option<&str>,
+    signed_in: Option<UserId>,
 ) -> Result<Acceptance, DbError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = platform.begin(signed_in).await?;
     let row = sqlx::query(
         "SELECT outcome, user_id, tenant_id, invitation_id, role, created_account FROM invitation_accept($1, $2, $3)",
     )
-    .bind(token_hash)
+    .bind(token)
     .bind(password_hash)
     .bind(display_name)
     .persistent(false)
-    .fetch_one(&mut *tx)
+    .fetch_one(tx.conn())
     .await
     .map_err(DbError::classify)?;
     tx.commit().await?;
@@ -167,6 +175,8 @@ pub async fn accept(
         }
         "password_required" => Acceptance::PasswordRequired,
         "account_exists" => Acceptance::AccountExists,
+        "sign_in_required" => Acceptance::SignInRequired,
+        "wrong_account" => Acceptance::WrongAccount,
         _ => Acceptance::Invalid,
     })
 }

@@ -17,6 +17,7 @@ pub mod invitations;
 pub mod members;
 mod migrate;
 pub mod onboarding;
+mod platform;
 mod pool;
 pub mod projects;
 pub mod seed;
@@ -27,7 +28,8 @@ pub use bootstrap::{bootstrap_cluster, ClusterRoles};
 pub use error::DbError;
 pub use ids::{ProjectId, TenantId, UserId};
 pub use migrate::{latest_migration_version, migrate, migrations_count};
-pub use pool::{Db, PoolSettings, ReadinessReport};
+pub use platform::{PlatformDb, PlatformTx};
+pub use pool::{Db, PoolSettings, ReadinessReport, RoleCheck};
 pub use tenant_tx::TenantTx;
 
 /// The PostgreSQL error code for a unique-constraint violation.

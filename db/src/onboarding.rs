@@ -1,14 +1,15 @@
-//! Registration by email and password reset: the token tables are global and
-//! out of the runtime role's reach, so each step is one call of a SECURITY
-//! DEFINER function of the onboarding migration, in its own short
-//! transaction. Tokens arrive here already hashed.
+//! Registration by email and password reset, on the platform path: the
+//! token tables are global and out of every login role's reach, so each step
+//! is one call of a SECURITY DEFINER function in a platform transaction.
+//! Tokens are passed as emailed; the database stores and compares only
+//! their hash.
 
 use std::time::Duration;
 
 use sqlx::postgres::types::PgInterval;
 use sqlx::Row;
 
-use crate::{Db, DbError, TenantId, UserId};
+use crate::{DbError, PlatformDb, TenantId, UserId};
 
 /// What a registration request found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,12 +22,13 @@ pub enum Registration {
     SlugTaken,
 }
 
-/// A new registration, its password already hashed.
+/// A new registration. It carries no password: whoever holds the emailed
+/// link chooses it when verifying.
 #[derive(Clone, Debug)]
 pub struct NewRegistration<'a> {
-    pub token_hash: &'a str,
+    /// The token to email.
+    pub token: &'a str,
     pub email: &'a str,
-    pub password_hash: &'a str,
     pub display_name: &'a str,
     pub tenant_slug: &'a str,
     pub tenant_name: &'a str,
@@ -55,18 +57,17 @@ fn interval(ttl: Duration) -> PgInterval {
 }
 
 /// Records a registration waiting for its email to be verified.
-pub async fn register(db: &Db, r: &NewRegistration<'_>) -> Result<Registration, DbError> {
-    let mut tx = db.pool().begin().await?;
-    let outcome: String = sqlx::query_scalar("SELECT auth_register_pending($1, $2, $3, $4, $5, $6, $7)")
-        .bind(r.token_hash)
+pub async fn register(platform: &PlatformDb, r: &NewRegistration<'_>) -> Result<Registration, DbError> {
+    let mut tx = platform.begin(None).await?;
+    let outcome: String = sqlx::query_scalar("SELECT auth_register_pending($1, $2, $3, $4, $5, $6)")
+        .bind(r.token)
         .bind(r.email)
-        .bind(r.password_hash)
         .bind(r.display_name)
         .bind(r.tenant_slug)
         .bind(r.tenant_name)
         .bind(interval(r.ttl))
         .persistent(false)
-        .fetch_one(&mut *tx)
+        .fetch_one(tx.conn())
         .await
         .map_err(DbError::classify)?;
     tx.commit().await?;
@@ -77,17 +78,20 @@ pub async fn register(db: &Db, r: &NewRegistration<'_>) -> Result<Registration, 
     })
 }
 
-/// Uses a verification token: creates the user, the tenant and the admin
-/// membership, or says why not.
-pub async fn verify(db: &Db, token_hash: &str) -> Result<Verification, DbError> {
-    let mut tx = db.pool().begin().await?;
-    let row =
-        sqlx::query("SELECT outcome, user_id, tenant_id, tenant_slug, tenant_name FROM auth_verify_registration($1)")
-            .bind(token_hash)
-            .persistent(false)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(DbError::classify)?;
+/// Uses a verification token: creates the user (with the password chosen
+/// now, by whoever holds the link), the tenant and the admin membership, or
+/// says why not.
+pub async fn verify(platform: &PlatformDb, token: &str, password_hash: &str) -> Result<Verification, DbError> {
+    let mut tx = platform.begin(None).await?;
+    let row = sqlx::query(
+        "SELECT outcome, user_id, tenant_id, tenant_slug, tenant_name FROM auth_verify_registration($1, $2)",
+    )
+    .bind(token)
+    .bind(password_hash)
+    .persistent(false)
+    .fetch_one(tx.conn())
+    .await
+    .map_err(DbError::classify)?;
     tx.commit().await?;
     Ok(match row.get::<String, _>("outcome").as_str() {
         "created" => Verification::Created {
@@ -105,18 +109,18 @@ pub async fn verify(db: &Db, token_hash: &str) -> Result<Verification, DbError> 
 /// Stores a reset token for the account behind `email`, if there is one;
 /// the same statement runs either way. Returns the account.
 pub async fn start_password_reset(
-    db: &Db,
-    token_hash: &str,
+    platform: &PlatformDb,
+    token: &str,
     email: &str,
     ttl: Duration,
 ) -> Result<Option<UserId>, DbError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = platform.begin(None).await?;
     let user: Option<uuid::Uuid> = sqlx::query_scalar("SELECT auth_start_password_reset($1, $2, $3)")
-        .bind(token_hash)
+        .bind(token)
         .bind(email)
         .bind(interval(ttl))
         .persistent(false)
-        .fetch_one(&mut *tx)
+        .fetch_one(tx.conn())
         .await?;
     tx.commit().await?;
     Ok(user.map(UserId::new))
@@ -124,12 +128,12 @@ pub async fn start_password_reset(
 
 /// The user a reset token would reset, if it is usable now (nothing is
 /// used).
-pub async fn password_reset_user(db: &Db, token_hash: &str) -> Result<Option<UserId>, DbError> {
-    let mut tx = db.pool().begin().await?;
+pub async fn password_reset_user(platform: &PlatformDb, token: &str) -> Result<Option<UserId>, DbError> {
+    let mut tx = platform.begin(None).await?;
     let user: Option<uuid::Uuid> = sqlx::query_scalar("SELECT auth_password_reset_user($1)")
-        .bind(token_hash)
+        .bind(token)
         .persistent(false)
-        .fetch_one(&mut *tx)
+        .fetch_one(tx.conn())
         .await?;
     tx.commit().await?;
     Ok(user.map(UserId::new))
@@ -137,13 +141,17 @@ pub async fn password_reset_user(db: &Db, token_hash: &str) -> Result<Option<Use
 
 /// Uses a reset token once and sets the new password hash; `None` for an
 /// unknown, used or expired token.
-pub async fn finish_password_reset(db: &Db, token_hash: &str, password_hash: &str) -> Result<Option<UserId>, DbError> {
-    let mut tx = db.pool().begin().await?;
+pub async fn finish_password_reset(
+    platform: &PlatformDb,
+    token: &str,
+    password_hash: &str,
+) -> Result<Option<UserId>, DbError> {
+    let mut tx = platform.begin(None).await?;
     let user: Option<uuid::Uuid> = sqlx::query_scalar("SELECT auth_finish_password_reset($1, $2)")
-        .bind(token_hash)
+        .bind(token)
         .bind(password_hash)
         .persistent(false)
-        .fetch_one(&mut *tx)
+        .fetch_one(tx.conn())
         .await?;
     tx.commit().await?;
     Ok(user.map(UserId::new))

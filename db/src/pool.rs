@@ -26,6 +26,14 @@ pub struct Db {
     pool: PgPool,
 }
 
+/// Who a pool connects as.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoleCheck {
+    pub name: String,
+    /// A superuser or BYPASSRLS role.
+    pub bypasses_rls: bool,
+}
+
 /// What a readiness probe learnt from one round trip.
 #[derive(Clone, Debug)]
 pub struct ReadinessReport {
@@ -58,15 +66,17 @@ impl Db {
         Ok(ReadinessReport { migration_version: row.try_get("version")? })
     }
 
-    /// Whether the runtime role could defeat row-level security (a superuser
-    /// or a BYPASSRLS role): the API must not run as one. One simple-protocol
-    /// round trip.
-    pub async fn role_bypasses_rls(&self) -> Result<bool, sqlx::Error> {
-        let row =
-            sqlx::raw_sql("SELECT rolsuper OR rolbypassrls AS bypasses FROM pg_roles WHERE rolname = current_user")
-                .fetch_one(&self.pool)
-                .await?;
-        row.try_get("bypasses")
+    /// The role the pool connects as, and whether it could defeat
+    /// row-level security (a superuser or a BYPASSRLS role): the API must
+    /// not run as one. One simple-protocol round trip.
+    pub async fn role(&self) -> Result<RoleCheck, sqlx::Error> {
+        let row = sqlx::raw_sql(
+            "SELECT current_user::text AS name, rolsuper OR rolbypassrls AS bypasses \
+             FROM pg_roles WHERE rolname = current_user",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(RoleCheck { name: row.try_get("name")?, bypasses_rls: row.try_get("bypasses")? })
     }
 
     /// Closes every connection; waits for checked-out ones to come back.

@@ -1,11 +1,11 @@
 //! Tenant provisioning, for platform operators. Tenants are created and
-//! listed across tenants, so these calls go through the SECURITY DEFINER
-//! functions of the migrations, each in its own short transaction (an
-//! extended-protocol query outside a transaction is unsafe behind pgbouncer).
+//! listed across tenants, so these calls go through SECURITY DEFINER
+//! functions that only the platform role may execute, each in a platform
+//! transaction.
 
 use chrono::{DateTime, Utc};
 
-use crate::{Db, DbError, TenantId};
+use crate::{DbError, PlatformDb, TenantId};
 
 /// A tenant as stored.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -19,8 +19,8 @@ pub struct Tenant {
 }
 
 /// Creates a tenant. A taken slug is [`DbError::Conflict`].
-pub async fn provision(db: &Db, slug: &str, name: &str, plan: &str) -> Result<Tenant, DbError> {
-    let mut tx = db.pool().begin().await?;
+pub async fn provision(platform: &PlatformDb, slug: &str, name: &str, plan: &str) -> Result<Tenant, DbError> {
+    let mut tx = platform.begin(None).await?;
     let tenant = sqlx::query_as::<_, Tenant>(
         "SELECT id, slug, name, status, plan, created_at FROM provision_tenant($1, $2, $3)",
     )
@@ -28,7 +28,7 @@ pub async fn provision(db: &Db, slug: &str, name: &str, plan: &str) -> Result<Te
     .bind(name)
     .bind(plan)
     .persistent(false)
-    .fetch_one(&mut *tx)
+    .fetch_one(tx.conn())
     .await
     .map_err(DbError::classify)?;
     tx.commit().await?;
@@ -36,14 +36,14 @@ pub async fn provision(db: &Db, slug: &str, name: &str, plan: &str) -> Result<Te
 }
 
 /// One page of tenants ordered by id, after the given id.
-pub async fn list(db: &Db, after: Option<TenantId>, limit: i32) -> Result<Vec<Tenant>, DbError> {
-    let mut tx = db.pool().begin().await?;
+pub async fn list(platform: &PlatformDb, after: Option<TenantId>, limit: i32) -> Result<Vec<Tenant>, DbError> {
+    let mut tx = platform.begin(None).await?;
     let tenants =
         sqlx::query_as::<_, Tenant>("SELECT id, slug, name, status, plan, created_at FROM list_tenants($1, $2)")
             .bind(after)
             .bind(limit)
             .persistent(false)
-            .fetch_all(&mut *tx)
+            .fetch_all(tx.conn())
             .await?;
     tx.commit().await?;
     Ok(tenants)

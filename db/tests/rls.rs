@@ -388,10 +388,16 @@ async fn invitations_stay_in_their_tenant_and_emailed_tokens_are_out_of_reach() 
         let err = sqlx::query(statement).execute(&mut *tx).await.expect_err(statement);
         assert_eq!(err.as_database_error().and_then(|e| e.code()).as_deref(), Some("42501"), "{statement}");
     }
-    // Accepting goes through the definer function, by token only: an
-    // unknown token changes nothing.
-    let outcome: String = sqlx::query_scalar("SELECT outcome FROM invitation_accept(repeat('b', 64), NULL, NULL)")
+    // Accepting goes through the definer function, on the platform path
+    // only, by token only: an unknown token changes nothing.
+    let refused = sqlx::query("SELECT outcome FROM invitation_accept(repeat('b', 64), NULL, NULL)")
         .fetch_one(&mut conn)
+        .await
+        .expect_err("the runtime role accepted an invitation");
+    assert_eq!(refused.as_database_error().and_then(|e| e.code()).as_deref(), Some("42501"));
+    let mut platform = PgConnection::connect(&f.db.platform_url).await?;
+    let outcome: String = sqlx::query_scalar("SELECT outcome FROM invitation_accept(repeat('b', 64), NULL, NULL)")
+        .fetch_one(&mut platform)
         .await?;
     assert_eq!(outcome, "invalid");
     Ok(())

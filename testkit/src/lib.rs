@@ -39,6 +39,10 @@ pub struct TestDatabase {
     pub app_url: String,
     /// The runtime role `app` through pgbouncer in transaction mode.
     pub pooled_app_url: String,
+    /// The platform role `app_platform`, directly.
+    pub platform_url: String,
+    /// The platform role `app_platform` through pgbouncer.
+    pub pooled_platform_url: String,
     /// A superuser, directly, connected to this database.
     pub superuser_url: String,
 }
@@ -60,6 +64,7 @@ pub async fn unmigrated_database() -> Result<TestDatabase> {
         owner: OWNER_ROLE.to_owned(),
         owner_password: password("TEST_OWNER_PASSWORD", "owner-test-password"),
         app_password: password("TEST_APP_PASSWORD", "app-test-password"),
+        platform_password: password("TEST_PLATFORM_PASSWORD", "platform-test-password"),
     };
     db::bootstrap_cluster(&superuser, &roles, &name).await.context("bootstrapping the test cluster")?;
     let direct = with_user_and_db(&superuser, None, &name)?;
@@ -68,6 +73,12 @@ pub async fn unmigrated_database() -> Result<TestDatabase> {
         owner_url: with_user_and_db(&superuser, Some((OWNER_ROLE, &roles.owner_password)), &name)?,
         app_url: with_user_and_db(&superuser, Some(("app", &roles.app_password)), &name)?,
         pooled_app_url: pooled,
+        platform_url: with_user_and_db(&superuser, Some(("app_platform", &roles.platform_password)), &name)?,
+        pooled_platform_url: with_user_and_db(
+            &env(PGBOUNCER_URL),
+            Some(("app_platform", &roles.platform_password)),
+            &name,
+        )?,
         superuser_url: direct,
         name,
     })
@@ -129,12 +140,13 @@ pub async fn seed_tenant(db: &TestDatabase, slug: &str, projects: i32) -> Result
     Ok(id)
 }
 
-/// pgbouncer's admin console (`SHOW POOLS`, ...), as the superuser named in
-/// `TEST_PG_URL`, who is pgbouncer's `admin_users`.
+/// pgbouncer's admin console (`SHOW POOLS`, ...), as `pgbouncer_admin`,
+/// pgbouncer's `admin_users`, a user of pgbouncer's only; `cargo xtask test`
+/// gives it the password of the superuser named in `TEST_PG_URL`.
 pub fn pgbouncer_admin_url() -> Result<String> {
     let superuser = url::Url::parse(&env(PG_URL))?;
     let password = superuser.password().unwrap_or_default().to_owned();
-    with_user_and_db(&env(PGBOUNCER_URL), Some((superuser.username(), &password)), "pgbouncer")
+    with_user_and_db(&env(PGBOUNCER_URL), Some(("pgbouncer_admin", &password)), "pgbouncer")
 }
 
 /// Adds a verified user with `password_hash` (a PHC string) to `tenant`

@@ -2,19 +2,22 @@
 
 use serde::Deserialize;
 
-/// `GET /api/health`, as the API documents it.
+/// `GET /api/health`, as the API documents it. The details come only to
+/// the internal network (a console served by the API in development, say);
+/// through the public proxy the status stands alone.
 #[derive(Clone, Debug, Deserialize)]
 pub struct Health {
     pub status: String,
-    pub version: String,
-    pub uptime_seconds: u64,
+    pub version: Option<String>,
+    pub uptime_seconds: Option<u64>,
     pub migration_version: Option<i64>,
-    pub checks: Checks,
+    pub checks: Option<Checks>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct Checks {
     pub database: Check,
+    pub platform_database: Check,
     pub redis: Check,
 }
 
@@ -36,15 +39,44 @@ pub async fn health() -> Result<Health, String> {
     }
 }
 
+/// A request the API refused (or that never reached it).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Failure {
+    /// The error body's stable code (`network` when there was no answer).
+    pub code: String,
+    /// The message and any field problems, readable.
+    pub message: String,
+}
+
+impl Failure {
+    fn local(code: &str, message: String) -> Self {
+        Self { code: code.into(), message }
+    }
+}
+
 /// Posts JSON to the API; the answer's JSON body on success (an empty
-/// object for 204), or the error's message and field problems, readable.
-pub async fn post_json(path: &str, body: &serde_json::Value) -> Result<serde_json::Value, String> {
-    let request = gloo_net::http::Request::post(path).json(body).map_err(|e| format!("could not send ({e})"))?;
-    let response = request.send().await.map_err(|e| format!("network error ({e})"))?;
+/// object for 204), or what went wrong.
+pub async fn post_json(path: &str, body: &serde_json::Value) -> Result<serde_json::Value, Failure> {
+    post_json_as(path, body, None).await
+}
+
+/// [`post_json`] with a bearer access token.
+pub async fn post_json_as(
+    path: &str,
+    body: &serde_json::Value,
+    access_token: Option<&str>,
+) -> Result<serde_json::Value, Failure> {
+    let mut request = gloo_net::http::Request::post(path);
+    if let Some(token) = access_token {
+        request = request.header("Authorization", &format!("Bearer {token}"));
+    }
+    let request = request.json(body).map_err(|e| Failure::local("network", format!("could not send ({e})")))?;
+    let response = request.send().await.map_err(|e| Failure::local("network", format!("network error ({e})")))?;
     if response.status() == 204 {
         return Ok(serde_json::json!({}));
     }
-    let answer: serde_json::Value = response.json().await.map_err(|e| format!("unexpected answer ({e})"))?;
+    let answer: serde_json::Value =
+        response.json().await.map_err(|e| Failure::local("unexpected", format!("unexpected answer ({e})")))?;
     if response.ok() {
         return Ok(answer);
     }
@@ -57,5 +89,5 @@ pub async fn post_json(path: &str, body: &serde_json::Value) -> Result<serde_jso
             detail["message"].as_str().unwrap_or_default()
         ));
     }
-    Err(message)
+    Err(Failure { code: error["code"].as_str().unwrap_or("unknown").to_owned(), message })
 }

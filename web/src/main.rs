@@ -43,7 +43,7 @@ fn Console() -> View {
 #[derive(Clone, Debug)]
 enum Load {
     Loading,
-    Loaded(Health),
+    Loaded(Box<Health>),
     Failed(String),
 }
 
@@ -55,7 +55,7 @@ fn App() -> View {
         load.set(Load::Loading);
         wasm_bindgen_futures::spawn_local(async move {
             load.set(match api::health().await {
-                Ok(health) => Load::Loaded(health),
+                Ok(health) => Load::Loaded(Box::new(health)),
                 Err(problem) => Load::Failed(problem),
             });
         });
@@ -69,7 +69,7 @@ fn App() -> View {
                     Load::Loading => view! {
                         p(id="health-loading", class="muted") { "Checking the API…" }
                     },
-                    Load::Loaded(health) => health_view(health),
+                    Load::Loaded(health) => health_view(*health),
                     Load::Failed(problem) => view! {
                         p(id="health-error", class="error") { "Could not reach the API: " (problem) }
                     },
@@ -82,18 +82,25 @@ fn App() -> View {
 fn health_view(health: Health) -> View {
     let class = if health.status == "ok" { "health ok" } else { "health down" };
     let migration = health.migration_version.map(|v| v.to_string()).unwrap_or_else(|| "unknown".into());
-    view! {
-        div(id="health", class=class) {
-            p { "API status: " strong(id="health-status") { (health.status.clone()) } }
+    let details = match (health.version.clone(), health.uptime_seconds, health.checks.clone()) {
+        (Some(version), Some(uptime), Some(checks)) => view! {
             dl {
-                dt { "Version" } dd { (health.version.clone()) }
-                dt { "Uptime" } dd { (format!("{} s", health.uptime_seconds)) }
+                dt { "Version" } dd { (version) }
+                dt { "Uptime" } dd { (format!("{uptime} s")) }
                 dt { "Schema" } dd { (migration) }
             }
             ul(class="checks") {
-                (check_view("Database", health.checks.database.clone()))
-                (check_view("Redis", health.checks.redis.clone()))
+                (check_view("Database", checks.database.clone()))
+                (check_view("Platform database", checks.platform_database.clone()))
+                (check_view("Redis", checks.redis.clone()))
             }
+        },
+        _ => view! { p(class="muted") { "Details are shown to operators only." } },
+    };
+    view! {
+        div(id="health", class=class) {
+            p { "API status: " strong(id="health-status") { (health.status.clone()) } }
+            (details)
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The pages the emails link to: verify an email (creating the registered
 //! tenant), choose a new password, accept an invitation, and ask for a
 //! reset link. The token travels in the URL fragment (`#token=…`), which
-//! browsers never send to a server.
+//! browsers never send to a server. Opening a page does nothing by itself
+//! (mail scanners open links): each acts only when its form is submitted.
 
 use serde_json::{json, Value};
 use sycamore::prelude::*;
@@ -30,7 +31,7 @@ fn post(outcome: Signal<Outcome>, path: &'static str, body: Value, done: fn(&Val
     wasm_bindgen_futures::spawn_local(async move {
         outcome.set(match api::post_json(path, &body).await {
             Ok(answer) => Outcome::Done(done(&answer)),
-            Err(problem) => Outcome::Failed(problem),
+            Err(failure) => Outcome::Failed(failure.message),
         });
     });
 }
@@ -46,21 +47,33 @@ fn outcome_view(outcome: Signal<Outcome>) -> View {
     }
 }
 
-/// `/verify-email#token=…`: verifies at once.
+/// `/verify-email#token=…`: the password of the new account, chosen here
+/// by whoever holds the link; verifies on submit only.
 #[component]
 pub fn VerifyEmail() -> View {
     let outcome = create_signal(Outcome::Idle);
-    post(outcome, "/api/auth/verify-email", json!({ "token": fragment_token() }), |body| {
-        format!(
-            "Your email is verified and the tenant {} ({}) is ready. Sign in as {} to use it.",
-            body["tenant"]["name"].as_str().unwrap_or_default(),
-            body["tenant"]["slug"].as_str().unwrap_or_default(),
-            body["email"].as_str().unwrap_or_default(),
-        )
-    });
+    let password = create_signal(String::new());
+    let submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        let body = json!({ "token": fragment_token(), "password": password.get_clone() });
+        post(outcome, "/api/auth/verify-email", body, |body| {
+            format!(
+                "Your email is verified and the tenant {} ({}) is ready. Sign in as {} to use it.",
+                body["tenant"]["name"].as_str().unwrap_or_default(),
+                body["tenant"]["slug"].as_str().unwrap_or_default(),
+                body["email"].as_str().unwrap_or_default(),
+            )
+        });
+    };
     view! {
         section(class="card", aria-live="polite") {
             h2 { "Verify your email" }
+            p(class="muted") { "Choose the password of your account to verify the address and create your tenant." }
+            form(on:submit=submit) {
+                label(r#for="password") { "Password (8 to 128 characters)" }
+                input(id="password", r#type="password", autocomplete="new-password", required=true, bind:value=password)
+                button(id="submit", r#type="submit") { "Verify and create the tenant" }
+            }
             (outcome_view(outcome))
         }
     }
@@ -91,13 +104,17 @@ pub fn ResetPassword() -> View {
     }
 }
 
-/// `/accept-invitation#token=…`: joins the tenant; a password (and a name)
-/// only when the invited email has no account yet.
+/// `/accept-invitation#token=…`: joins the tenant. A new account gets a
+/// password (and a name) here; an existing one must sign in first, since
+/// the link alone never adds an account to a tenant.
 #[component]
 pub fn AcceptInvitation() -> View {
     let outcome = create_signal(Outcome::Idle);
+    let needs_sign_in = create_signal(false);
     let name = create_signal(String::new());
     let password = create_signal(String::new());
+    let email = create_signal(String::new());
+    let current_password = create_signal(String::new());
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
         let mut body = json!({ "token": fragment_token() });
@@ -105,30 +122,78 @@ pub fn AcceptInvitation() -> View {
             body["password"] = json!(password.get_clone());
             body["display_name"] = json!(name.get_clone());
         }
-        post(outcome, "/api/invitations/accept", body, |body| {
-            let created = if body["created_account"] == true { "Your account is created. " } else { "" };
-            format!(
-                "{created}You joined the tenant as {}. Sign in to use it.",
-                body["role"].as_str().unwrap_or_default()
-            )
+        outcome.set(Outcome::Working);
+        wasm_bindgen_futures::spawn_local(async move {
+            outcome.set(match api::post_json("/api/invitations/accept", &body).await {
+                Ok(answer) => Outcome::Done(accepted_message(&answer)),
+                Err(failure) if failure.code == "sign_in_required" => {
+                    needs_sign_in.set(true);
+                    Outcome::Failed("This email has an account: sign in as it to accept.".into())
+                }
+                Err(failure) => Outcome::Failed(failure.message),
+            });
+        });
+    };
+    let sign_in_and_accept = move |event: SubmitEvent| {
+        event.prevent_default();
+        outcome.set(Outcome::Working);
+        let credentials =
+            json!({ "email": email.get_clone(), "password": current_password.get_clone(), "token_delivery": "body" });
+        wasm_bindgen_futures::spawn_local(async move {
+            outcome.set(match accept_signed_in(&credentials).await {
+                Ok(answer) => Outcome::Done(accepted_message(&answer)),
+                Err(failure) => Outcome::Failed(failure.message),
+            });
         });
     };
     view! {
         section(class="card", aria-live="polite") {
             h2 { "Accept the invitation" }
-            p(class="muted") {
-                "If you already have an account, leave the fields empty and accept; otherwise choose a password for your new account."
-            }
-            form(on:submit=submit) {
-                label(r#for="display-name") { "Your name (new account)" }
-                input(id="display-name", autocomplete="name", bind:value=name)
-                label(r#for="password") { "Password (new account)" }
-                input(id="password", r#type="password", autocomplete="new-password", bind:value=password)
-                button(id="submit", r#type="submit") { "Accept" }
-            }
+            (move || if needs_sign_in.get() {
+                view! {
+                    form(id="sign-in", on:submit=sign_in_and_accept) {
+                        label(r#for="email") { "Email" }
+                        input(id="email", r#type="email", autocomplete="email", required=true, bind:value=email)
+                        label(r#for="current-password") { "Password" }
+                        input(id="current-password", r#type="password", autocomplete="current-password", required=true, bind:value=current_password)
+                        button(id="sign-in-submit", r#type="submit") { "Sign in and accept" }
+                    }
+                }
+            } else {
+                view! {
+                    p(class="muted") {
+                        "If you already have an account, leave the fields empty and accept (you will be asked to sign in); otherwise choose a password for your new account."
+                    }
+                    form(on:submit=submit) {
+                        label(r#for="display-name") { "Your name (new account)" }
+                        input(id="display-name", autocomplete="name", bind:value=name)
+                        label(r#for="password") { "Password (new account)" }
+                        input(id="password", r#type="password", autocomplete="new-password", bind:value=password)
+                        button(id="submit", r#type="submit") { "Accept" }
+                    }
+                }
+            })
             (outcome_view(outcome))
         }
     }
+}
+
+fn accepted_message(body: &Value) -> String {
+    let created = if body["created_account"] == true { "Your account is created. " } else { "" };
+    format!("{created}You joined the tenant as {}. Sign in to use it.", body["role"].as_str().unwrap_or_default())
+}
+
+/// Signs in (tokens in memory only), accepts as that account, and ends the
+/// session it opened.
+async fn accept_signed_in(credentials: &Value) -> Result<Value, api::Failure> {
+    let session = api::post_json("/api/auth/login", credentials).await?;
+    let access = session["access_token"].as_str().unwrap_or_default().to_owned();
+    let accepted =
+        api::post_json_as("/api/invitations/accept", &json!({ "token": fragment_token() }), Some(&access)).await;
+    let logout = json!({ "refresh_token": session["refresh_token"] });
+    // Best effort: the session would end with its refresh token anyway.
+    let _ = api::post_json("/api/auth/logout", &logout).await;
+    accepted
 }
 
 /// `/forgot-password`: asks for a reset link.

@@ -17,8 +17,12 @@ pub fn run() -> Result<()> {
     let binaries = install::postgres_binaries()?;
     let mut sup = Supervisor::with_signal_handler()?;
     let scratch = services::scratch_dir("bench")?;
-    let creds =
-        Credentials { superuser: "bench-superuser".into(), owner: "bench-owner".into(), app: "bench-app".into() };
+    let creds = Credentials {
+        superuser: "bench-superuser".into(),
+        owner: "bench-owner".into(),
+        app: "bench-app".into(),
+        platform: "bench-platform".into(),
+    };
     let pg = services::start_postgres(
         &mut sup,
         PostgresOptions {
@@ -41,6 +45,7 @@ pub fn run() -> Result<()> {
                 .env("TEST_REDIS_URL", &redis)
                 .env("TEST_OWNER_PASSWORD", &creds.owner)
                 .env("TEST_APP_PASSWORD", &creds.app)
+                .env("TEST_PLATFORM_PASSWORD", &creds.platform)
                 .env("BENCH_SUPERUSER_PASSWORD", &creds.superuser),
         )
     };

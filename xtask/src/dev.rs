@@ -25,8 +25,12 @@ pub const REDIS_PORT: u16 = 63790;
 pub fn run() -> Result<()> {
     let external_db = std::env::var("DATABASE_URL").ok().filter(|v| !v.is_empty());
     let external_redis = std::env::var("REDIS_URL").ok().filter(|v| !v.is_empty());
-    if external_db.is_some() && std::env::var("DATABASE_OWNER_URL").map(|v| v.is_empty()).unwrap_or(true) {
+    let unset = |name: &str| std::env::var(name).map(|v| v.is_empty()).unwrap_or(true);
+    if external_db.is_some() && unset("DATABASE_OWNER_URL") {
         bail!("DATABASE_URL is set but DATABASE_OWNER_URL is not: migrations need the owner role, directly (not through pgbouncer)");
+    }
+    if external_db.is_some() && unset("PLATFORM_DATABASE_URL") {
+        bail!("DATABASE_URL is set but PLATFORM_DATABASE_URL is not: sign-in and onboarding use the role app_platform");
     }
     let mut wanted = vec![install::NPM];
     if external_redis.is_none() {
@@ -56,6 +60,7 @@ pub fn run() -> Result<()> {
             eprintln!("using the database at DATABASE_URL");
             env.insert("DATABASE_URL", url);
             env.insert("DATABASE_OWNER_URL", std::env::var("DATABASE_OWNER_URL")?);
+            env.insert("PLATFORM_DATABASE_URL", std::env::var("PLATFORM_DATABASE_URL")?);
         }
         None => {
             if port_in_use(POSTGRES_PORT) {
@@ -66,6 +71,7 @@ pub fn run() -> Result<()> {
             let owner_url = pg.url(OWNER_ROLE, &creds.owner, DATABASE);
             let app_url = pg.url("app", &creds.app, DATABASE);
             env.insert("DATABASE_URL", app_url);
+            env.insert("PLATFORM_DATABASE_URL", pg.url("app_platform", &creds.platform, DATABASE));
             env.insert("DATABASE_OWNER_URL", owner_url);
         }
     }
@@ -139,6 +145,7 @@ pub fn private_cluster(sup: &mut Supervisor, data: &Path, creds: &Credentials, b
             ("DATABASE_SUPERUSER_URL", pg.url("postgres", &creds.superuser, "postgres")),
             ("DATABASE_OWNER_URL", pg.url(OWNER_ROLE, &creds.owner, DATABASE)),
             ("DATABASE_URL", pg.url("app", &creds.app, DATABASE)),
+            ("PLATFORM_DATABASE_URL", pg.url("app_platform", &creds.platform, DATABASE)),
         ],
     )?;
     Ok(pg)
@@ -165,6 +172,7 @@ pub fn credentials(secrets: &BTreeMap<String, String>) -> Credentials {
         superuser: secrets["PG_SUPERUSER_PASSWORD"].clone(),
         owner: secrets["APP_OWNER_PASSWORD"].clone(),
         app: secrets["APP_DB_PASSWORD"].clone(),
+        platform: secrets["PLATFORM_DB_PASSWORD"].clone(),
     }
 }
 
@@ -172,7 +180,13 @@ pub fn credentials(secrets: &BTreeMap<String, String>) -> Credentials {
 /// (from `tenantry-api keygen`), generated on first run and kept (mode 0600)
 /// in `.data/secrets.env`, so sessions survive restarts.
 pub fn load_or_create_secrets(path: &Path, api: &Path) -> Result<BTreeMap<String, String>> {
-    const KEYS: [&str; 4] = ["PG_SUPERUSER_PASSWORD", "APP_OWNER_PASSWORD", "APP_DB_PASSWORD", "APP_OPERATOR_TOKEN"];
+    const KEYS: [&str; 5] = [
+        "PG_SUPERUSER_PASSWORD",
+        "APP_OWNER_PASSWORD",
+        "APP_DB_PASSWORD",
+        "PLATFORM_DB_PASSWORD",
+        "APP_OPERATOR_TOKEN",
+    ];
     let mut secrets: BTreeMap<String, String> = std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()

@@ -17,11 +17,17 @@ pub struct Credentials {
     pub superuser: String,
     pub owner: String,
     pub app: String,
+    /// The platform role `app_platform` (sign-in, onboarding, provisioning).
+    pub platform: String,
 }
 
-/// Owner role name; the runtime role is `app` (fixed by the migrations).
+/// Owner role name; the runtime role is `app` and the platform role
+/// `app_platform` (fixed by the migrations).
 pub const OWNER_ROLE: &str = "app_owner";
 pub const DATABASE: &str = "appdb";
+/// pgbouncer's admin-console user (`admin_users`), which has no PostgreSQL
+/// role.
+pub const PGBOUNCER_ADMIN: &str = "pgbouncer_admin";
 
 /// A reachable PostgreSQL server.
 #[derive(Clone, Debug)]
@@ -133,7 +139,11 @@ pub fn start_pgbouncer(
     std::fs::write(&ini, config)?;
     // Plain passwords let pgbouncer answer SCRAM to clients and use SCRAM
     // towards PostgreSQL; the file is readable by the service user only.
-    let users = [("postgres", &creds.superuser), (OWNER_ROLE, &creds.owner), ("app", &creds.app)];
+    // The owner and the superuser are not here: migrations and bootstrap
+    // go to PostgreSQL directly. `pgbouncer_admin` exists for pgbouncer's
+    // admin console only (no PostgreSQL role); it shares the superuser's
+    // password in these private clusters.
+    let users = [("app", &creds.app), ("app_platform", &creds.platform), (PGBOUNCER_ADMIN, &creds.superuser)];
     let lines: String = users.iter().map(|(u, p)| format!("\"{u}\" \"{p}\"\n")).collect();
     std::fs::write(&userlist, lines)?;
     std::fs::set_permissions(&userlist, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;

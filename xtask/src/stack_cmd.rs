@@ -55,6 +55,10 @@ pub fn run() -> Result<()> {
         ("APP_ENV", "production".to_owned()),
         ("APP_HOST", "127.0.0.1".to_owned()),
         ("DATABASE_URL", format!("postgres://app:{}@127.0.0.1:{}/{DATABASE}", creds.app, bouncer.port)),
+        (
+            "PLATFORM_DATABASE_URL",
+            format!("postgres://app_platform:{}@127.0.0.1:{}/{DATABASE}", creds.platform, bouncer.port),
+        ),
         ("REDIS_URL", redis_url),
         ("APP_OPERATOR_TOKEN", secrets["APP_OPERATOR_TOKEN"].clone()),
         ("APP_PASETO_SIGNING_KEY", secrets["APP_PASETO_SIGNING_KEY"].clone()),

@@ -23,6 +23,7 @@ use xtask::services::{self, Credentials, PostgresOptions};
 /// Role passwords of the throwaway test cluster (tests create the roles).
 const TEST_OWNER_PASSWORD: &str = "owner-test-password";
 const TEST_APP_PASSWORD: &str = "app-test-password";
+const TEST_PLATFORM_PASSWORD: &str = "platform-test-password";
 const TEST_SUPERUSER_PASSWORD: &str = "superuser-test-password";
 
 pub fn run(extra: &[String]) -> Result<()> {
@@ -47,10 +48,12 @@ pub fn run(extra: &[String]) -> Result<()> {
         superuser: TEST_SUPERUSER_PASSWORD.into(),
         owner: given("TEST_OWNER_PASSWORD").unwrap_or_else(|| TEST_OWNER_PASSWORD.into()),
         app: given("TEST_APP_PASSWORD").unwrap_or_else(|| TEST_APP_PASSWORD.into()),
+        platform: given("TEST_PLATFORM_PASSWORD").unwrap_or_else(|| TEST_PLATFORM_PASSWORD.into()),
     };
     let mut env: Vec<(&str, String)> = vec![
         ("TEST_OWNER_PASSWORD", creds.owner.clone()),
         ("TEST_APP_PASSWORD", creds.app.clone()),
+        ("TEST_PLATFORM_PASSWORD", creds.platform.clone()),
         ("TEST_CONSOLE_DIR", dist.to_string_lossy().into_owned()),
         ("TEST_CHROMIUM", browser.to_string_lossy().into_owned()),
         ("TEST_CHROMEDRIVER", driver.to_string_lossy().into_owned()),

@@ -66,7 +66,9 @@ impl Invalidation {
 pub struct AccessCache {
     sessions: Cache<Uuid, bool>,
     roles: Cache<(TenantId, UserId), Option<String>>,
-    keys: Cache<String, Option<db::api_keys::KeyRecord>>,
+    /// By (prefix, hash of the presented key): a wrong secret is its own
+    /// entry and never reads the right one's.
+    keys: Cache<(String, String), Option<db::api_keys::KeyRecord>>,
     /// Keys whose use this replica recorded in the last minute.
     key_uses: Cache<Uuid, ()>,
     /// Bumped by every invalidation: a value loaded while one arrived is
@@ -103,7 +105,11 @@ impl AccessCache {
         Self {
             sessions: cache(ttl),
             roles: cache(ttl),
-            keys: cache(ttl),
+            keys: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(ttl.max(Duration::from_millis(1)))
+                .support_invalidation_closures()
+                .build(),
             key_uses: cache(Duration::from_secs(60)),
             generation: AtomicU64::new(0),
             store: tokio::sync::Mutex::new(()),
@@ -167,9 +173,10 @@ impl AccessCache {
     pub async fn key<E>(
         &self,
         prefix: &str,
+        presented_hash: &str,
         load: impl Future<Output = Result<Option<db::api_keys::KeyRecord>, E>>,
     ) -> Result<Option<db::api_keys::KeyRecord>, E> {
-        self.through(&self.keys, prefix.to_owned(), load).await
+        self.through(&self.keys, (prefix.to_owned(), presented_hash.to_owned()), load).await
     }
 
     /// Whether this is the key's first use on this replica in a minute (its
@@ -186,7 +193,13 @@ impl AccessCache {
         match change {
             Invalidation::Session(family) => self.sessions.invalidate(family).await,
             Invalidation::Member(tenant, user) => self.roles.invalidate(&(*tenant, *user)).await,
-            Invalidation::Key(prefix) => self.keys.invalidate(prefix).await,
+            Invalidation::Key(prefix) => {
+                let prefix = prefix.clone();
+                if let Err(err) = self.keys.invalidate_entries_if(move |(p, _), _| *p == prefix) {
+                    tracing::error!(error = %err, "access cache: key invalidation failed; flushing keys");
+                    self.keys.invalidate_all();
+                }
+            }
             // Rare: everything a tenant status could change.
             Invalidation::Tenant(_) => {
                 self.roles.invalidate_all();

@@ -1,8 +1,10 @@
 //! API keys for integrators: `tnt_<12 hex prefix>_<64 hex secret>`, sent as
-//! `X-API-Key`. The prefix finds the key; only a SHA-256 of the whole key is
-//! stored; the key is shown once. Each use is checked against the database
-//! (so revocation and expiry count at once, on every replica), limited per
-//! key, and recorded as the key's last use.
+//! `X-API-Key`. Only a SHA-256 of the whole key is stored; the key is shown
+//! once. The database authenticates a presented key (prefix and hash
+//! together, on the platform path; the stored hash never leaves it), so
+//! revocation and expiry count at once on every replica; each use is
+//! limited per key and recorded as the key's last use. Refusals reach the
+//! security log.
 
 use chrono::Utc;
 use db::TenantId;
@@ -82,19 +84,33 @@ pub struct ApiKeyAccess(pub KeyCaller);
 
 async fn check_key(req: &Request, api_key: ApiKey) -> poem::Result<KeyCaller> {
     let state = req.data::<AppState>().ok_or_else(|| ApiError::internal("no application state on the request"))?;
-    let refused = || ApiError::unauthenticated("the API key is not valid");
-    let prefix = prefix_of(&api_key.key).ok_or_else(refused)?;
+    let presented_key = &api_key.key;
+    let refused = |why: &'static str| async move {
+        let origin = crate::auth::session::origin_of(req, state);
+        // Only the public prefix is kept: a mistyped key is half a secret.
+        let subject = prefix_of(presented_key).unwrap_or("malformed");
+        match db::auth::record_security_event(&state.platform, why, subject, &origin).await {
+            Ok(()) => poem::Error::from(ApiError::unauthenticated("the API key is not valid")),
+            Err(err) => ApiError::from(err).into(),
+        }
+    };
+    let Some(prefix) = prefix_of(&api_key.key) else {
+        return Err(refused("api_key.malformed").await);
+    };
+    let presented = hash(&api_key.key);
     let record = state
         .access_cache
-        .key(prefix, db::api_keys::lookup(&state.db, prefix))
+        .key(prefix, &presented, db::api_keys::authenticate(&state.platform, prefix, &presented))
         .await
-        .map_err(ApiError::from)?
-        .ok_or_else(refused)?;
-    let presented = hash(&api_key.key);
-    let matches = presented.len() == record.secret_hash.len()
-        && presented.bytes().zip(record.secret_hash.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
-    if !matches || !record.tenant_active || record.expires_at.is_some_and(|at| at <= Utc::now()) {
-        return Err(refused().into());
+        .map_err(ApiError::from)?;
+    let Some(record) = record else {
+        return Err(refused("api_key.refused").await);
+    };
+    if !record.tenant_active {
+        return Err(refused("api_key.tenant_suspended").await);
+    }
+    if record.expires_at.is_some_and(|at| at <= Utc::now()) {
+        return Err(refused("api_key.expired").await);
     }
     let budget = state.settings.api_key_limit_per_minute;
     let throttled = match crate::rate_limit::hit_or_refuse(state, &format!("key:{}", record.id), budget).await {

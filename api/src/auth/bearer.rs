@@ -24,6 +24,25 @@ pub struct Caller {
 #[oai(ty = "bearer", rename = "BearerToken", checker = "check_access")]
 pub struct BearerAccess(pub Caller);
 
+/// A bearer access token when the request carries one; anonymous otherwise
+/// (an invalid token counts as none). For routes that anyone may call but
+/// that do more for a signed-in caller.
+#[derive(Debug, SecurityScheme)]
+pub enum OptionalBearer {
+    Bearer(BearerAccess),
+    #[oai(fallback)]
+    Anonymous,
+}
+
+impl OptionalBearer {
+    pub fn caller(&self) -> Option<Caller> {
+        match self {
+            Self::Bearer(BearerAccess(caller)) => Some(*caller),
+            Self::Anonymous => None,
+        }
+    }
+}
+
 async fn check_access(req: &Request, bearer: Bearer) -> poem::Result<Caller> {
     let state = req.data::<AppState>().ok_or_else(|| ApiError::internal("no application state on the request"))?;
     let claims = state

@@ -1,31 +1,61 @@
 //! The refresh-token cookie and the checks around it: `HttpOnly; Secure;
-//! SameSite=Strict`, scoped to `/api/auth`, and honoured only from an
-//! allowed `Origin` (a cross-site request could otherwise ride on it).
+//! SameSite=Strict`, named with a `__Host-` (or `__Secure-`) prefix so that
+//! neither a sibling subdomain nor plain HTTP can plant or overwrite it, and
+//! honoured only from an allowed `Origin` (a cross-site request could
+//! otherwise ride on it).
 
-/// The cookie's name.
-pub const REFRESH_COOKIE: &str = "tenantry_refresh";
-
-/// `Set-Cookie` value carrying a refresh token.
-pub fn set(token: &str, max_age_secs: u64) -> String {
-    format!("{REFRESH_COOKIE}={token}; Path=/api/auth; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age_secs}")
+/// Where the refresh cookie lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CookieScope {
+    /// `__Host-tenantry_refresh`, `Path=/`: bound to this exact host (no
+    /// `Domain`, so no subdomain can set or read it). The default.
+    Host,
+    /// `__Secure-tenantry_refresh`, `Path=/api/auth`: for deployments whose
+    /// host serves other applications under other paths.
+    Path,
 }
 
-/// `Set-Cookie` value that removes the cookie.
-pub fn clear() -> String {
-    format!("{REFRESH_COOKIE}=; Path=/api/auth; HttpOnly; Secure; SameSite=Strict; Max-Age=0")
-}
+impl CookieScope {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Host => "__Host-tenantry_refresh",
+            Self::Path => "__Secure-tenantry_refresh",
+        }
+    }
 
-/// The refresh token from the request's cookies, if any.
-pub fn read(req: &poem::Request) -> Option<String> {
-    req.headers()
-        .get_all(poem::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == REFRESH_COOKIE)
-        .map(|(_, value)| value.to_owned())
-        .filter(|value| !value.is_empty())
+    fn path(self) -> &'static str {
+        match self {
+            Self::Host => "/",
+            Self::Path => "/api/auth",
+        }
+    }
+
+    /// `Set-Cookie` value carrying a refresh token.
+    pub fn set(self, token: &str, max_age_secs: u64) -> String {
+        format!(
+            "{}={token}; Path={}; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age_secs}",
+            self.name(),
+            self.path()
+        )
+    }
+
+    /// `Set-Cookie` value that removes the cookie.
+    pub fn clear(self) -> String {
+        format!("{}=; Path={}; HttpOnly; Secure; SameSite=Strict; Max-Age=0", self.name(), self.path())
+    }
+
+    /// The refresh token from the request's cookies, if any.
+    pub fn read(self, req: &poem::Request) -> Option<String> {
+        req.headers()
+            .get_all(poem::http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == self.name())
+            .map(|(_, value)| value.to_owned())
+            .filter(|value| !value.is_empty())
+    }
 }
 
 /// The cookie was sent from an origin that may not use it.
@@ -42,12 +72,13 @@ impl ForbiddenOrigin {
 /// given, else the cookie, honoured only from an allowed `Origin`.
 pub fn presented(
     req: &poem::Request,
+    scope: CookieScope,
     body: Option<String>,
     origin: Option<&str>,
     allowed: &[String],
 ) -> Result<Option<(String, crate::routes::auth::TokenDelivery)>, ForbiddenOrigin> {
     use crate::routes::auth::TokenDelivery;
-    match (body, read(req)) {
+    match (body, scope.read(req)) {
         (Some(token), _) => Ok(Some((token, TokenDelivery::Body))),
         (None, Some(token)) if origin_allowed(origin, allowed) => Ok(Some((token, TokenDelivery::Cookie))),
         (None, Some(_)) => Err(ForbiddenOrigin),
@@ -66,11 +97,15 @@ mod tests {
 
     #[test]
     fn the_cookie_is_locked_down() {
-        let cookie = set("v4.local.x", 60);
-        for part in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/api/auth", "Max-Age=60"] {
+        let cookie = CookieScope::Host.set("v4.local.x", 60);
+        assert!(cookie.starts_with("__Host-tenantry_refresh=v4.local.x;"), "{cookie}");
+        for part in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/;", "Max-Age=60"] {
             assert!(cookie.contains(part), "{part}");
         }
-        assert!(clear().contains("Max-Age=0"));
+        assert!(!cookie.contains("Domain"), "a __Host- cookie has no Domain");
+        let scoped = CookieScope::Path.set("v4.local.x", 60);
+        assert!(scoped.starts_with("__Secure-tenantry_refresh=") && scoped.contains("Path=/api/auth;"), "{scoped}");
+        assert!(CookieScope::Host.clear().contains("Max-Age=0"));
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Tokens sent by email (verification, password reset, invitation): 256
-//! random bits as 64 hex characters; only their SHA-256 is stored.
+//! random bits as 64 hex characters; only their SHA-256 is stored. The
+//! platform functions take the token as emailed and hash it themselves, so
+//! a stored hash is never a credential.
 
 use rand::RngCore;
 
@@ -17,11 +19,11 @@ pub fn generate() -> EmailToken {
     EmailToken { hash: hash(&token), token }
 }
 
-/// The stored form of a token; `None` for anything that is not one of ours
+/// A token as emailed, trimmed; `None` for anything that is not one of ours
 /// (so junk never reaches the database).
-pub fn parse(token: &str) -> Option<String> {
+pub fn parse(token: &str) -> Option<&str> {
     let token = token.trim();
-    (token.len() == 64 && token.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))).then(|| hash(token))
+    (token.len() == 64 && token.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))).then_some(token)
 }
 
 fn hash(token: &str) -> String {

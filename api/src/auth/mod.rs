@@ -8,6 +8,7 @@ pub mod authorize;
 pub mod bearer;
 pub mod cookie;
 pub mod email_token;
+pub mod login_guard;
 pub mod refresh_store;
 pub mod session;
 pub mod tokens;

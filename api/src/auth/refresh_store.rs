@@ -6,12 +6,18 @@
 //! script): the old record is marked used and names its successor. A second
 //! use within a short grace period (two tabs refreshing at once) gets the
 //! same successor; any later use is a replay, and revokes the whole family.
+//! A family ends at its absolute lifetime however often it is refreshed.
+//!
+//! Redis holds no usable token: records are keyed by the SHA-256 of the
+//! token id, and a successor's id is derived from its predecessor's (so the
+//! concurrent case can hand it out again without storing it). A copy of
+//! Redis's data lets no one refresh a session.
 //!
 //! Keys (all with TTLs, so nothing grows without bound):
-//! - `rt:{id}`: hash `family`, `user`, `tenant`, `state` (active|used),
-//!   `successor`, `used_at_ms`
+//! - `rt:{sha256(id)}`: hash `family`, `user`, `tenant`, `state`
+//!   (active|used), `successor` (its hash), `used_at_ms`
 //! - `fam:{family}`: hash `user`, `tenant`, `created_at_ms`: the session
-//! - `fam:{family}:tokens`: set of the family's token ids
+//! - `fam:{family}:tokens`: set of the family's token hashes
 //! - `user:{user}:families`: set of the user's families
 
 use std::time::Duration;
@@ -60,20 +66,35 @@ pub struct RefreshStore {
     prefix: String,
     lifetime: Duration,
     grace: Duration,
+    max_lifetime: Duration,
 }
 
 const ROTATE: &str = r#"
--- KEYS[1] = old token key; ARGV = prefix, new id, now ms, grace ms, ttl s
+-- KEYS[1] = old token key; ARGV = prefix, successor hash, now ms, grace ms,
+-- ttl s, max lifetime ms
 local old = redis.call('HGETALL', KEYS[1])
 if #old == 0 then return {'unknown'} end
 local t = {}
 for i = 1, #old, 2 do t[old[i]] = old[i + 1] end
 local prefix, new_id, now, grace, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local max_lifetime = tonumber(ARGV[6])
 local fam_key = prefix .. 'fam:' .. t.family
-if redis.call('EXISTS', fam_key) == 0 then
+local created = tonumber(redis.call('HGET', fam_key, 'created_at_ms'))
+if not created then
   redis.call('DEL', KEYS[1])
   return {'unknown'}
 end
+local remaining = created + max_lifetime - now
+if remaining <= 0 then
+  -- Past its absolute lifetime: the session ends, used or not.
+  local ids = redis.call('SMEMBERS', fam_key .. ':tokens')
+  for _, id in ipairs(ids) do redis.call('DEL', prefix .. 'rt:' .. id) end
+  redis.call('DEL', fam_key, fam_key .. ':tokens')
+  redis.call('SREM', prefix .. 'user:' .. t.user .. ':families', t.family)
+  redis.call('PUBLISH', prefix .. 'invalidate', 'session:' .. t.family)
+  return {'expired'}
+end
+ttl = math.min(ttl, math.ceil(remaining / 1000))
 if t.state == 'active' then
   local new_key = prefix .. 'rt:' .. new_id
   redis.call('HSET', new_key, 'family', t.family, 'user', t.user, 'tenant', t.tenant, 'state', 'active')
@@ -84,11 +105,11 @@ if t.state == 'active' then
   redis.call('EXPIRE', fam_key, ttl)
   redis.call('EXPIRE', fam_key .. ':tokens', ttl)
   redis.call('EXPIRE', prefix .. 'user:' .. t.user .. ':families', ttl)
-  return {'rotated', new_id, t.family, t.user, t.tenant}
+  return {'rotated', t.family, t.user, t.tenant}
 end
 if now - tonumber(t.used_at_ms) <= grace
    and redis.call('EXISTS', prefix .. 'rt:' .. t.successor) == 1 then
-  return {'concurrent', t.successor, t.family, t.user, t.tenant}
+  return {'concurrent', t.family, t.user, t.tenant}
 end
 -- A replay: end the whole family.
 local ids = redis.call('SMEMBERS', fam_key .. ':tokens')
@@ -116,13 +137,14 @@ return open
 
 impl RefreshStore {
     /// `lifetime`: how long an unused refresh token lives; `grace`: how long
-    /// a used one still yields its successor (concurrent refreshes).
-    pub fn new(prefix: &str, lifetime: Duration, grace: Duration) -> Self {
-        Self { prefix: prefix.to_owned(), lifetime, grace }
+    /// a used one still yields its successor (concurrent refreshes);
+    /// `max_lifetime`: when a session ends however often it is refreshed.
+    pub fn new(prefix: &str, lifetime: Duration, grace: Duration, max_lifetime: Duration) -> Self {
+        Self { prefix: prefix.to_owned(), lifetime, grace, max_lifetime }
     }
 
     pub fn lifetime(&self) -> Duration {
-        self.lifetime
+        self.lifetime.min(self.max_lifetime)
     }
 
     /// Opens a session: a new family and its first token id.
@@ -135,9 +157,10 @@ impl RefreshStore {
     ) -> redis::RedisResult<(Uuid, String)> {
         let family = Uuid::new_v4();
         let id = random_id();
-        let ttl = self.lifetime.as_secs() as i64;
+        let stored = stored_id(&id);
+        let ttl = self.lifetime().as_secs() as i64;
         let fam_key = format!("{}fam:{family}", self.prefix);
-        let token_key = format!("{}rt:{id}", self.prefix);
+        let token_key = format!("{}rt:{stored}", self.prefix);
         let families = format!("{}user:{user}:families", self.prefix);
         let now = now_ms();
         let mut conn = redis.conn().await?;
@@ -165,7 +188,7 @@ impl RefreshStore {
                 ],
             )
             .expire(&token_key, ttl)
-            .sadd(format!("{fam_key}:tokens"), &id)
+            .sadd(format!("{fam_key}:tokens"), &stored)
             .expire(format!("{fam_key}:tokens"), ttl)
             .sadd(&families, family.to_string())
             .expire(&families, ttl)
@@ -177,23 +200,41 @@ impl RefreshStore {
     /// Uses a refresh token: rotates it, hands out the same successor to a
     /// concurrent use, or detects a replay and revokes the family.
     pub async fn rotate(&self, redis: &Redis, id: &str) -> redis::RedisResult<Rotation> {
+        let successor = successor_of(id);
         let mut conn = redis.conn().await?;
         let reply: Vec<String> = redis::Script::new(ROTATE)
-            .key(format!("{}rt:{id}", self.prefix))
+            .key(format!("{}rt:{}", self.prefix, stored_id(id)))
             .arg(&self.prefix)
-            .arg(random_id())
+            .arg(stored_id(&successor))
             .arg(now_ms())
             .arg(self.grace.as_millis() as u64)
             .arg(self.lifetime.as_secs())
+            .arg(self.max_lifetime.as_millis() as u64)
             .invoke_async(&mut conn)
             .await?;
-        Ok(parse_rotation(&reply))
+        Ok(parse_rotation(&reply, successor))
     }
 
     /// Whether the session (family) is still open.
     pub async fn is_active(&self, redis: &Redis, family: Uuid) -> redis::RedisResult<bool> {
         let mut conn = redis.conn().await?;
         redis::cmd("EXISTS").arg(format!("{}fam:{family}", self.prefix)).query_async(&mut conn).await
+    }
+
+    /// The user and tenant of an open session.
+    pub async fn session(&self, redis: &Redis, family: Uuid) -> redis::RedisResult<Option<(UserId, TenantId)>> {
+        let mut conn = redis.conn().await?;
+        let (user, tenant): (Option<String>, Option<String>) = redis::cmd("HMGET")
+            .arg(format!("{}fam:{family}", self.prefix))
+            .arg("user")
+            .arg("tenant")
+            .query_async(&mut conn)
+            .await?;
+        let parse = |s: Option<String>| s.and_then(|s| s.parse::<Uuid>().ok());
+        Ok(match (parse(user), parse(tenant)) {
+            (Some(user), Some(tenant)) => Some((UserId::new(user), TenantId::new(tenant))),
+            _ => None,
+        })
     }
 
     /// Ends one session: every token of the family stops working. Returns
@@ -250,12 +291,12 @@ impl RefreshStore {
     }
 }
 
-fn parse_rotation(reply: &[String]) -> Rotation {
+fn parse_rotation(reply: &[String], successor: String) -> Rotation {
     let uuid = |i: usize| reply.get(i).and_then(|s| s.parse::<Uuid>().ok());
     match reply.first().map(String::as_str) {
-        Some(kind @ ("rotated" | "concurrent")) => match (reply.get(1), uuid(2), uuid(3), uuid(4)) {
-            (Some(successor), Some(family), Some(user), Some(tenant)) => {
-                let (successor, user, tenant) = (successor.clone(), UserId::new(user), TenantId::new(tenant));
+        Some(kind @ ("rotated" | "concurrent")) => match (uuid(1), uuid(2), uuid(3)) {
+            (Some(family), Some(user), Some(tenant)) => {
+                let (user, tenant) = (UserId::new(user), TenantId::new(tenant));
                 if kind == "rotated" {
                     Rotation::Rotated { successor, family, user, tenant }
                 } else {
@@ -272,6 +313,18 @@ fn parse_rotation(reply: &[String]) -> Rotation {
         },
         _ => Rotation::Unknown,
     }
+}
+
+/// What Redis keeps of a token id: its SHA-256, hex.
+fn stored_id(id: &str) -> String {
+    crate::auth::api_key::hash(id)
+}
+
+/// The id of the token that succeeds `id`: derived, so that a concurrent
+/// refresh can be handed the same successor without Redis storing it. As
+/// unguessable as `id` itself (256 random bits) to anyone who lacks it.
+fn successor_of(id: &str) -> String {
+    crate::auth::api_key::hash(&format!("tenantry-refresh-successor:{id}"))
 }
 
 /// 256 random bits, hex.

@@ -6,7 +6,6 @@ use db::{TenantId, TenantTx, UserId};
 use poem::Request;
 use poem_openapi::payload::Json;
 
-use crate::auth::cookie;
 use crate::auth::tokens::RefreshClaims;
 use crate::error::ApiError;
 use crate::routes::auth::{SessionResponse, SessionTokens, TenantMembership, TokenDelivery};
@@ -28,7 +27,7 @@ pub async fn choose_tenant(
     slug: Option<&str>,
 ) -> Result<Option<MembershipView>, ApiError> {
     let active: Vec<MembershipView> =
-        db::auth::memberships(&state.db, user).await?.into_iter().filter(|m| m.status == "active").collect();
+        db::auth::memberships(&state.platform, user).await?.into_iter().filter(|m| m.status == "active").collect();
     if let Some(slug) = slug {
         return Ok(active.into_iter().find(|m| m.slug == slug));
     }
@@ -89,7 +88,7 @@ pub fn tokens_response(
     let sealed = state.tokens.seal_refresh(&refresh, lifetime).map_err(ApiError::internal)?;
     let (body_token, set_cookie) = match delivery {
         TokenDelivery::Body => (Some(sealed), None),
-        TokenDelivery::Cookie => (None, Some(cookie::set(&sealed, lifetime.as_secs()))),
+        TokenDelivery::Cookie => (None, Some(state.settings.auth.refresh_cookie.set(&sealed, lifetime.as_secs()))),
     };
     Ok(SessionResponse::Ok(
         Json(SessionTokens {

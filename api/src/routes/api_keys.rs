@@ -10,7 +10,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use uuid::Uuid;
 
 use super::ApiTags;
-use crate::auth::access::Access;
+use crate::auth::access::{Access, Principal};
 use crate::auth::authorize::{require, Denied};
 use crate::error::{ApiError, ErrorBody, FieldProblem};
 use crate::payload::JsonBody;
@@ -140,6 +140,14 @@ impl ApiKeysApi {
         let mut tx = TenantTx::begin(&self.state.db, caller.tenant(), caller.user()).await?;
         if let Err(d) = require(&self.state, &mut tx, &caller, "api_keys", "create").await? {
             return Ok(denied(d));
+        }
+        // A leaked admin key must not be able to mint the next admin key
+        // (and so outlive its own revocation): admin keys are made by people.
+        if matches!(caller, Principal::Key(_)) && role == "admin" {
+            return Ok(ApiKeyResponse::Forbidden(ErrorBody::json(
+                "forbidden",
+                "an API key cannot create admin keys; sign in as an admin to create one",
+            )));
         }
         let new = crate::auth::api_key::generate();
         let created = match db::api_keys::create(&mut tx, &name, &new.prefix, &new.secret_hash, &role, expires_at).await

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::ApiTags;
 use crate::auth::bearer::{BearerAccess, Caller};
 use crate::auth::cookie;
+use crate::auth::login_guard;
 use crate::auth::refresh_store::Rotation;
 use crate::auth::tokens::RefreshClaims;
 use crate::error::{ApiError, ErrorBody, FieldProblem};
@@ -286,30 +287,30 @@ impl AuthApi {
         if !problems.is_empty() {
             return Err(ApiError::validation(problems));
         }
-        // Per address; per account from this address (someone else's
-        // failures elsewhere do not lock the owner out); and a looser limit
-        // per account from anywhere, against guessing spread over addresses.
-        let budget = state.settings.auth.login_limit_per_minute;
-        for (key, limit) in [
-            (format!("login:ip:{}", origin.ip), budget.saturating_mul(3)),
-            (format!("login:account:{email}:ip:{}", origin.ip), budget),
-            (format!("login:account:{email}"), budget.saturating_mul(10)),
-        ] {
-            if let Some(retry) = rate_limit::hit_or_refuse(state, &key, limit).await? {
-                return Err(ApiError::rate_limited(retry));
-            }
+        // Attempts per address group (all accounts), then failures per
+        // account: see `login_guard` for why only failures count there.
+        let group = rate_limit::address_group_of(&origin.ip);
+        let budget = state.settings.auth.login_limit_per_minute.saturating_mul(3);
+        if let Some(retry) = rate_limit::hit_or_refuse(state, &format!("login:ip:{group}"), budget).await? {
+            return Err(ApiError::rate_limited(retry));
         }
-        let account = db::auth::find_account(&state.db, &email).await?;
+        let attempt = match login_guard::admit(state, &email, &group).await? {
+            login_guard::Admission::Go(attempt) => attempt,
+            login_guard::Admission::Wait(retry) => return Err(ApiError::rate_limited(retry)),
+        };
+        let account = db::auth::find_account(&state.platform, &email).await?;
         let matches = password::verify_off_thread(password, account.as_ref().map(|a| a.password_hash.clone())).await;
         let account = match account {
             Some(a) if matches && a.verified => a,
             _ => {
-                db::auth::record_security_event(&state.db, "login.failed", &email, &origin).await?;
+                login_guard::failed(state, attempt).await;
+                db::auth::record_security_event(&state.platform, "login.failed", &email, &origin).await?;
                 return Ok(SessionResponse::Unauthorized(invalid_credentials(), None));
             }
         };
+        login_guard::succeeded(state, attempt).await;
         let Some(membership) = crate::auth::session::choose_tenant(state, account.id, tenant.as_deref()).await? else {
-            db::auth::record_security_event(&state.db, "login.no_tenant", &email, &origin).await?;
+            db::auth::record_security_event(&state.platform, "login.no_tenant", &email, &origin).await?;
             return Ok(SessionResponse::Unauthorized(invalid_credentials(), None));
         };
         let delivery = token_delivery.unwrap_or(TokenDelivery::Cookie);
@@ -332,16 +333,18 @@ impl AuthApi {
         let state = &self.state;
         let origin = crate::auth::session::origin_of(req, state);
         let allowed = &state.settings.auth.allowed_origins;
-        let (token, delivery) = match cookie::presented(req, body.0.refresh_token, origin_header.0.as_deref(), allowed)
-        {
-            Ok(Some(presented)) => presented,
-            Ok(None) => return Ok(SessionResponse::Unauthorized(invalid_session(), None)),
-            Err(forbidden) => return Ok(SessionResponse::Forbidden(forbidden.body())),
-        };
-        if let Some(retry) = rate_limit::hit(state, &format!("refresh:ip:{}", origin.ip), 120).await {
+        let scope = state.settings.auth.refresh_cookie;
+        let (token, delivery) =
+            match cookie::presented(req, scope, body.0.refresh_token, origin_header.0.as_deref(), allowed) {
+                Ok(Some(presented)) => presented,
+                Ok(None) => return Ok(SessionResponse::Unauthorized(invalid_session(), None)),
+                Err(forbidden) => return Ok(SessionResponse::Forbidden(forbidden.body())),
+            };
+        let group = rate_limit::address_group_of(&origin.ip);
+        if let Some(retry) = rate_limit::hit(state, &format!("refresh:ip:{group}"), 120).await {
             return Err(ApiError::rate_limited(retry));
         }
-        let clear = (delivery == TokenDelivery::Cookie).then(cookie::clear);
+        let clear = (delivery == TokenDelivery::Cookie).then(|| scope.clear());
         let Ok(claims) = state.tokens.open_refresh(&token) else {
             return Ok(SessionResponse::Unauthorized(invalid_session(), clear));
         };
@@ -352,7 +355,7 @@ impl AuthApi {
         match rotation {
             Rotation::Rotated { successor, family, user, tenant }
             | Rotation::Concurrent { successor, family, user, tenant } => {
-                let memberships = db::auth::memberships(&state.db, user).await?;
+                let memberships = db::auth::memberships(&state.platform, user).await?;
                 let Some(membership) = memberships.into_iter().find(|m| m.tenant == tenant && m.status == "active")
                 else {
                     let _ = state.refresh.revoke_family(&state.redis, family).await;
@@ -391,18 +394,40 @@ impl AuthApi {
     ) -> Result<LogoutResponse, ApiError> {
         let state = &self.state;
         let allowed = &state.settings.auth.allowed_origins;
-        let token = match cookie::presented(req, body.0.refresh_token, origin_header.0.as_deref(), allowed) {
+        let scope = state.settings.auth.refresh_cookie;
+        let origin = crate::auth::session::origin_of(req, state);
+        let token = match cookie::presented(req, scope, body.0.refresh_token, origin_header.0.as_deref(), allowed) {
             Ok(presented) => presented.map(|(token, _)| token),
-            Err(forbidden) => return Ok(LogoutResponse::Forbidden(forbidden.body())),
-        };
-        if let Some(claims) = token.and_then(|t| state.tokens.open_refresh(&t).ok()) {
-            if let Err(err) = state.refresh.revoke_family(&state.redis, claims.family).await {
-                return Ok(LogoutResponse::Unavailable(ApiError::unavailable_body(err)));
+            Err(forbidden) => {
+                db::auth::record_security_event(&state.platform, "logout.forbidden_origin", "", &origin).await?;
+                return Ok(LogoutResponse::Forbidden(forbidden.body()));
             }
-            let origin = crate::auth::session::origin_of(req, state);
-            tracing::info!(family = %claims.family, ip = %origin.ip, "logged out");
+        };
+        match token.map(|t| state.tokens.open_refresh(&t)) {
+            Some(Ok(claims)) => {
+                let session = state.refresh.session(&state.redis, claims.family).await;
+                if let Err(err) = state.refresh.revoke_family(&state.redis, claims.family).await {
+                    return Ok(LogoutResponse::Unavailable(ApiError::unavailable_body(err)));
+                }
+                if let Ok(Some((user, tenant))) = session {
+                    crate::auth::session::audit(
+                        state,
+                        tenant,
+                        Some(user),
+                        "session.logout",
+                        &claims.family.to_string(),
+                        &origin,
+                    )
+                    .await?;
+                }
+            }
+            // A token that is not ours: nothing to end, but worth knowing.
+            Some(Err(_)) => {
+                db::auth::record_security_event(&state.platform, "logout.invalid_token", "", &origin).await?;
+            }
+            None => {}
         }
-        Ok(LogoutResponse::Done(cookie::clear()))
+        Ok(LogoutResponse::Done(scope.clear()))
     }
 
     /// Log out everywhere
@@ -424,7 +449,7 @@ impl AuthApi {
                     &origin,
                 )
                 .await?;
-                Ok(LogoutResponse::Done(cookie::clear()))
+                Ok(LogoutResponse::Done(state.settings.auth.refresh_cookie.clear()))
             }
             Err(err) => Ok(LogoutResponse::Unavailable(ApiError::unavailable_body(err))),
         }
@@ -448,7 +473,9 @@ impl AuthApi {
         let state = &self.state;
         let SwitchTenant { tenant, refresh_token } = body.0;
         let allowed = &state.settings.auth.allowed_origins;
-        let (token, delivery) = match cookie::presented(req, refresh_token, origin_header.0.as_deref(), allowed) {
+        let scope = state.settings.auth.refresh_cookie;
+        let (token, delivery) = match cookie::presented(req, scope, refresh_token, origin_header.0.as_deref(), allowed)
+        {
             Ok(Some(presented)) => presented,
             Ok(None) => return Ok(SwitchResponse::Unauthorized(invalid_session())),
             Err(forbidden) => return Ok(SwitchResponse::Forbidden(forbidden.body())),
@@ -515,18 +542,25 @@ impl AuthApi {
         {
             return Err(ApiError::rate_limited(retry));
         }
-        let current = db::auth::password_hash(&state.db, caller.user).await?;
-        if !password::verify_off_thread(current_password, current).await {
+        let current = db::auth::password_hash(&state.platform, caller.user).await?;
+        if !password::verify_off_thread(current_password, current.clone()).await {
             return Ok(PasswordResponse::Forbidden(ErrorBody::json(
                 "wrong_password",
                 "the current password is not right",
             )));
         }
-        let hash = tokio::task::spawn_blocking(move || password::hash(&new_password))
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(ApiError::internal)?;
-        db::auth::set_password(&state.db, caller.user, &hash).await?;
+        let Some(current) = current else {
+            return Ok(PasswordResponse::Unauthorized(invalid_session()));
+        };
+        let hash = password::hash_off_thread(new_password).await.map_err(ApiError::internal)?;
+        // Compare-and-swap: a change made meanwhile (a reset, another tab)
+        // wins, and this one asks to try again.
+        if !db::auth::change_password(&state.platform, caller.user, &current, &hash).await? {
+            return Ok(PasswordResponse::Forbidden(ErrorBody::json(
+                "wrong_password",
+                "the password changed meanwhile; enter the current one again",
+            )));
+        }
         let others = match state.refresh.sessions(&state.redis, caller.user).await {
             Ok(sessions) => sessions.into_iter().filter(|s| s.family != caller.session).collect::<Vec<_>>(),
             Err(err) => return Ok(PasswordResponse::Unavailable(ApiError::unavailable_body(err))),
@@ -588,8 +622,8 @@ impl AuthApi {
         let BearerAccess(caller) = auth;
         let family = crate::payload::parse_path_id(&id.0)?;
         let state = &self.state;
-        let owned = match state.refresh.sessions(&state.redis, caller.user).await {
-            Ok(sessions) => sessions.iter().any(|s| s.family == family),
+        let owned = match state.refresh.session(&state.redis, family).await {
+            Ok(session) => session.is_some_and(|(user, _)| user == caller.user),
             Err(err) => return Ok(SessionsResponse::Unavailable(ApiError::unavailable_body(err))),
         };
         // Another user's session id is as unknown as a made-up one.
@@ -617,7 +651,7 @@ impl AuthApi {
     async fn me(&self, auth: BearerAccess) -> Result<MeResponse, ApiError> {
         let BearerAccess(caller) = auth;
         let state = &self.state;
-        let memberships: Vec<TenantMembership> = db::auth::memberships(&state.db, caller.user)
+        let memberships: Vec<TenantMembership> = db::auth::memberships(&state.platform, caller.user)
             .await?
             .into_iter()
             .filter(|m| m.status == "active")
@@ -626,7 +660,7 @@ impl AuthApi {
         let Some(current) = memberships.iter().find(|m| m.id == caller.tenant.as_uuid()).cloned() else {
             return Ok(MeResponse::Unauthorized(invalid_session()));
         };
-        let Some((email, display_name)) = db::auth::profile(&state.db, caller.user).await? else {
+        let Some((email, display_name)) = db::auth::profile(&state.platform, caller.user).await? else {
             return Ok(MeResponse::Unauthorized(invalid_session()));
         };
         let permissions = crate::auth::session::permissions_of(&current.role);

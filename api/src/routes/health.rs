@@ -1,9 +1,12 @@
 //! Liveness (`GET /`, no dependencies touched) and readiness
-//! (`GET /api/health`, one round trip to PostgreSQL through the pool and a
-//! Redis PING).
+//! (`GET /api/health`, one round trip through each database pool and a
+//! Redis PING). Readiness tells everyone the status, and the details
+//! (versions, migration, dependency latencies and errors) only to the
+//! internal network (`APP_INTERNAL_NETWORKS`) or an operator's token.
 
 use std::time::{Duration, Instant};
 
+use poem::Request;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
@@ -25,26 +28,35 @@ pub struct Liveness {
     pub status: String,
 }
 
-/// Readiness of the process and its dependencies.
+/// Readiness of the process and its dependencies. Everything but `status`
+/// is present only for the internal network or an operator.
 #[derive(Debug, Object)]
 pub struct Health {
     /// `ok` when every dependency answered; `unavailable` when one did not;
     /// `draining` while the process shuts down.
     pub status: String,
     /// The API build version.
-    pub version: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub version: Option<String>,
     /// The commit the binary was built from (`unknown` outside CI builds).
-    pub revision: String,
-    pub uptime_seconds: u64,
+    #[oai(skip_serializing_if_is_none)]
+    pub revision: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub uptime_seconds: Option<u64>,
     /// Newest applied database migration; absent if the database is down.
+    #[oai(skip_serializing_if_is_none)]
     pub migration_version: Option<i64>,
-    pub checks: HealthChecks,
+    #[oai(skip_serializing_if_is_none)]
+    pub checks: Option<HealthChecks>,
 }
 
 /// One entry per dependency.
 #[derive(Debug, Object)]
 pub struct HealthChecks {
+    /// The runtime role's pool.
     pub database: DependencyCheck,
+    /// The platform role's pool.
+    pub platform_database: DependencyCheck,
     pub redis: DependencyCheck,
 }
 
@@ -94,14 +106,25 @@ impl HealthApi {
     /// applied migration version, the build version and the uptime. 503 when
     /// a dependency is down.
     #[oai(path = "/api/health", method = "get", operation_id = "readiness")]
-    async fn readiness(&self) -> Result<ReadinessResponse, ApiError> {
+    async fn readiness(&self, req: &Request) -> Result<ReadinessResponse, ApiError> {
         let state = &self.state;
-        let (database, redis) = tokio::join!(timed(state.db.readiness()), timed(state.redis.ping()));
+        let (database, platform_database, redis) =
+            tokio::join!(timed(state.db.readiness()), timed(state.platform.ping()), timed(state.redis.ping()));
         let (database, migration_version) = match database {
+            (Ok(report), ms) if report.migration_version.unwrap_or(0) < db::latest_migration_version() => {
+                (failed(ms, "database schema older than this build"), report.migration_version)
+            }
             (Ok(report), ms) => (ok(ms), report.migration_version),
             (Err(err), ms) => {
                 tracing::warn!(error = %err, "readiness: database check failed");
                 (failed(ms, "database unreachable or not migrated"), None)
+            }
+        };
+        let platform_database = match platform_database {
+            (Ok(()), ms) => ok(ms),
+            (Err(err), ms) => {
+                tracing::warn!(error = %err, "readiness: platform database check failed");
+                failed(ms, "platform database unreachable")
             }
         };
         let redis = match redis {
@@ -112,22 +135,48 @@ impl HealthApi {
             }
         };
         let draining = state.is_draining();
-        let ready = database.error.is_none() && redis.error.is_none() && !draining;
+        let ready = database.error.is_none() && platform_database.error.is_none() && redis.error.is_none() && !draining;
         let status = match (ready, draining) {
             (true, _) => "ok",
             (false, true) => "draining",
             (false, false) => "unavailable",
         };
-        let health = Health {
-            status: status.into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            revision: option_env!("TENANTRY_REVISION").unwrap_or("unknown").into(),
-            uptime_seconds: state.started_at.elapsed().as_secs(),
-            migration_version,
-            checks: HealthChecks { database, redis },
+        let health = if may_see_details(req, state) {
+            Health {
+                status: status.into(),
+                version: Some(env!("CARGO_PKG_VERSION").into()),
+                revision: Some(option_env!("TENANTRY_REVISION").unwrap_or("unknown").into()),
+                uptime_seconds: Some(state.started_at.elapsed().as_secs()),
+                migration_version,
+                checks: Some(HealthChecks { database, platform_database, redis }),
+            }
+        } else {
+            Health {
+                status: status.into(),
+                version: None,
+                revision: None,
+                uptime_seconds: None,
+                migration_version: None,
+                checks: None,
+            }
         };
         Ok(if ready { ReadinessResponse::Ready(Json(health)) } else { ReadinessResponse::Unavailable(Json(health)) })
     }
+}
+
+/// Whether the caller may see versions and dependency details: a client on
+/// the internal network (seen through our proxies, not just the proxy
+/// itself), or an operator's bearer token.
+fn may_see_details(req: &Request, state: &AppState) -> bool {
+    let internal = crate::rate_limit::client_ip(req, &state.settings.trusted_proxies)
+        .is_some_and(|ip| state.settings.internal_networks.iter().any(|net| net.contains(ip)));
+    internal
+        || req
+            .headers()
+            .get(poem::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|token| super::tenants::is_operator_token(state, token))
 }
 
 async fn timed<T, E: std::fmt::Display>(

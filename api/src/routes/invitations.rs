@@ -1,6 +1,9 @@
 //! Invitations into the tenant: admins invite by email with a role; the
 //! invitee follows the emailed link (`POST /api/invitations/accept`), which
-//! adds the membership to their account, or creates the account first.
+//! adds the membership to their account (signed in as it: the link alone
+//! never adds an existing account), or creates the account first. Emails
+//! are capped per address and per tenant, and their subject is fixed: an
+//! inviter's text never becomes a subject line.
 
 use chrono::{DateTime, Utc};
 use db::invitations::Acceptance;
@@ -14,13 +17,14 @@ use uuid::Uuid;
 use super::ApiTags;
 use crate::auth::access::Access;
 use crate::auth::authorize::{require, Denied};
+use crate::auth::bearer::OptionalBearer;
 use crate::auth::email_token;
 use crate::auth::session::origin_of;
 use crate::error::{ApiError, ErrorBody, FieldProblem};
 use crate::mail::{normalize_address, Email};
 use crate::password;
 use crate::payload::JsonBody;
-use crate::routes::onboarding::{link, throttle};
+use crate::routes::onboarding::{link, may_email, throttle};
 use crate::state::AppState;
 
 #[derive(Debug)]
@@ -39,7 +43,8 @@ pub struct CreateInvitation {
 }
 
 /// The token of an invitation email; a password (and a name) when the
-/// invited email has no account yet.
+/// invited email has no account yet. When it has one, send the request
+/// signed in as that account (`Authorization: Bearer`).
 #[derive(Debug, Object, serde::Deserialize)]
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
@@ -113,6 +118,10 @@ pub enum InvitationResponse {
     PayloadTooLarge(Json<ErrorBody>),
     #[oai(status = 415)]
     UnsupportedMediaType(Json<ErrorBody>),
+    /// The address got as many emails as it may for now, or the tenant
+    /// sent as many invitations as it may today; `Retry-After` says when.
+    #[oai(status = 429)]
+    TooManyRequests(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
     #[oai(status = 503)]
     Unavailable(Json<ErrorBody>),
 }
@@ -126,6 +135,14 @@ pub enum AcceptResponse {
     /// account needs a password, or the password is not acceptable.
     #[oai(status = 400)]
     BadRequest(Json<ErrorBody>),
+    /// The invited email has an account, and the request is not signed in
+    /// (`sign_in_required`): sign in as that account and send it again.
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>),
+    /// The invited email has an account, and the request is signed in as
+    /// another one (`wrong_account`).
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
     /// The invited email has an account: accept without a password.
     #[oai(status = 409)]
     Conflict(Json<ErrorBody>),
@@ -135,6 +152,35 @@ pub enum AcceptResponse {
     UnsupportedMediaType(Json<ErrorBody>),
     #[oai(status = 503)]
     Unavailable(Json<ErrorBody>),
+}
+
+/// The subject of every invitation email: fixed, never the inviter's text.
+pub const INVITATION_SUBJECT: &str = "You are invited to a tenant on Tenantry";
+
+/// How many emails one address may get from invitations: the same caps as
+/// registration and reset emails. Past them, or past the tenant's daily
+/// invitations, the invitation is refused with 429 (the inviter should
+/// know; nobody's mailbox fills up).
+async fn email_caps(
+    state: &AppState,
+    tenant: db::TenantId,
+    email: &str,
+) -> Result<Option<InvitationResponse>, ApiError> {
+    let per_day = state.settings.onboarding.invitations_per_tenant_per_day;
+    let tenant_key = format!("invite:tenant:{tenant}");
+    if let Some(retry) = crate::rate_limit::hit_or_refuse_per(state, &tenant_key, per_day, 24 * 3600).await? {
+        return Ok(Some(InvitationResponse::TooManyRequests(
+            ErrorBody::json("too_many_invitations", "the tenant sent as many invitations as it may today"),
+            retry,
+        )));
+    }
+    if !may_email(state, "invite", email).await? {
+        return Ok(Some(InvitationResponse::TooManyRequests(
+            ErrorBody::json("too_many_emails", "this address got as many emails from us as it may for now"),
+            3600,
+        )));
+    }
+    Ok(None)
 }
 
 fn denied(denied: Denied) -> InvitationResponse {
@@ -204,6 +250,11 @@ impl InvitationsApi {
                 "this email belongs to a member of the tenant already",
             )));
         }
+        // Before anything is stored: an invitation is never left without
+        // its email. Revoking and inviting again counts again.
+        if let Some(refusal) = email_caps(state, caller.tenant(), &email).await? {
+            return Ok(refusal);
+        }
         let token = email_token::generate();
         let ttl = state.settings.onboarding.invitation_ttl;
         let expires_at = Utc::now() + chrono::Duration::from_std(ttl).map_err(ApiError::internal)?;
@@ -223,9 +274,9 @@ impl InvitationsApi {
         tx.commit().await?;
         state.mailer.send_later(Email {
             to: email,
-            subject: format!("You are invited to {tenant_name} on Tenantry"),
+            subject: INVITATION_SUBJECT.into(),
             body: format!(
-                "You are invited to join \"{tenant_name}\" on Tenantry as {role}.\n\n\
+                "You are invited to join the tenant \"{tenant_name}\" on Tenantry as {role}.\n\n\
                  Follow this link before {} to accept:\n{}\n\n\
                  Or send this code to POST /api/invitations/accept:\ncode: {}\n\n\
                  If you do not know why you got this, ignore it.\n",
@@ -280,7 +331,12 @@ impl InvitationsApi {
     /// account, the membership is added to it (send no password); when it
     /// has none, the account is created with the password given.
     #[oai(path = "/api/invitations/accept", method = "post", operation_id = "acceptInvitation")]
-    async fn accept(&self, req: &Request, body: JsonBody<AcceptInvitation>) -> Result<AcceptResponse, ApiError> {
+    async fn accept(
+        &self,
+        req: &Request,
+        auth: OptionalBearer,
+        body: JsonBody<AcceptInvitation>,
+    ) -> Result<AcceptResponse, ApiError> {
         let state = &self.state;
         let origin = origin_of(req, state);
         throttle(state, "accept", &origin.ip).await?;
@@ -302,9 +358,10 @@ impl InvitationsApi {
                 "the invitation is not valid, was used or revoked, or has expired",
             ))
         };
-        let Some(token_hash) = email_token::parse(&token) else {
+        let Some(token) = email_token::parse(&token) else {
             return Ok(invalid());
         };
+        let signed_in = auth.caller().map(|c| c.user);
         let hash = match password {
             Some(p) => Some(password::hash_off_thread(p).await.map_err(ApiError::internal)?),
             None => None,
@@ -312,7 +369,9 @@ impl InvitationsApi {
         // Two acceptances creating the same account at once: the second meets
         // the unique email, as if the account had existed.
         let outcome =
-            match db::invitations::accept(&state.db, &token_hash, hash.as_deref(), display_name.as_deref()).await {
+            match db::invitations::accept(&state.platform, token, hash.as_deref(), display_name.as_deref(), signed_in)
+                .await
+            {
                 Err(db::DbError::Conflict) => Acceptance::AccountExists,
                 other => other?,
             };
@@ -327,6 +386,18 @@ impl InvitationsApi {
                     "password",
                     "is required: the invited email has no account yet",
                 )]))
+            }
+            Acceptance::SignInRequired => {
+                return Ok(AcceptResponse::Unauthorized(ErrorBody::json(
+                    "sign_in_required",
+                    "the invited email has an account: sign in as it, then accept",
+                )))
+            }
+            Acceptance::WrongAccount => {
+                return Ok(AcceptResponse::Forbidden(ErrorBody::json(
+                    "wrong_account",
+                    "you are signed in as another account than the invited one",
+                )))
             }
             Acceptance::AccountExists => {
                 return Ok(AcceptResponse::Conflict(ErrorBody::json(

@@ -1,7 +1,9 @@
 //! Getting in without an operator: self-service registration (the tenant
-//! and its first admin are created once the email is verified) and password
+//! and its first admin are created once the email is verified, with the
+//! password chosen then, by whoever holds the emailed link) and password
 //! reset. Both answer alike whether or not an account exists for the email,
-//! and send their links by email (see `mail`).
+//! and send their links by email (see `mail`). Everything here runs on the
+//! platform path.
 
 use poem::Request;
 use poem_openapi::payload::Json;
@@ -23,14 +25,14 @@ pub struct OnboardingApi {
     pub state: AppState,
 }
 
-/// A new account and the tenant it will run.
+/// A new account and the tenant it will run. No password: it is chosen
+/// when the emailed link is followed, so registering someone else's address
+/// gives nobody an account there.
 #[derive(Debug, Object, serde::Deserialize)]
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub struct Registration {
     pub email: String,
-    /// 8–128 characters, not among the 10,000 most common passwords.
-    pub password: String,
     /// Up to 200 characters.
     #[serde(default)]
     pub display_name: Option<String>,
@@ -40,12 +42,14 @@ pub struct Registration {
     pub tenant_slug: String,
 }
 
-/// A token from an email link.
+/// The token of a verification email, and the password of the new account.
 #[derive(Debug, Object, serde::Deserialize)]
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
-pub struct EmailedToken {
+pub struct VerifyEmail {
     pub token: String,
+    /// 8–128 characters, not among the 10,000 most common passwords.
+    pub password: String,
 }
 
 /// Who forgot their password.
@@ -109,7 +113,8 @@ pub enum VerifyResponse {
     /// The account and its tenant exist now.
     #[oai(status = 201)]
     Created(Json<Registered>),
-    /// The token is malformed, unknown, used or expired.
+    /// The password is not acceptable (`details` says why), or the token is
+    /// malformed, unknown, used or expired.
     #[oai(status = 400)]
     BadRequest(Json<ErrorBody>),
     /// The email or the slug was taken since the registration.
@@ -164,7 +169,8 @@ fn invalid_token() -> Json<ErrorBody> {
 /// closed.
 pub async fn throttle(state: &AppState, route: &str, ip: &str) -> Result<(), ApiError> {
     let budget = state.settings.onboarding.limit_per_minute;
-    match rate_limit::hit_or_refuse(state, &format!("{route}:ip:{ip}"), budget).await? {
+    let group = rate_limit::address_group_of(ip);
+    match rate_limit::hit_or_refuse(state, &format!("{route}:ip:{group}"), budget).await? {
         Some(retry) => Err(ApiError::rate_limited(retry)),
         None => Ok(()),
     }
@@ -174,10 +180,10 @@ pub async fn throttle(state: &AppState, route: &str, ip: &str) -> Result<(), Api
 const EMAILS_PER_ADDRESS_PER_DAY: u32 = 20;
 
 /// Whether another email may go to `email` from `route`: a third of the
-/// address budget per minute, and [`EMAILS_PER_ADDRESS_PER_DAY`]. Past
-/// either the request is answered as usual but sends nothing: no one can
-/// make an address unusable (a 429 would) or flood its mailbox.
-async fn may_email(state: &AppState, route: &str, email: &str) -> Result<bool, ApiError> {
+/// address budget per minute, and [`EMAILS_PER_ADDRESS_PER_DAY`]. Register
+/// and forgot answer as usual past either but send nothing: no one can make
+/// an address unusable (a 429 would) or flood its mailbox.
+pub async fn may_email(state: &AppState, route: &str, email: &str) -> Result<bool, ApiError> {
     let per_minute = state.settings.onboarding.limit_per_minute.div_ceil(3);
     let key = format!("{route}:email:{email}");
     if rate_limit::hit_or_refuse(state, &key, per_minute).await?.is_some() {
@@ -222,7 +228,7 @@ impl OnboardingApi {
             )));
         }
         let origin = origin_of(req, state);
-        let Registration { email, password, display_name, tenant_name, tenant_slug } = body.0;
+        let Registration { email, display_name, tenant_name, tenant_slug } = body.0;
         throttle(state, "register", &origin.ip).await?;
         let display_name = display_name.unwrap_or_default().trim().to_owned();
         let tenant_name = tenant_name.trim().to_owned();
@@ -231,9 +237,6 @@ impl OnboardingApi {
         let email = normalize_address(&email);
         if email.is_none() {
             problems.push(FieldProblem::new("email", "is not an email address"));
-        }
-        if let Some(problem) = password::weakness(&password) {
-            problems.push(FieldProblem::new("password", problem));
         }
         if let Some(problem) = crate::payload::name_problem(&display_name, false) {
             problems.push(FieldProblem::new("display_name", problem));
@@ -255,16 +258,13 @@ impl OnboardingApi {
         if !may_email(state, "register", &email).await? {
             return Ok(accepted());
         }
-        // Hashed whatever the outcome, so that every answer costs the same.
-        let hash = password::hash_off_thread(password).await.map_err(ApiError::internal)?;
         let token = email_token::generate();
         let ttl = state.settings.onboarding.verification_ttl;
         let outcome = db::onboarding::register(
-            &state.db,
+            &state.platform,
             &db::onboarding::NewRegistration {
-                token_hash: &token.hash,
+                token: &token.token,
                 email: &email,
-                password_hash: &hash,
                 display_name: &display_name,
                 tenant_slug: &tenant_slug,
                 tenant_name: &tenant_name,
@@ -284,8 +284,8 @@ impl OnboardingApi {
                 subject: "Verify your email to create your Tenantry tenant".into(),
                 body: format!(
                     "Someone (we hope you) registered this address to create the tenant \"{tenant_name}\".\n\n\
-                     Follow this link within {} to verify the address and create it:\n{}\n\n\
-                     Or send this code to POST /api/auth/verify-email:\ncode: {}\n\n\
+                     Follow this link within {} to verify the address, choose your password and create it:\n{}\n\n\
+                     Or send this code with your password to POST /api/auth/verify-email:\ncode: {}\n\n\
                      If it was not you, ignore this email: nothing is created without it.\n",
                     lifetime(ttl),
                     link(state, "verify-email", &token.token),
@@ -304,24 +304,30 @@ impl OnboardingApi {
             },
         };
         state.mailer.send_later(message);
-        db::auth::record_security_event(&state.db, "registration.requested", &email, &origin).await?;
+        db::auth::record_security_event(&state.platform, "registration.requested", &email, &origin).await?;
         Ok(accepted())
     }
 
     /// Verify an email and create the registered tenant
     ///
-    /// Uses the token of a registration email, once.
+    /// Uses the token of a registration email, once, and sets the password
+    /// of the new account: whoever holds the link chooses it.
     #[oai(path = "/api/auth/verify-email", method = "post", operation_id = "verifyEmail")]
-    async fn verify_email(&self, req: &Request, body: JsonBody<EmailedToken>) -> Result<VerifyResponse, ApiError> {
+    async fn verify_email(&self, req: &Request, body: JsonBody<VerifyEmail>) -> Result<VerifyResponse, ApiError> {
         let state = &self.state;
         let origin = origin_of(req, state);
         throttle(state, "verify", &origin.ip).await?;
-        let Some(hash) = email_token::parse(&body.0.token) else {
+        let VerifyEmail { token, password } = body.0;
+        if let Some(problem) = password::weakness(&password) {
+            return Err(ApiError::validation(vec![FieldProblem::new("password", problem)]));
+        }
+        let Some(token) = email_token::parse(&token) else {
             return Ok(VerifyResponse::BadRequest(invalid_token()));
         };
+        let hash = password::hash_off_thread(password).await.map_err(ApiError::internal)?;
         // Two registrations of one email (or slug) verified at the same
         // moment: the second meets the unique key.
-        let outcome = match db::onboarding::verify(&state.db, &hash).await {
+        let outcome = match db::onboarding::verify(&state.platform, token, &hash).await {
             Err(db::DbError::Conflict) => db::onboarding::Verification::EmailTaken,
             other => other?,
         };
@@ -336,7 +342,7 @@ impl OnboardingApi {
                     &origin,
                 )
                 .await?;
-                let email = db::auth::profile(&state.db, user).await?.map(|(email, _)| email).unwrap_or_default();
+                let email = db::auth::profile(&state.platform, user).await?.map(|(email, _)| email).unwrap_or_default();
                 tracing::info!(tenant_id = %tenant, slug = %slug, "tenant registered");
                 let membership =
                     db::auth::MembershipView { tenant, slug, name, status: "active".into(), role: "admin".into() };
@@ -380,7 +386,7 @@ impl OnboardingApi {
         }
         let token = email_token::generate();
         let ttl = state.settings.onboarding.reset_ttl;
-        if db::onboarding::start_password_reset(&state.db, &token.hash, &email, ttl).await?.is_some() {
+        if db::onboarding::start_password_reset(&state.platform, &token.token, &email, ttl).await?.is_some() {
             state.mailer.send_later(Email {
                 to: email.clone(),
                 subject: "Reset your Tenantry password".into(),
@@ -395,7 +401,7 @@ impl OnboardingApi {
                 ),
             });
         }
-        db::auth::record_security_event(&state.db, "password.reset_requested", &email, &origin).await?;
+        db::auth::record_security_event(&state.platform, "password.reset_requested", &email, &origin).await?;
         Ok(accepted())
     }
 
@@ -411,10 +417,10 @@ impl OnboardingApi {
         if let Some(problem) = password::weakness(&new_password) {
             return Err(ApiError::validation(vec![FieldProblem::new("new_password", problem)]));
         }
-        let Some(token_hash) = email_token::parse(&token) else {
+        let Some(token) = email_token::parse(&token) else {
             return Ok(ResetResponse::BadRequest(invalid_token()));
         };
-        let Some(user) = db::onboarding::password_reset_user(&state.db, &token_hash).await? else {
+        let Some(user) = db::onboarding::password_reset_user(&state.platform, token).await? else {
             return Ok(ResetResponse::BadRequest(invalid_token()));
         };
         // Sessions end before the password changes: if Redis fails, nothing
@@ -424,7 +430,7 @@ impl OnboardingApi {
             Err(err) => return Ok(ResetResponse::Unavailable(ApiError::unavailable_body(err))),
         };
         let hash = password::hash_off_thread(new_password).await.map_err(ApiError::internal)?;
-        let Some(user) = db::onboarding::finish_password_reset(&state.db, &token_hash, &hash).await? else {
+        let Some(user) = db::onboarding::finish_password_reset(&state.platform, token, &hash).await? else {
             return Ok(ResetResponse::BadRequest(invalid_token()));
         };
         // And once more for a session opened with the old password meanwhile.
@@ -439,7 +445,7 @@ impl OnboardingApi {
                 )));
             }
         }
-        for membership in db::auth::memberships(&state.db, user).await? {
+        for membership in db::auth::memberships(&state.platform, user).await? {
             crate::auth::session::audit(
                 state,
                 membership.tenant,
@@ -450,7 +456,7 @@ impl OnboardingApi {
             )
             .await?;
         }
-        db::auth::record_security_event(&state.db, "password.reset", &user.to_string(), &origin).await?;
+        db::auth::record_security_event(&state.platform, "password.reset", &user.to_string(), &origin).await?;
         Ok(ResetResponse::Done)
     }
 }

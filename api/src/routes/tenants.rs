@@ -31,11 +31,24 @@ pub struct OperatorToken(Operator);
 pub struct Operator;
 
 async fn check_operator(req: &poem::Request, bearer: Bearer) -> poem::Result<Operator> {
-    let expected = req.data::<AppState>().and_then(|state| state.settings.operator_token.clone());
-    match expected {
-        Some(expected) if constant_time_eq(bearer.token.as_bytes(), expected.expose().as_bytes()) => Ok(Operator),
-        _ => Err(ApiError::unauthenticated("a valid operator token is required").into()),
+    let state = req.data::<AppState>().ok_or_else(|| ApiError::internal("no application state on the request"))?;
+    if is_operator_token(state, &bearer.token) {
+        return Ok(Operator);
     }
+    let origin = crate::auth::session::origin_of(req, state);
+    db::auth::record_security_event(&state.platform, "operator.token_refused", req.uri().path(), &origin)
+        .await
+        .map_err(ApiError::from)?;
+    Err(ApiError::unauthenticated("a valid operator token is required").into())
+}
+
+/// Whether `token` is the operator token (none is, when it is not set).
+pub fn is_operator_token(state: &AppState, token: &str) -> bool {
+    state
+        .settings
+        .operator_token
+        .as_ref()
+        .is_some_and(|expected| constant_time_eq(token.as_bytes(), expected.expose().as_bytes()))
 }
 
 /// A tenant's commercial plan.
@@ -134,6 +147,7 @@ impl TenantsApi {
     #[oai(path = "/api/tenants", method = "post", operation_id = "createTenant")]
     async fn create(
         &self,
+        req: &poem::Request,
         auth: OperatorToken,
         body: JsonBody<CreateTenant>,
     ) -> Result<CreateTenantResponse, ApiError> {
@@ -142,9 +156,13 @@ impl TenantsApi {
             Ok(new) => new,
             Err(problems) => return Err(ApiError::validation(problems)),
         };
-        match db::tenants::provision(&self.state.db, &new.slug, &new.name, new.plan.as_str()).await {
+        let state = &self.state;
+        match db::tenants::provision(&state.platform, &new.slug, &new.name, new.plan.as_str()).await {
             Ok(tenant) => {
                 tracing::info!(tenant_id = %tenant.id, slug = %tenant.slug, "tenant provisioned");
+                let origin = crate::auth::session::origin_of(req, state);
+                let subject = format!("{}:{}", tenant.id, tenant.slug);
+                db::auth::record_security_event(&state.platform, "operator.tenant_created", &subject, &origin).await?;
                 Ok(CreateTenantResponse::Created(Json(tenant.into())))
             }
             Err(db::DbError::Conflict) => {
@@ -166,7 +184,7 @@ impl TenantsApi {
         limit: Query<i32>,
     ) -> Result<ListTenantsResponse, ApiError> {
         let OperatorToken(Operator) = auth;
-        let tenants = db::tenants::list(&self.state.db, after.0.map(db::TenantId::new), limit.0).await?;
+        let tenants = db::tenants::list(&self.state.platform, after.0.map(db::TenantId::new), limit.0).await?;
         let next_after = (tenants.len() == limit.0 as usize).then(|| tenants.last().map(|t| t.id.as_uuid())).flatten();
         let items = tenants.into_iter().map(Tenant::from).collect();
         Ok(ListTenantsResponse::Ok(Json(TenantPage { items, next_after })))

@@ -176,3 +176,44 @@ async fn a_key_over_its_limit_gets_429() {
     }
     assert_eq!(statuses, [200, 200, 200, 429]);
 }
+
+async fn security_events(w: &World, event: &str) -> Vec<String> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(&w.app.db.superuser_url).await.unwrap();
+    sqlx::query_scalar("SELECT subject FROM security_log WHERE event = $1 ORDER BY created_at")
+        .bind(event)
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_admin_key_makes_user_keys_but_never_another_admin_key() {
+    let w = world().await;
+    let created: Value = create(&w, &w.admin, json!({ "name": "ci", "role": "admin" })).await.json().await.unwrap();
+    let admin_key = created["key"].as_str().unwrap().to_owned();
+    let by_key = |body: Value| {
+        let request = w.app.client.post(w.app.url("/api/api-keys")).header("x-api-key", &admin_key).json(&body);
+        async move { request.send().await.unwrap() }
+    };
+    // A leaked admin key must not outlive its revocation through a successor.
+    assert_error(by_key(json!({ "name": "successor", "role": "admin" })).await, 403, "forbidden").await;
+    assert_eq!(by_key(json!({ "name": "reporting", "role": "viewer" })).await.status(), 201);
+    // People can.
+    assert_eq!(create(&w, &w.admin, json!({ "name": "second-admin", "role": "admin" })).await.status(), 201);
+}
+
+#[tokio::test]
+async fn refused_keys_reach_the_security_log_with_their_prefix_only() {
+    let w = world().await;
+    let created: Value = create(&w, &w.admin, json!({ "name": "ci", "role": "viewer" })).await.json().await.unwrap();
+    let key = created["key"].as_str().unwrap().to_owned();
+    let prefix = created["prefix"].as_str().unwrap().to_owned();
+    let wrong_secret = format!("{}{}", &key[..key.len() - 1], if key.ends_with('0') { '1' } else { '0' });
+    assert_error(with_key(&w, &wrong_secret, "/api/users").await, 401, "unauthenticated").await;
+    assert_error(with_key(&w, "not-a-key", "/api/users").await, 401, "unauthenticated").await;
+    assert_eq!(security_events(&w, "api_key.refused").await, [prefix]);
+    assert_eq!(security_events(&w, "api_key.malformed").await, ["malformed"]);
+    let logged = security_events(&w, "api_key.refused").await.concat();
+    assert!(!logged.contains(&key[17..]), "a secret reached the log");
+}

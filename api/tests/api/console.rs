@@ -1,6 +1,7 @@
 //! The built console, loaded in Debian's headless Chromium from the API's
 //! console port, renders the health it fetched from `/api/health`.
 
+use sqlx::Connection;
 use tokio::process::Command;
 
 use crate::helpers::spawn_app_with;
@@ -79,15 +80,29 @@ async fn the_emailed_links_work_in_a_real_browser() {
     };
     let browser = crate::webdriver::Browser::start().await;
 
-    // Registration: the link verifies the email and creates the tenant.
-    let registration = json!({
-        "email": "nia@initech.test", "password": "the first passphrase",
-        "tenant_name": "Initech", "tenant_slug": "initech",
-    });
+    let users_named = |email: &'static str| {
+        let url = app.db.superuser_url.clone();
+        async move {
+            let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM users WHERE email = $1")
+                .bind(email)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap()
+        }
+    };
+
+    // Registration: opening the link does nothing by itself (a mail scanner
+    // opens links); whoever holds it chooses the password and submits.
+    let registration = json!({ "email": "nia@initech.test", "tenant_name": "Initech", "tenant_slug": "initech" });
     assert_eq!(post("/api/auth/register", registration).await.unwrap().status(), 202);
     let link = followed(app.mail.wait_for("nia@initech.test", 1).await.unwrap().link());
     assert!(link.contains("/verify-email#token="), "{link}");
     browser.open(&link).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(users_named("nia@initech.test").await, 0, "opening the link created the account");
+    browser.type_into("#password", "the first passphrase").await;
+    browser.click("#submit").await;
     browser.text_containing("#outcome", "Initech (initech) is ready").await;
     assert_eq!(login("nia@initech.test", "the first passphrase").await.unwrap().status(), 200);
 
@@ -127,4 +142,36 @@ async fn the_emailed_links_work_in_a_real_browser() {
     browser.open(&link).await;
     browser.click("#submit").await;
     browser.text_containing("#outcome", "not valid").await;
+
+    // An invitation to someone who has an account: the page asks them to
+    // sign in as it, and only then accepts.
+    let invited = app
+        .client
+        .post(app.url("/api/invitations"))
+        .bearer_auth(session["access_token"].as_str().unwrap())
+        .json(&json!({ "email": "ola@other.test", "role": "viewer" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(invited.status(), 201);
+    let other = testkit::seed_tenant(&app.db, "other", 0).await.unwrap();
+    let hash = api::password::hash("ola's other passphrase").unwrap();
+    testkit::seed_member(&app.db, other, "ola@other.test", &hash, "user").await.unwrap();
+    let link = followed(app.mail.wait_for("ola@other.test", 1).await.unwrap().link());
+    // A fresh page (the same path with another fragment would not reload).
+    browser.open(&format!("{console}/")).await;
+    browser.open(&link).await;
+    browser.click("#submit").await;
+    browser.text_containing("#outcome", "sign in as it").await;
+    browser.type_into("#email", "ola@other.test").await;
+    browser.type_into("#current-password", "ola's other passphrase").await;
+    browser.click("#sign-in-submit").await;
+    browser.text_containing("#outcome", "You joined the tenant as viewer").await;
+    let joined = post(
+        "/api/auth/login",
+        json!({ "email": "ola@other.test", "password": "ola's other passphrase", "tenant": "initech", "token_delivery": "body" }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(joined.status(), 200);
 }

@@ -127,8 +127,13 @@ async fn too_many_requests_is_429_with_retry_after() {
 #[tokio::test]
 async fn an_internal_error_is_500_with_a_request_id_and_no_internals() {
     let url = format!("postgres://app:secret-password@127.0.0.1:{}/appdb", dead_port());
-    let app =
-        spawn_app_with(vec![("DATABASE_URL", Some(url)), ("DATABASE_ACQUIRE_TIMEOUT_MS", Some("500".into()))]).await;
+    let platform_url = format!("postgres://app_platform:secret-password@127.0.0.1:{}/appdb", dead_port());
+    let app = spawn_app_with(vec![
+        ("DATABASE_URL", Some(url)),
+        ("PLATFORM_DATABASE_URL", Some(platform_url)),
+        ("DATABASE_ACQUIRE_TIMEOUT_MS", Some("500".into())),
+    ])
+    .await;
     let response = app.operator_post("/api/tenants", json!({ "slug": "acme", "name": "Acme" })).await;
     let body = assert_error(response, 500, "internal").await;
     let text = body.to_string().to_lowercase();

@@ -84,3 +84,40 @@ async fn the_interactive_reference_is_served() {
     assert!(html.contains("swagger-ui") || html.contains("SwaggerUI"), "{}", &html[..html.len().min(300)]);
     assert!(html.contains("openapi.json") || html.contains("spec"), "the page points at the spec");
 }
+
+#[tokio::test]
+async fn readiness_details_go_to_the_internal_network_and_operators_only() {
+    let app = spawn_app_with(vec![("APP_TRUSTED_PROXIES", Some("127.0.0.1".into()))]).await;
+    let health = |client_ip: Option<&'static str>, operator: bool| {
+        let mut request = app.client.get(app.url("/api/health"));
+        if let Some(ip) = client_ip {
+            request = request.header("x-real-ip", ip);
+        }
+        if operator {
+            request = request.bearer_auth(crate::helpers::OPERATOR_TOKEN);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            response.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    // A client of the public internet, seen through the proxy: the status.
+    let public = health(Some("203.0.113.9"), false).await;
+    assert_eq!(public, serde_json::json!({ "status": "ok" }));
+    // The same client with a wrong bearer: still the status alone.
+    let guessed = app
+        .client
+        .get(app.url("/api/health"))
+        .header("x-real-ip", "203.0.113.9")
+        .bearer_auth("not-the-operator-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(guessed.json::<serde_json::Value>().await.unwrap(), serde_json::json!({ "status": "ok" }));
+    // An operator from anywhere, and a probe on the internal network: all.
+    for details in [health(Some("203.0.113.9"), true).await, health(None, false).await] {
+        assert_eq!(details["checks"]["platform_database"]["status"], "ok", "{details}");
+        assert_eq!(details["migration_version"], db::latest_migration_version());
+    }
+}

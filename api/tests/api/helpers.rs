@@ -34,6 +34,7 @@ pub async fn spawn_app_with(overrides: Overrides) -> TestApp {
         ("APP_HOST", "127.0.0.1".to_owned()),
         ("APP_PORT", "0".to_owned()),
         ("DATABASE_URL", db.pooled_app_url.clone()),
+        ("PLATFORM_DATABASE_URL", db.pooled_platform_url.clone()),
         ("DATABASE_OWNER_URL", db.owner_url.clone()),
         ("APP_MIGRATE_ON_START", "false".to_owned()),
         ("REDIS_URL", testkit::redis_url()),

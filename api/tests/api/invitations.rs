@@ -1,7 +1,8 @@
 //! Invitations over HTTP, with the emails read from a real SMTP server:
-//! an admin invites, the invitee accepts (with a new account or an existing
-//! one), revoked and used links stop working, and no tenant reaches
-//! another's invitations.
+//! an admin invites, the invitee accepts (with a new account, or signed in
+//! as the existing one), revoked and used links stop working, emails are
+//! capped and their subject is fixed, and no tenant reaches another's
+//! invitations.
 
 use std::sync::OnceLock;
 
@@ -52,6 +53,10 @@ async fn accept(w: &World, body: Value) -> reqwest::Response {
     w.app.client.post(w.app.url("/api/invitations/accept")).json(&body).send().await.unwrap()
 }
 
+async fn accept_as(w: &World, access: &str, body: Value) -> reqwest::Response {
+    w.app.client.post(w.app.url("/api/invitations/accept")).bearer_auth(access).json(&body).send().await.unwrap()
+}
+
 async fn list(w: &World, token: &str) -> Value {
     let r = w.app.client.get(w.app.url("/api/invitations")).bearer_auth(token).send().await.unwrap();
     assert_eq!(r.status(), 200);
@@ -85,7 +90,9 @@ async fn an_invitee_without_an_account_creates_one_and_joins_with_the_role() {
     assert!(created.get("token").is_none() && created.get("token_hash").is_none(), "{created}");
 
     let email = w.app.mail.wait_for("new.person@example.test", 1).await.unwrap();
-    assert!(email.subject().contains("Tenant acme"), "{}", email.data);
+    // A fixed subject: the tenant's name (the inviter's text) stays in the body.
+    assert_eq!(email.subject(), api::routes::invitations::INVITATION_SUBJECT, "{}", email.data);
+    assert!(email.data.contains("Tenant acme"), "{}", email.data);
     assert!(email.data.contains("/accept-invitation#token="), "{}", email.data);
     let token = email.code().unwrap();
 
@@ -119,13 +126,19 @@ async fn an_invitee_without_an_account_creates_one_and_joins_with_the_role() {
 }
 
 #[tokio::test]
-async fn an_invitee_with_an_account_joins_without_a_password() {
+async fn an_invitee_with_an_account_joins_only_signed_in_as_that_account() {
     let w = world().await;
     invite(&w, &w.admin, "mal@globex.test", "viewer").await;
     let token = w.app.mail.wait_for("mal@globex.test", 1).await.unwrap().code().unwrap();
     let with_password = accept(&w, json!({ "token": token, "password": "some new passphrase" })).await;
     assert_error(with_password, 409, "account_exists").await;
-    let accepted = accept(&w, json!({ "token": token })).await;
+    // The link alone does not add an existing account to a tenant (a mail
+    // scanner, or whoever read the email, would otherwise join it).
+    assert_error(accept(&w, json!({ "token": token })).await, 401, "sign_in_required").await;
+    // Nor does someone else's session.
+    assert_error(accept_as(&w, &w.viewer, json!({ "token": token })).await, 403, "wrong_account").await;
+    assert_eq!(count(&w, "SELECT count(*) FROM invitations WHERE accepted_at IS NOT NULL").await, 0);
+    let accepted = accept_as(&w, &w.other_admin, json!({ "token": token })).await;
     assert_eq!(accepted.status(), 200);
     let accepted: Value = accepted.json().await.unwrap();
     assert_eq!(accepted["created_account"], false);
@@ -214,4 +227,74 @@ async fn only_admins_invite_and_no_tenant_reaches_another_tenants_invitations() 
     let bad = invite(&w, &w.admin, "not an email", "owner").await;
     let body = assert_error(bad, 400, "validation_failed").await;
     assert_eq!(body["error"]["details"].as_array().unwrap().len(), 2, "{body}");
+}
+
+#[tokio::test]
+async fn invitation_emails_to_one_address_are_capped_revocations_included() {
+    // A per-minute budget high enough that only the daily caps bite.
+    let app = crate::helpers::spawn_app_with(vec![("APP_ONBOARDING_LIMIT_PER_MINUTE", Some("300".into()))]).await;
+    let acme = testkit::seed_tenant(&app.db, "acme", 0).await.unwrap();
+    testkit::seed_member(&app.db, acme, "ada@acme.test", hash(), "admin").await.unwrap();
+    let admin = access_token(&app, "ada@acme.test", PASSWORD).await;
+    crate::helpers::wait_for_fresh_rate_window().await;
+    let (mut created, mut refused) = (0, 0);
+    for _ in 0..25 {
+        let response = app
+            .client
+            .post(app.url("/api/invitations"))
+            .bearer_auth(&admin)
+            .json(&json!({ "email": "target@example.test", "role": "user" }))
+            .send()
+            .await
+            .unwrap();
+        match response.status().as_u16() {
+            201 => {
+                created += 1;
+                // Revoke and invite again: each new invitation is a new email.
+                let id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+                let path = format!("/api/invitations/{id}");
+                assert_eq!(app.client.delete(app.url(&path)).bearer_auth(&admin).send().await.unwrap().status(), 204);
+            }
+            429 => {
+                assert!(response.headers().contains_key("retry-after"));
+                assert_error(response, 429, "too_many_emails").await;
+                refused += 1;
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!((created, refused), (20, 5));
+    app.mail.wait_for("target@example.test", 20).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(app.mail.to("target@example.test").len(), 20, "at most the daily cap of emails");
+}
+
+#[tokio::test]
+async fn a_tenant_sends_at_most_its_daily_invitations() {
+    let app = crate::helpers::spawn_app_with(vec![("APP_INVITATIONS_PER_TENANT_PER_DAY", Some("3".into()))]).await;
+    let acme = testkit::seed_tenant(&app.db, "acme", 0).await.unwrap();
+    testkit::seed_member(&app.db, acme, "ada@acme.test", hash(), "admin").await.unwrap();
+    let admin = access_token(&app, "ada@acme.test", PASSWORD).await;
+    let invite = |i: u32| {
+        let request = app
+            .client
+            .post(app.url("/api/invitations"))
+            .bearer_auth(&admin)
+            .json(&json!({ "email": format!("person{i}@example.test"), "role": "viewer" }));
+        async move { request.send().await.unwrap() }
+    };
+    for i in 0..3 {
+        assert_eq!(invite(i).await.status(), 201);
+    }
+    assert_error(invite(3).await, 429, "too_many_invitations").await;
+    assert_eq!(
+        count_in(&app, "SELECT count(*) FROM invitations WHERE email = 'person3@example.test'").await,
+        0,
+        "a refused invitation is not stored"
+    );
+}
+
+async fn count_in(app: &TestApp, sql: &str) -> i64 {
+    let mut conn = sqlx::PgConnection::connect(&app.db.superuser_url).await.unwrap();
+    sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
 }

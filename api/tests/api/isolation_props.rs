@@ -203,15 +203,15 @@ async fn run(w: &mut World, op: &Op) {
             let email = format!("owner@{slug}.test");
             let status = client
                 .post(w.app.url("/api/auth/register"))
-                .json(&json!({ "email": email, "password": PASSWORD, "tenant_name": slug, "tenant_slug": slug }))
+                .json(&json!({ "email": email, "tenant_name": slug, "tenant_slug": slug }))
                 .send()
                 .await
                 .unwrap()
                 .status();
             assert_eq!(status, 202);
             let token = w.app.mail.wait_for(&email, 1).await.unwrap().code().unwrap();
-            let verified =
-                client.post(w.app.url("/api/auth/verify-email")).json(&json!({ "token": token })).send().await.unwrap();
+            let body = json!({ "token": token, "password": PASSWORD });
+            let verified = client.post(w.app.url("/api/auth/verify-email")).json(&body).send().await.unwrap();
             assert_eq!(verified.status(), 201);
             let body: Value = verified.json().await.unwrap();
             w.member_ids.insert(body["user_id"].as_str().unwrap().parse().unwrap(), w.slugs.len());

@@ -15,5 +15,7 @@ mod processes;
 mod rbac;
 mod refresh;
 mod replicas;
+mod sign_in_limits;
 mod tenants;
+mod timing;
 mod webdriver;

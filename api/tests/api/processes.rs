@@ -25,6 +25,7 @@ async fn three_api_processes_starting_on_an_empty_database_apply_each_migration_
                 .env("APP_MIGRATE_ON_START", "true")
                 .env("DATABASE_OWNER_URL", &db.owner_url)
                 .env("DATABASE_URL", &db.pooled_app_url)
+                .env("PLATFORM_DATABASE_URL", &db.pooled_platform_url)
                 .env("REDIS_URL", testkit::redis_url())
                 .env("APP_LOG", "warn")
                 .stdout(Stdio::null())
@@ -88,6 +89,7 @@ async fn a_missing_variable_stops_the_process_with_one_line_naming_it() {
     let output = Command::new(BIN)
         .env_clear()
         .env("DATABASE_URL", "postgres://app:pw@127.0.0.1:1/appdb")
+        .env("PLATFORM_DATABASE_URL", "postgres://app_platform:pw@127.0.0.1:1/appdb")
         .env("DATABASE_OWNER_URL", "postgres://o:pw@127.0.0.1:1/appdb")
         .output()
         .await
@@ -121,6 +123,7 @@ async fn every_log_line_of_a_request_carries_its_request_id() {
         .env("APP_HOST", "127.0.0.1")
         .env("APP_PORT", port.to_string())
         .env("DATABASE_URL", &db.pooled_app_url)
+        .env("PLATFORM_DATABASE_URL", &db.pooled_platform_url)
         .env("REDIS_URL", testkit::redis_url())
         .env("REDIS_KEY_PREFIX", format!("test:{}:", db.name))
         .env("APP_OPERATOR_TOKEN", crate::helpers::OPERATOR_TOKEN)
@@ -193,6 +196,7 @@ async fn the_api_refuses_to_run_as_a_role_that_bypasses_row_level_security() {
         .env("APP_PORT", crate::helpers::dead_port().to_string())
         .env("APP_MIGRATE_ON_START", "false")
         .env("DATABASE_URL", &db.superuser_url)
+        .env("PLATFORM_DATABASE_URL", &db.pooled_platform_url)
         .env("REDIS_URL", testkit::redis_url())
         .output()
         .await
@@ -200,4 +204,43 @@ async fn the_api_refuses_to_run_as_a_role_that_bypasses_row_level_security() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("superuser or BYPASSRLS"), "{stderr}");
+}
+
+/// Where migrations run as a job of their own, a replica started first
+/// does not serve on an old schema: it waits for the job, then listens.
+#[tokio::test]
+async fn a_replica_that_does_not_migrate_waits_for_the_schema_before_it_listens() {
+    let db = testkit::unmigrated_database().await.unwrap();
+    let port = crate::helpers::dead_port();
+    let child = Command::new(BIN)
+        .env_clear()
+        .env("APP_HOST", "127.0.0.1")
+        .env("APP_PORT", port.to_string())
+        .env("APP_MIGRATE_ON_START", "false")
+        .env("APP_SCHEMA_WAIT_SECS", "60")
+        .env("DATABASE_URL", &db.pooled_app_url)
+        .env("PLATFORM_DATABASE_URL", &db.pooled_platform_url)
+        .env("REDIS_URL", testkit::redis_url())
+        .env("APP_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let live = || client.get(format!("http://127.0.0.1:{port}/")).send();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(live().await.is_err(), "the replica listens before its schema exists");
+    let migrated = Command::new(BIN).arg("migrate").env_clear().env("DATABASE_OWNER_URL", &db.owner_url).output();
+    assert!(migrated.await.unwrap().status.success());
+    let mut listening = false;
+    for _ in 0..100 {
+        if live().await.is_ok_and(|r| r.status() == 200) {
+            listening = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(listening, "the replica did not start once the schema was there");
+    drop(child);
 }

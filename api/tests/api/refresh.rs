@@ -10,7 +10,7 @@ const GRACE: Duration = Duration::from_millis(300);
 
 fn store() -> (RefreshStore, Redis, String) {
     let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
-    let store = RefreshStore::new(&prefix, Duration::from_secs(3600), GRACE);
+    let store = RefreshStore::new(&prefix, Duration::from_secs(3600), GRACE, Duration::from_secs(30 * 24 * 3600));
     (store, Redis::new(&testkit::redis_url()).unwrap(), prefix)
 }
 
@@ -145,7 +145,7 @@ async fn a_restart_of_redis_does_not_let_a_revoked_token_back_in() {
     let port = crate::helpers::dead_port();
     let mut server = OwnRedis::start(dir, port);
     let url = format!("redis://127.0.0.1:{port}");
-    let store = RefreshStore::new("restart:", Duration::from_secs(3600), GRACE);
+    let store = RefreshStore::new("restart:", Duration::from_secs(3600), GRACE, Duration::from_secs(30 * 24 * 3600));
     let (user, tenant) = (UserId::random(), TenantId::random());
     let redis = Redis::new(&url).unwrap();
     let (revoked, revoked_token) = store.start(&redis, user, tenant, &Device::default()).await.unwrap();
@@ -164,4 +164,46 @@ async fn a_restart_of_redis_does_not_let_a_revoked_token_back_in() {
     let mut conn = redis.conn().await.unwrap();
     redis::cmd("FLUSHALL").query_async::<()>(&mut conn).await.unwrap();
     assert_eq!(store.rotate(&redis, &kept_token).await.unwrap(), Rotation::Unknown);
+}
+
+#[tokio::test]
+async fn a_session_ends_at_its_absolute_lifetime_however_often_it_is_refreshed() {
+    let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
+    let store = RefreshStore::new(&prefix, Duration::from_secs(3600), GRACE, Duration::from_millis(1500));
+    let redis = Redis::new(&testkit::redis_url()).unwrap();
+    let (family, mut token) =
+        store.start(&redis, UserId::random(), TenantId::random(), &Device::default()).await.unwrap();
+    // Refreshed well within the refresh lifetime, again and again...
+    for _ in 0..3 {
+        token = successor(&store.rotate(&redis, &token).await.unwrap());
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    // ...until the session's own lifetime is over.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(store.rotate(&redis, &token).await.unwrap(), Rotation::Unknown);
+    assert!(!store.is_active(&redis, family).await.unwrap(), "the session outlived its maximum lifetime");
+}
+
+#[tokio::test]
+async fn redis_keeps_no_usable_refresh_token() {
+    let (store, redis, prefix) = store();
+    let (_, first) = store.start(&redis, UserId::random(), TenantId::random(), &Device::default()).await.unwrap();
+    let second = successor(&store.rotate(&redis, &first).await.unwrap());
+    let mut conn = redis.conn().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(&mut conn).await.unwrap();
+    let mut stored = keys.join(" ");
+    for key in keys.iter().filter(|k| !k.ends_with(":families")) {
+        let kind: String = redis::cmd("TYPE").arg(key).query_async(&mut conn).await.unwrap();
+        let values: Vec<String> = match kind.as_str() {
+            "hash" => redis::cmd("HVALS").arg(key).query_async(&mut conn).await.unwrap(),
+            "set" => redis::cmd("SMEMBERS").arg(key).query_async(&mut conn).await.unwrap(),
+            _ => Vec::new(),
+        };
+        stored.push_str(&values.join(" "));
+    }
+    for id in [&first, &second] {
+        assert!(!stored.contains(id.as_str()), "a token id is stored in Redis");
+    }
+    // And the successor still works, from its id alone.
+    assert!(matches!(store.rotate(&redis, &second).await.unwrap(), Rotation::Rotated { .. }));
 }

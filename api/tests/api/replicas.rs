@@ -31,6 +31,7 @@ async fn start(db: &testkit::TestDatabase, keys: &[(String, String)], prefix: &s
         .env("APP_PORT", port.to_string())
         .env("APP_MIGRATE_ON_START", "false")
         .env("DATABASE_URL", &db.pooled_app_url)
+        .env("PLATFORM_DATABASE_URL", &db.pooled_platform_url)
         .env("REDIS_URL", testkit::redis_url())
         .env("REDIS_KEY_PREFIX", prefix)
         .env("APP_ACCESS_CACHE_TTL_MS", "60000")

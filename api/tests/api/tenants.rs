@@ -62,3 +62,29 @@ async fn a_taken_slug_is_409_without_details() {
     .await;
     assert!(body["error"]["details"].is_null());
 }
+
+#[tokio::test]
+async fn operator_actions_and_refused_operator_tokens_reach_the_security_log() {
+    use sqlx::Connection;
+    let app = spawn_app().await;
+    assert_eq!(app.operator_post("/api/tenants", json!({ "slug": "acme", "name": "Acme" })).await.status(), 201);
+    let refused = app
+        .client
+        .post(app.url("/api/tenants"))
+        .bearer_auth("a-guessed-operator-token-0123456789abcdef")
+        .json(&json!({ "slug": "evil", "name": "Evil" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let mut conn = sqlx::PgConnection::connect(&app.db.superuser_url).await.unwrap();
+    let events: Vec<(String, String)> =
+        sqlx::query_as("SELECT event, subject FROM security_log WHERE event LIKE 'operator.%' ORDER BY created_at")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events[0].0, "operator.tenant_created");
+    assert!(events[0].1.ends_with(":acme"), "{events:?}");
+    assert_eq!(events[1], ("operator.token_refused".to_owned(), "/api/tenants".to_owned()));
+}

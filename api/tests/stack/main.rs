@@ -51,6 +51,7 @@ async fn start_stack_with(overrides: &[(&str, &str)]) -> Stack {
         ("APP_ENV", "production".to_owned()),
         ("APP_HOST", "127.0.0.1".to_owned()),
         ("DATABASE_URL", db.pooled_app_url.clone()),
+        ("PLATFORM_DATABASE_URL", db.pooled_platform_url.clone()),
         ("REDIS_URL", testkit::redis_url()),
         ("REDIS_KEY_PREFIX", format!("test:{}:", db.name)),
         ("APP_OPERATOR_TOKEN", OPERATOR_TOKEN.to_owned()),
