@@ -99,13 +99,20 @@ impl ApiError {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the service is unavailable; retry shortly")
     }
 
-    /// The body of [`ApiError::unavailable`], for a response variant.
-    pub fn unavailable_body(cause: impl std::fmt::Display) -> Json<ErrorBody> {
-        Json(Self::unavailable(cause).body())
-    }
-
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// 429 with an operation's own code.
+    pub fn too_many(code: &'static str, message: impl Into<String>, retry_after_secs: u64) -> Self {
+        let mut err = Self::new(StatusCode::TOO_MANY_REQUESTS, code, message);
+        err.retry_after_secs = Some(retry_after_secs);
+        err
+    }
+
+    /// An operation's own refusal, with its stable code.
+    pub fn refusal(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(status, code, message)
     }
 
     pub fn rate_limited(retry_after_secs: u64) -> Self {
@@ -127,6 +134,12 @@ impl ApiError {
         let status = err.status();
         if let Some(param) = err.downcast_ref::<poem_openapi::error::ParseParamError>() {
             return Self::validation(vec![FieldProblem::new(param.name, param.reason.clone())]);
+        }
+        if let Some(param) = err.downcast_ref::<poem_openapi::error::ParsePathError>() {
+            // poem-openapi names path parameters by position (`param0`);
+            // the first is always the resource's `id` in this API.
+            let field = if param.name == "param0" { "id" } else { "path" };
+            return Self::validation(vec![FieldProblem::new(field, "must be a UUID")]);
         }
         let (code, message) = match status {
             StatusCode::BAD_REQUEST => ("bad_request", err.to_string()),
@@ -184,26 +197,187 @@ impl ResponseError for ApiError {
     }
 }
 
-/// Every `/api` operation may be rate limited or fail internally; both are
-/// declared once here and merged into each operation's responses.
+/// A status an operation may answer with the error body, and what it means.
+pub type Declared = (u16, &'static str);
+
+/// Statuses shared by a kind of operation, declared once here and merged by
+/// [`Fail`] into the responses of each operation of that kind: route enums
+/// keep only their success and their own statuses.
+pub trait Statuses {
+    fn declared() -> Vec<Declared>;
+}
+
+/// Every `/api` operation: 429 (rate limited), 500.
+#[derive(Debug)]
+pub struct Public;
+/// An operation that needs Redis or the database to decide (sessions,
+/// limits that fail closed): 503.
+#[derive(Debug)]
+pub struct Unavailable;
+/// An operation that reads a JSON body: 400 (`validation_failed` with
+/// `details`, or the route's own code), 413, 415.
+#[derive(Debug)]
+pub struct Body;
+/// An operation with path or query parameters: 400.
+#[derive(Debug)]
+pub struct Params;
+/// An operation for a signed-in user (bearer access token): 401, 503.
+#[derive(Debug)]
+pub struct SignedIn;
+/// A tenant operation (bearer token or API key): 401, 403, 503.
+#[derive(Debug)]
+pub struct Tenant;
+
+impl Statuses for Public {
+    fn declared() -> Vec<Declared> {
+        vec![(429, "Too many requests; see `Retry-After`."), (500, "Internal error; the body carries the request id.")]
+    }
+}
+
+impl Statuses for Unavailable {
+    fn declared() -> Vec<Declared> {
+        vec![(503, "A dependency (sessions, limits) cannot be reached; retry shortly.")]
+    }
+}
+
+impl Statuses for Body {
+    fn declared() -> Vec<Declared> {
+        vec![
+            (
+                400,
+                "The request is not valid: `validation_failed` with `details` naming each field, or the \
+                 operation's own code.",
+            ),
+            (413, "The body is larger than `APP_MAX_BODY_BYTES`."),
+            (415, "The body is not JSON (`Content-Type: application/json`)."),
+        ]
+    }
+}
+
+impl Statuses for Params {
+    fn declared() -> Vec<Declared> {
+        vec![(400, "A path or query parameter is not valid: `validation_failed` with `details`.")]
+    }
+}
+
+impl Statuses for SignedIn {
+    fn declared() -> Vec<Declared> {
+        <(SignedInOnly, Unavailable)>::declared()
+    }
+}
+
+impl Statuses for Tenant {
+    fn declared() -> Vec<Declared> {
+        vec![
+            (401, "No valid access token or API key, or no longer a member of the tenant."),
+            (403, "The role does not allow it (`forbidden`), or the operation's own refusal."),
+            (503, "A dependency (sessions, limits) cannot be reached; retry shortly."),
+        ]
+    }
+}
+
+/// A platform operator's operation: 401 (no or wrong operator token).
+#[derive(Debug)]
+pub struct Operators;
+
+impl Statuses for Operators {
+    fn declared() -> Vec<Declared> {
+        vec![(401, "No or wrong operator token.")]
+    }
+}
+
+/// 401 alone (the part of [`SignedIn`] without 503).
+#[derive(Debug)]
+struct SignedInOnly;
+
+impl Statuses for SignedInOnly {
+    fn declared() -> Vec<Declared> {
+        vec![(401, "No valid access token, or its session has ended.")]
+    }
+}
+
+impl Statuses for () {
+    fn declared() -> Vec<Declared> {
+        Vec::new()
+    }
+}
+
+impl<A: Statuses, B: Statuses> Statuses for (A, B) {
+    fn declared() -> Vec<Declared> {
+        let mut all = A::declared();
+        for (status, description) in B::declared() {
+            if !all.iter().any(|(s, _)| *s == status) {
+                all.push((status, description));
+            }
+        }
+        all
+    }
+}
+
+impl<A: Statuses, B: Statuses, C: Statuses> Statuses for (A, B, C) {
+    fn declared() -> Vec<Declared> {
+        <((A, B), C)>::declared()
+    }
+}
+
+/// The error of an operation whose shared statuses are `S` (besides
+/// [`Public`]'s): an [`ApiError`] that declares them in the spec.
+pub struct Fail<S = ()> {
+    error: ApiError,
+    statuses: std::marker::PhantomData<fn() -> S>,
+}
+
+impl<S> std::fmt::Debug for Fail<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl<S> From<ApiError> for Fail<S> {
+    fn from(error: ApiError) -> Self {
+        Self { error, statuses: std::marker::PhantomData }
+    }
+}
+
+impl<S> From<db::DbError> for Fail<S> {
+    fn from(err: db::DbError) -> Self {
+        ApiError::from(err).into()
+    }
+}
+
+impl<S> From<Fail<S>> for poem::Error {
+    fn from(fail: Fail<S>) -> Self {
+        fail.error.into()
+    }
+}
+
+impl<S: Statuses> ApiResponse for Fail<S> {
+    fn meta() -> MetaResponses {
+        MetaResponses { responses: <(Public, S)>::declared().into_iter().map(declared).collect() }
+    }
+
+    fn register(registry: &mut Registry) {
+        ErrorBody::register(registry);
+    }
+}
+
+fn declared((status, description): Declared) -> MetaResponse {
+    MetaResponse {
+        description,
+        status: Some(status),
+        status_range: None,
+        content: vec![poem_openapi::registry::MetaMediaType {
+            content_type: "application/json; charset=utf-8",
+            schema: ErrorBody::schema_ref(),
+        }],
+        headers: vec![],
+    }
+}
+
+/// An operation returning `ApiError` declares [`Public`]'s statuses.
 impl ApiResponse for ApiError {
     fn meta() -> MetaResponses {
-        let declared = |status: u16, description: &'static str| MetaResponse {
-            description,
-            status: Some(status),
-            status_range: None,
-            content: vec![poem_openapi::registry::MetaMediaType {
-                content_type: "application/json; charset=utf-8",
-                schema: ErrorBody::schema_ref(),
-            }],
-            headers: vec![],
-        };
-        MetaResponses {
-            responses: vec![
-                declared(429, "Too many requests from this client; see `Retry-After`."),
-                declared(500, "Internal error; the body carries the request id."),
-            ],
-        }
+        MetaResponses { responses: Public::declared().into_iter().map(declared).collect() }
     }
 
     fn register(registry: &mut Registry) {

@@ -110,13 +110,6 @@ pub fn name_problem(text: &str, required: bool) -> Option<&'static str> {
     text.chars().any(char::is_control).then_some("must not contain control characters")
 }
 
-/// A UUID taken from the path, parsed by the handler so that a malformed one
-/// is a validation error naming the parameter (poem-openapi's own error
-/// names it `param0`).
-pub fn parse_path_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
-    raw.parse().map_err(|_| ApiError::validation(vec![FieldProblem::new("id", "must be a UUID")]))
-}
-
 fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_owned(),

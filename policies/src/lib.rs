@@ -15,6 +15,81 @@ pub const POLICY: &str = include_str!("../policy.csv");
 /// The roles a membership may carry.
 pub const ROLES: [&str; 3] = ["admin", "user", "viewer"];
 
+/// What a permission is about: `obj` in the model, the third field of a
+/// `policy.csv` rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Object {
+    Tenant,
+    Members,
+    Invitations,
+    ApiKeys,
+    Audit,
+    Projects,
+    Sessions,
+}
+
+impl Object {
+    pub const ALL: [Object; 7] = [
+        Object::Tenant,
+        Object::Members,
+        Object::Invitations,
+        Object::ApiKeys,
+        Object::Audit,
+        Object::Projects,
+        Object::Sessions,
+    ];
+
+    /// The name `policy.csv` uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Object::Tenant => "tenant",
+            Object::Members => "members",
+            Object::Invitations => "invitations",
+            Object::ApiKeys => "api_keys",
+            Object::Audit => "audit",
+            Object::Projects => "projects",
+            Object::Sessions => "sessions",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for Object {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What is done to an object: `act` in the model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    Create,
+    Read,
+    Update,
+    Delete,
+}
+
+impl Action {
+    pub const ALL: [Action; 4] = [Action::Create, Action::Read, Action::Update, Action::Delete];
+
+    /// The name `policy.csv` uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Read => "read",
+            Action::Update => "update",
+            Action::Delete => "delete",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == name)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
     #[error("policy.csv line {line}: {problem}")]
@@ -51,6 +126,12 @@ pub fn permissions(csv: &str) -> Result<Vec<Permission>, PolicyError> {
                 if !matches!(*condition, "any" | "owner") {
                     return Err(malformed("condition must be `any` or `owner`"));
                 }
+                if Object::parse(object).is_none() {
+                    return Err(malformed("unknown object"));
+                }
+                if Action::parse(action).is_none() {
+                    return Err(malformed("unknown action"));
+                }
                 rules.push(Permission {
                     role: role.to_string(),
                     tenant: tenant.to_string(),
@@ -63,6 +144,12 @@ pub fn permissions(csv: &str) -> Result<Vec<Permission>, PolicyError> {
         }
     }
     Ok(rules)
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The enforcer with the base policy loaded.
@@ -114,12 +201,12 @@ impl Authorizer {
         &self,
         role: &str,
         tenant: &str,
-        object: &str,
-        action: &str,
+        object: Object,
+        action: Action,
         owns_object: bool,
     ) -> Result<bool, PolicyError> {
         let owner = if owns_object { role } else { "" };
-        Ok(self.enforcer.enforce((role, tenant, object, action, owner))?)
+        Ok(self.enforcer.enforce((role, tenant, object.as_str(), action.as_str(), owner))?)
     }
 
     /// May `subject`, in `tenant`, perform `action` on `object`? `owner` is
@@ -128,10 +215,10 @@ impl Authorizer {
         &self,
         subject: &str,
         tenant: &str,
-        object: &str,
-        action: &str,
+        object: Object,
+        action: Action,
         owner: Option<&str>,
     ) -> Result<bool, PolicyError> {
-        Ok(self.enforcer.enforce((subject, tenant, object, action, owner.unwrap_or("")))?)
+        Ok(self.enforcer.enforce((subject, tenant, object.as_str(), action.as_str(), owner.unwrap_or("")))?)
     }
 }

@@ -1,64 +1,82 @@
-//! Route-level authorization: the caller's role is read from their
-//! membership in the same tenant transaction as the work (so a role change or
-//! removal counts from the next request, on every replica), and the Casbin
+//! The authorized tenant scope of a request: the caller (a member's access
+//! token or an API key) with its open tenant transaction, and the one way to
+//! ask whether the caller may act. A tenant route is: open the scope,
+//! `require` the permission, call the repositories with `scope.tx()`,
+//! commit.
+//!
+//! The caller's role is read from their membership in the same transaction
+//! as the work (so a role change or removal counts from the next request, on
+//! every replica, within the access cache's invalidation), and the Casbin
 //! policy in `policies/` decides what the role may do.
 
 use db::TenantTx;
+use policies::{Action, Object};
 
-use crate::auth::access::Principal;
+use crate::auth::access::{Access, Principal};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Why a request was refused.
+/// A caller and its tenant transaction.
 #[derive(Debug)]
-pub enum Denied {
-    /// Not (or no longer) a member of the token's tenant: the session is
-    /// not valid for it.
-    NotMember,
-    /// A member whose role does not allow it.
-    Forbidden,
+pub struct TenantScope {
+    state: AppState,
+    principal: Principal,
+    tx: TenantTx,
 }
 
-impl Denied {
-    /// The error body of the refusal (401 or 403, by variant).
-    pub fn body(&self) -> poem_openapi::payload::Json<crate::error::ErrorBody> {
-        match self {
-            Denied::NotMember => {
-                crate::error::ErrorBody::json("unauthenticated", "the session is not valid for this tenant")
-            }
-            Denied::Forbidden => crate::error::ErrorBody::json("forbidden", "your role does not allow this"),
-        }
+impl Access {
+    /// Opens the tenant transaction of the caller's tenant.
+    pub async fn scope(self, state: &AppState) -> Result<TenantScope, ApiError> {
+        let principal = self.principal();
+        let tx = TenantTx::begin(&state.db, principal.tenant(), principal.user()).await?;
+        Ok(TenantScope { state: state.clone(), principal, tx })
     }
 }
 
-/// Checks that `caller` may perform `action` on `object` in its tenant;
-/// returns the role. A member's role is read from the membership; an API
-/// key's is the key's own (checked when the key was).
-pub async fn require(
-    state: &AppState,
-    tx: &mut TenantTx,
-    caller: &Principal,
-    object: &str,
-    action: &str,
-) -> Result<Result<String, Denied>, ApiError> {
-    let role = match caller {
-        Principal::User(user) => {
-            match state.access_cache.role(user.tenant, user.user, db::members::role_of(tx, user.user)).await? {
-                Some(role) => role,
-                None => return Ok(Err(Denied::NotMember)),
+impl TenantScope {
+    /// Checks that the caller may perform `action` on `object`; returns the
+    /// caller's role. Refusals are 401 (not, or no longer, a member of the
+    /// tenant) or 403 (the role does not allow it); an API key over its
+    /// limit is 429.
+    pub async fn require(&mut self, object: Object, action: Action) -> Result<String, ApiError> {
+        let state = &self.state;
+        let role = match &self.principal {
+            Principal::User(user) => {
+                let load = db::members::role_of(&mut self.tx, user.user);
+                match state.access_cache.role(user.tenant, user.user, load).await? {
+                    Some(role) => role,
+                    None => return Err(ApiError::unauthenticated("the session is not valid for this tenant")),
+                }
             }
+            Principal::Key(key) => match key.throttled {
+                None => key.role.clone(),
+                Some(crate::auth::api_key::Throttled::RetryAfter(secs)) => return Err(ApiError::rate_limited(secs)),
+                Some(crate::auth::api_key::Throttled::Unavailable) => {
+                    return Err(ApiError::unavailable("the API key's limit cannot be counted"))
+                }
+            },
+        };
+        let tenant = self.principal.tenant().to_string();
+        let allowed =
+            state.authorizer.role_allows(&role, &tenant, object, action, false).map_err(ApiError::internal)?;
+        if allowed {
+            Ok(role)
+        } else {
+            Err(ApiError::forbidden("your role does not allow this"))
         }
-        Principal::Key(key) => match key.throttled {
-            None => key.role.clone(),
-            Some(crate::auth::api_key::Throttled::RetryAfter(secs)) => return Err(ApiError::rate_limited(secs)),
-            Some(crate::auth::api_key::Throttled::Unavailable) => {
-                return Err(ApiError::unavailable("the API key's limit cannot be counted"))
-            }
-        },
-    };
-    let allowed = state
-        .authorizer
-        .role_allows(&role, &caller.tenant().to_string(), object, action, false)
-        .map_err(ApiError::internal)?;
-    Ok(if allowed { Ok(role) } else { Err(Denied::Forbidden) })
+    }
+
+    pub fn principal(&self) -> &Principal {
+        &self.principal
+    }
+
+    /// The transaction, for the repositories.
+    pub fn tx(&mut self) -> &mut TenantTx {
+        &mut self.tx
+    }
+
+    pub async fn commit(self) -> Result<(), ApiError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
 }

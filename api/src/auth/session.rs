@@ -58,7 +58,7 @@ pub async fn open(
     let device = crate::auth::refresh_store::Device { ip: origin.ip.clone(), user_agent: origin.user_agent.clone() };
     let (family, id) = match state.refresh.start(&state.redis, user, membership.tenant, &device).await {
         Ok(started) => started,
-        Err(err) => return Ok(SessionResponse::Unavailable(ApiError::unavailable_body(err))),
+        Err(err) => return Err(ApiError::unavailable(err)),
     };
     audit(state, membership.tenant, Some(user), "login.succeeded", &family.to_string(), origin).await?;
     if let Ok(mut conn) = state.redis.conn().await {

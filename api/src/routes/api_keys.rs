@@ -2,17 +2,16 @@
 //! once), list (never the secret), revoke.
 
 use chrono::{DateTime, Utc};
-use db::TenantTx;
 use poem::Request;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
+use policies::{Action, Object};
 use uuid::Uuid;
 
 use super::ApiTags;
 use crate::auth::access::{Access, Principal};
-use crate::auth::authorize::{require, Denied};
-use crate::error::{ApiError, ErrorBody, FieldProblem};
+use crate::error::{ApiError, Body, ErrorBody, Fail, FieldProblem, Params, Tenant};
 use crate::payload::JsonBody;
 use crate::state::AppState;
 
@@ -64,39 +63,28 @@ pub struct ApiKeyList {
 }
 
 #[derive(Debug, ApiResponse)]
-pub enum ApiKeyResponse {
-    #[oai(status = 200)]
-    List(Json<ApiKeyList>),
+pub enum CreateKeyResponse {
     #[oai(status = 201)]
     Created(Json<CreatedApiKey>),
-    /// Revoked.
-    #[oai(status = 204)]
-    Revoked,
-    #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
-    #[oai(status = 401)]
-    Unauthorized(Json<ErrorBody>),
-    #[oai(status = 403)]
-    Forbidden(Json<ErrorBody>),
-    /// No such key in this tenant.
-    #[oai(status = 404)]
-    NotFound(Json<ErrorBody>),
     /// The name is taken in this tenant.
     #[oai(status = 409)]
     Conflict(Json<ErrorBody>),
-    #[oai(status = 413)]
-    PayloadTooLarge(Json<ErrorBody>),
-    #[oai(status = 415)]
-    UnsupportedMediaType(Json<ErrorBody>),
-    #[oai(status = 503)]
-    Unavailable(Json<ErrorBody>),
 }
 
-fn denied(denied: Denied) -> ApiKeyResponse {
-    match denied {
-        Denied::NotMember => ApiKeyResponse::Unauthorized(denied.body()),
-        Denied::Forbidden => ApiKeyResponse::Forbidden(denied.body()),
-    }
+#[derive(Debug, ApiResponse)]
+pub enum ListKeysResponse {
+    #[oai(status = 200)]
+    List(Json<ApiKeyList>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum RevokeKeyResponse {
+    /// Revoked.
+    #[oai(status = 204)]
+    Revoked,
+    /// No such key in this tenant.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
 }
 
 fn view(k: db::api_keys::ApiKey) -> ApiKeyView {
@@ -120,8 +108,7 @@ impl ApiKeysApi {
         req: &Request,
         auth: Access,
         body: JsonBody<CreateApiKey>,
-    ) -> Result<ApiKeyResponse, ApiError> {
-        let caller = auth.principal();
+    ) -> Result<CreateKeyResponse, Fail<(Tenant, Body)>> {
         let CreateApiKey { name, role, expires_at } = body.0;
         let name = name.trim().to_owned();
         let mut problems = Vec::new();
@@ -135,46 +122,40 @@ impl ApiKeysApi {
             problems.push(FieldProblem::new("expires_at", "must be in the future"));
         }
         if !problems.is_empty() {
-            return Err(ApiError::validation(problems));
+            return Err(ApiError::validation(problems).into());
         }
-        let mut tx = TenantTx::begin(&self.state.db, caller.tenant(), caller.user()).await?;
-        if let Err(d) = require(&self.state, &mut tx, &caller, "api_keys", "create").await? {
-            return Ok(denied(d));
-        }
+        let mut scope = auth.scope(&self.state).await?;
+        scope.require(Object::ApiKeys, Action::Create).await?;
         // A leaked admin key must not be able to mint the next admin key
         // (and so outlive its own revocation): admin keys are made by people.
-        if matches!(caller, Principal::Key(_)) && role == "admin" {
-            return Ok(ApiKeyResponse::Forbidden(ErrorBody::json(
-                "forbidden",
-                "an API key cannot create admin keys; sign in as an admin to create one",
-            )));
+        if matches!(scope.principal(), Principal::Key(_)) && role == "admin" {
+            return Err(
+                ApiError::forbidden("an API key cannot create admin keys; sign in as an admin to create one").into()
+            );
         }
         let new = crate::auth::api_key::generate();
-        let created = match db::api_keys::create(&mut tx, &name, &new.prefix, &new.secret_hash, &role, expires_at).await
-        {
-            Ok(created) => created,
-            Err(db::DbError::Conflict) => {
-                return Ok(ApiKeyResponse::Conflict(ErrorBody::json("conflict", "a key of that name exists")))
-            }
-            Err(err) => return Err(err.into()),
-        };
+        let created =
+            match db::api_keys::create(scope.tx(), &name, &new.prefix, &new.secret_hash, &role, expires_at).await {
+                Ok(created) => created,
+                Err(db::DbError::Conflict) => {
+                    return Ok(CreateKeyResponse::Conflict(ErrorBody::json("conflict", "a key of that name exists")))
+                }
+                Err(err) => return Err(err.into()),
+            };
         let origin = crate::auth::session::origin_of(req, &self.state);
-        db::auth::audit(&mut tx, "api_key.created", &created.id.to_string(), &origin).await?;
-        tx.commit().await?;
-        Ok(ApiKeyResponse::Created(Json(CreatedApiKey { key: new.key, details: view(created) })))
+        db::auth::audit(scope.tx(), "api_key.created", &created.id.to_string(), &origin).await?;
+        scope.commit().await?;
+        Ok(CreateKeyResponse::Created(Json(CreatedApiKey { key: new.key, details: view(created) })))
     }
 
     /// List API keys
     #[oai(path = "/api/api-keys", method = "get", operation_id = "listApiKeys")]
-    async fn list(&self, auth: Access) -> Result<ApiKeyResponse, ApiError> {
-        let caller = auth.principal();
-        let mut tx = TenantTx::begin(&self.state.db, caller.tenant(), caller.user()).await?;
-        if let Err(d) = require(&self.state, &mut tx, &caller, "api_keys", "read").await? {
-            return Ok(denied(d));
-        }
-        let keys = db::api_keys::list(&mut tx).await?;
-        tx.commit().await?;
-        Ok(ApiKeyResponse::List(Json(ApiKeyList { items: keys.into_iter().map(view).collect() })))
+    async fn list(&self, auth: Access) -> Result<ListKeysResponse, Fail<Tenant>> {
+        let mut scope = auth.scope(&self.state).await?;
+        scope.require(Object::ApiKeys, Action::Read).await?;
+        let keys = db::api_keys::list(scope.tx()).await?;
+        scope.commit().await?;
+        Ok(ListKeysResponse::List(Json(ApiKeyList { items: keys.into_iter().map(view).collect() })))
     }
 
     /// Revoke an API key
@@ -185,22 +166,19 @@ impl ApiKeysApi {
         &self,
         req: &Request,
         auth: Access,
-        /// The key's id (a UUID).
-        id: Path<String>,
-    ) -> Result<ApiKeyResponse, ApiError> {
-        let caller = auth.principal();
-        let id = crate::payload::parse_path_id(&id.0)?;
-        let mut tx = TenantTx::begin(&self.state.db, caller.tenant(), caller.user()).await?;
-        if let Err(d) = require(&self.state, &mut tx, &caller, "api_keys", "delete").await? {
-            return Ok(denied(d));
-        }
-        let Some(prefix) = db::api_keys::revoke(&mut tx, id).await? else {
-            return Ok(ApiKeyResponse::NotFound(ErrorBody::json("not_found", "no such key")));
+        /// The key's id.
+        id: Path<Uuid>,
+    ) -> Result<RevokeKeyResponse, Fail<(Tenant, Params)>> {
+        let id = id.0;
+        let mut scope = auth.scope(&self.state).await?;
+        scope.require(Object::ApiKeys, Action::Delete).await?;
+        let Some(prefix) = db::api_keys::revoke(scope.tx(), id).await? else {
+            return Ok(RevokeKeyResponse::NotFound(ErrorBody::json("not_found", "no such key")));
         };
         let origin = crate::auth::session::origin_of(req, &self.state);
-        db::auth::audit(&mut tx, "api_key.revoked", &id.to_string(), &origin).await?;
-        tx.commit().await?;
+        db::auth::audit(scope.tx(), "api_key.revoked", &id.to_string(), &origin).await?;
+        scope.commit().await?;
         self.state.access_cache.publish(&self.state.redis, crate::auth::access_cache::Invalidation::Key(prefix)).await;
-        Ok(ApiKeyResponse::Revoked)
+        Ok(RevokeKeyResponse::Revoked)
     }
 }

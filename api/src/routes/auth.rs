@@ -14,7 +14,7 @@ use crate::auth::cookie;
 use crate::auth::login_guard;
 use crate::auth::refresh_store::Rotation;
 use crate::auth::tokens::RefreshClaims;
-use crate::error::{ApiError, ErrorBody, FieldProblem};
+use crate::error::{ApiError, Body, ErrorBody, Fail, FieldProblem, Params, SignedIn, Unavailable};
 use crate::payload::JsonBody;
 use crate::state::AppState;
 use crate::{password, rate_limit};
@@ -73,27 +73,16 @@ pub struct SwitchTenant {
 
 #[derive(Debug, ApiResponse)]
 pub enum SwitchResponse {
-    /// A session in the other tenant; the current one has ended.
+    /// A session in the other tenant; the current one has ended. 401 when
+    /// the refresh token is missing, not valid or not of the same session.
     #[oai(status = 200)]
     Ok(Json<SessionTokens>, #[oai(header = "Set-Cookie")] Option<String>),
-    #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
-    /// No valid access token, or the refresh token is missing, not valid or
-    /// not of the same session.
-    #[oai(status = 401)]
-    Unauthorized(Json<ErrorBody>),
     /// The refresh cookie was sent from an origin that is not allowed.
     #[oai(status = 403)]
     Forbidden(Json<ErrorBody>),
     /// The user belongs to no active tenant of that slug.
     #[oai(status = 404)]
     NotFound(Json<ErrorBody>),
-    #[oai(status = 413)]
-    PayloadTooLarge(Json<ErrorBody>),
-    #[oai(status = 415)]
-    UnsupportedMediaType(Json<ErrorBody>),
-    #[oai(status = 503)]
-    Unavailable(Json<ErrorBody>),
 }
 
 /// The current password and the new one.
@@ -109,23 +98,13 @@ pub struct PasswordChange {
 
 #[derive(Debug, ApiResponse)]
 pub enum PasswordResponse {
-    /// Changed; every other session of the user has ended.
+    /// Changed; every other session of the user has ended. 400 when the new
+    /// password is not acceptable (`details` says why).
     #[oai(status = 204)]
     Changed,
-    /// The new password is not acceptable; `details` says why.
-    #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
-    #[oai(status = 401)]
-    Unauthorized(Json<ErrorBody>),
-    /// The current password is wrong.
+    /// The current password is wrong (or changed meanwhile).
     #[oai(status = 403)]
     Forbidden(Json<ErrorBody>),
-    #[oai(status = 413)]
-    PayloadTooLarge(Json<ErrorBody>),
-    #[oai(status = 415)]
-    UnsupportedMediaType(Json<ErrorBody>),
-    #[oai(status = 503)]
-    Unavailable(Json<ErrorBody>),
 }
 
 /// A tenant and the caller's role in it.
@@ -170,22 +149,13 @@ pub enum SessionResponse {
     /// A session: tokens, and the refresh cookie when it is used.
     #[oai(status = 200)]
     Ok(Json<SessionTokens>, #[oai(header = "Set-Cookie")] Option<String>),
-    /// Malformed request; `details` names the field.
-    #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
-    /// Wrong credentials, or an unknown, used or revoked refresh token.
+    /// Wrong credentials, or an unknown, used or revoked refresh token (the
+    /// cookie is cleared).
     #[oai(status = 401)]
     Unauthorized(Json<ErrorBody>, #[oai(header = "Set-Cookie")] Option<String>),
     /// The refresh cookie was sent from an origin that is not allowed.
     #[oai(status = 403)]
     Forbidden(Json<ErrorBody>),
-    #[oai(status = 413)]
-    PayloadTooLarge(Json<ErrorBody>),
-    #[oai(status = 415)]
-    UnsupportedMediaType(Json<ErrorBody>),
-    /// Sessions cannot be checked right now (Redis unreachable).
-    #[oai(status = 503)]
-    Unavailable(Json<ErrorBody>),
 }
 
 #[derive(Debug, ApiResponse)]
@@ -193,17 +163,16 @@ pub enum LogoutResponse {
     /// Ended (or already gone); the refresh cookie is cleared.
     #[oai(status = 204)]
     Done(#[oai(header = "Set-Cookie")] String),
-    #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
-    /// No valid access token (log out everywhere).
-    #[oai(status = 401)]
-    Unauthorized(Json<ErrorBody>),
+    /// The refresh cookie was sent from an origin that is not allowed.
     #[oai(status = 403)]
     Forbidden(Json<ErrorBody>),
-    #[oai(status = 415)]
-    UnsupportedMediaType(Json<ErrorBody>),
-    #[oai(status = 503)]
-    Unavailable(Json<ErrorBody>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum LogoutAllResponse {
+    /// Every session of the user ended; the refresh cookie is cleared.
+    #[oai(status = 204)]
+    Done(#[oai(header = "Set-Cookie")] String),
 }
 
 /// One open session of the signed-in user.
@@ -231,31 +200,27 @@ pub struct SessionList {
 pub enum SessionsResponse {
     #[oai(status = 200)]
     Ok(Json<SessionList>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum EndSessionResponse {
     /// Ended.
     #[oai(status = 204)]
     Ended,
-    /// The id is not a UUID.
-    #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
-    #[oai(status = 401)]
-    Unauthorized(Json<ErrorBody>),
     /// No such session of this user.
     #[oai(status = 404)]
     NotFound(Json<ErrorBody>),
-    #[oai(status = 503)]
-    Unavailable(Json<ErrorBody>),
 }
 
 #[derive(Debug, ApiResponse)]
 pub enum MeResponse {
+    /// 401 also when the membership of the token's tenant is gone.
     #[oai(status = 200)]
     Ok(Json<Me>),
-    /// No valid access token, or the membership is gone.
-    #[oai(status = 401)]
-    Unauthorized(Json<ErrorBody>),
-    #[oai(status = 503)]
-    Unavailable(Json<ErrorBody>),
 }
+
+/// Sign-in and refresh read a body and count requests in Redis.
+type Failure = Fail<(Body, Unavailable)>;
 
 fn invalid_credentials() -> Json<ErrorBody> {
     ErrorBody::json("invalid_credentials", "the email, password or tenant is not valid")
@@ -265,6 +230,10 @@ fn invalid_session() -> Json<ErrorBody> {
     ErrorBody::json("unauthenticated", "the session is not valid; sign in again")
 }
 
+fn session_not_valid() -> ApiError {
+    ApiError::unauthenticated("the session is not valid; sign in again")
+}
+
 #[OpenApi(tag = "ApiTags::Auth")]
 impl AuthApi {
     /// Log in
@@ -272,7 +241,7 @@ impl AuthApi {
     /// Answers alike, in status, body and time, for unknown emails and wrong
     /// passwords.
     #[oai(path = "/api/auth/login", method = "post", operation_id = "login")]
-    async fn login(&self, req: &Request, body: JsonBody<LoginRequest>) -> Result<SessionResponse, ApiError> {
+    async fn login(&self, req: &Request, body: JsonBody<LoginRequest>) -> Result<SessionResponse, Failure> {
         let state = &self.state;
         let origin = crate::auth::session::origin_of(req, state);
         let LoginRequest { email, password, tenant, token_delivery } = body.0;
@@ -285,18 +254,18 @@ impl AuthApi {
             problems.push(FieldProblem::new("password", "must be 1–1024 bytes"));
         }
         if !problems.is_empty() {
-            return Err(ApiError::validation(problems));
+            return Err(ApiError::validation(problems).into());
         }
         // Attempts per address group (all accounts), then failures per
         // account: see `login_guard` for why only failures count there.
         let group = rate_limit::address_group_of(&origin.ip);
         let budget = state.settings.auth.login_limit_per_minute.saturating_mul(3);
         if let Some(retry) = rate_limit::hit_or_refuse(state, &format!("login:ip:{group}"), budget).await? {
-            return Err(ApiError::rate_limited(retry));
+            return Err(ApiError::rate_limited(retry).into());
         }
         let attempt = match login_guard::admit(state, &email, &group).await? {
             login_guard::Admission::Go(attempt) => attempt,
-            login_guard::Admission::Wait(retry) => return Err(ApiError::rate_limited(retry)),
+            login_guard::Admission::Wait(retry) => return Err(ApiError::rate_limited(retry).into()),
         };
         let account = db::auth::find_account(&state.platform, &email).await?;
         let matches = password::verify_off_thread(password, account.as_ref().map(|a| a.password_hash.clone())).await;
@@ -314,7 +283,7 @@ impl AuthApi {
             return Ok(SessionResponse::Unauthorized(invalid_credentials(), None));
         };
         let delivery = token_delivery.unwrap_or(TokenDelivery::Cookie);
-        crate::auth::session::open(state, account.id, membership, delivery, &origin).await
+        Ok(crate::auth::session::open(state, account.id, membership, delivery, &origin).await?)
     }
 
     /// Refresh the session
@@ -329,7 +298,7 @@ impl AuthApi {
         req: &Request,
         #[oai(name = "Origin")] origin_header: Header<Option<String>>,
         body: JsonBody<RefreshRequest>,
-    ) -> Result<SessionResponse, ApiError> {
+    ) -> Result<SessionResponse, Failure> {
         let state = &self.state;
         let origin = crate::auth::session::origin_of(req, state);
         let allowed = &state.settings.auth.allowed_origins;
@@ -342,7 +311,7 @@ impl AuthApi {
             };
         let group = rate_limit::address_group_of(&origin.ip);
         if let Some(retry) = rate_limit::hit(state, &format!("refresh:ip:{group}"), 120).await {
-            return Err(ApiError::rate_limited(retry));
+            return Err(ApiError::rate_limited(retry).into());
         }
         let clear = (delivery == TokenDelivery::Cookie).then(|| scope.clear());
         let Ok(claims) = state.tokens.open_refresh(&token) else {
@@ -350,7 +319,7 @@ impl AuthApi {
         };
         let rotation = match state.refresh.rotate(&state.redis, &claims.id).await {
             Ok(rotation) => rotation,
-            Err(err) => return Ok(SessionResponse::Unavailable(ApiError::unavailable_body(err))),
+            Err(err) => return Err(ApiError::unavailable(err).into()),
         };
         match rotation {
             Rotation::Rotated { successor, family, user, tenant }
@@ -362,7 +331,7 @@ impl AuthApi {
                     return Ok(SessionResponse::Unauthorized(invalid_session(), clear));
                 };
                 let refresh = RefreshClaims { id: successor, family };
-                crate::auth::session::tokens_response(state, user, membership, refresh, delivery)
+                Ok(crate::auth::session::tokens_response(state, user, membership, refresh, delivery)?)
             }
             Rotation::ReuseDetected { family, user, tenant } => {
                 tracing::warn!(%family, %user, "refresh token reused: session revoked");
@@ -391,7 +360,7 @@ impl AuthApi {
         req: &Request,
         #[oai(name = "Origin")] origin_header: Header<Option<String>>,
         body: JsonBody<RefreshRequest>,
-    ) -> Result<LogoutResponse, ApiError> {
+    ) -> Result<LogoutResponse, Failure> {
         let state = &self.state;
         let allowed = &state.settings.auth.allowed_origins;
         let scope = state.settings.auth.refresh_cookie;
@@ -407,7 +376,7 @@ impl AuthApi {
             Some(Ok(claims)) => {
                 let session = state.refresh.session(&state.redis, claims.family).await;
                 if let Err(err) = state.refresh.revoke_family(&state.redis, claims.family).await {
-                    return Ok(LogoutResponse::Unavailable(ApiError::unavailable_body(err)));
+                    return Err(ApiError::unavailable(err).into());
                 }
                 if let Ok(Some((user, tenant))) = session {
                     crate::auth::session::audit(
@@ -434,7 +403,7 @@ impl AuthApi {
     ///
     /// Ends every session of the signed-in user.
     #[oai(path = "/api/auth/logout-all", method = "post", operation_id = "logoutAll")]
-    async fn logout_all(&self, req: &Request, auth: BearerAccess) -> Result<LogoutResponse, ApiError> {
+    async fn logout_all(&self, req: &Request, auth: BearerAccess) -> Result<LogoutAllResponse, Fail<SignedIn>> {
         let BearerAccess(Caller { user, tenant, .. }) = auth;
         let state = &self.state;
         match state.refresh.revoke_user(&state.redis, user).await {
@@ -449,9 +418,9 @@ impl AuthApi {
                     &origin,
                 )
                 .await?;
-                Ok(LogoutResponse::Done(state.settings.auth.refresh_cookie.clear()))
+                Ok(LogoutAllResponse::Done(state.settings.auth.refresh_cookie.clear()))
             }
-            Err(err) => Ok(LogoutResponse::Unavailable(ApiError::unavailable_body(err))),
+            Err(err) => Err(ApiError::unavailable(err).into()),
         }
     }
 
@@ -468,7 +437,7 @@ impl AuthApi {
         #[oai(name = "Origin")] origin_header: Header<Option<String>>,
         auth: BearerAccess,
         body: JsonBody<SwitchTenant>,
-    ) -> Result<SwitchResponse, ApiError> {
+    ) -> Result<SwitchResponse, Fail<(SignedIn, Body)>> {
         let BearerAccess(caller) = auth;
         let state = &self.state;
         let SwitchTenant { tenant, refresh_token } = body.0;
@@ -477,16 +446,16 @@ impl AuthApi {
         let (token, delivery) = match cookie::presented(req, scope, refresh_token, origin_header.0.as_deref(), allowed)
         {
             Ok(Some(presented)) => presented,
-            Ok(None) => return Ok(SwitchResponse::Unauthorized(invalid_session())),
+            Ok(None) => return Err(session_not_valid().into()),
             Err(forbidden) => return Ok(SwitchResponse::Forbidden(forbidden.body())),
         };
         // The refresh token must be a live one of this very session: used
         // here (a replay revokes the family, as on refresh).
         let Ok(claims) = state.tokens.open_refresh(&token) else {
-            return Ok(SwitchResponse::Unauthorized(invalid_session()));
+            return Err(session_not_valid().into());
         };
         if claims.family != caller.session {
-            return Ok(SwitchResponse::Unauthorized(invalid_session()));
+            return Err(session_not_valid().into());
         }
         let Some(membership) = crate::auth::session::choose_tenant(state, caller.user, Some(tenant.trim())).await?
         else {
@@ -494,15 +463,15 @@ impl AuthApi {
         };
         match state.refresh.rotate(&state.redis, &claims.id).await {
             Ok(Rotation::Rotated { family, .. } | Rotation::Concurrent { family, .. }) if family == caller.session => {}
-            Ok(_) => return Ok(SwitchResponse::Unauthorized(invalid_session())),
-            Err(err) => return Ok(SwitchResponse::Unavailable(ApiError::unavailable_body(err))),
+            Ok(_) => return Err(session_not_valid().into()),
+            Err(err) => return Err(ApiError::unavailable(err).into()),
         }
         // Only the call that ends the session opens the next one: two
         // switches racing with the same tokens get one session, not two.
         match state.refresh.revoke_family(&state.redis, caller.session).await {
             Ok(true) => {}
-            Ok(false) => return Ok(SwitchResponse::Unauthorized(invalid_session())),
-            Err(err) => return Ok(SwitchResponse::Unavailable(ApiError::unavailable_body(err))),
+            Ok(false) => return Err(session_not_valid().into()),
+            Err(err) => return Err(ApiError::unavailable(err).into()),
         }
         let origin = crate::auth::session::origin_of(req, state);
         crate::auth::session::audit(
@@ -516,8 +485,7 @@ impl AuthApi {
         .await?;
         Ok(match crate::auth::session::open(state, caller.user, membership, delivery, &origin).await? {
             SessionResponse::Ok(tokens, cookie) => SwitchResponse::Ok(tokens, cookie),
-            SessionResponse::Unavailable(body) => SwitchResponse::Unavailable(body),
-            other => return Err(ApiError::internal(format_args!("opening a session answered {other:?}"))),
+            other => return Err(ApiError::internal(format_args!("opening a session answered {other:?}")).into()),
         })
     }
 
@@ -530,17 +498,17 @@ impl AuthApi {
         req: &Request,
         auth: BearerAccess,
         body: JsonBody<PasswordChange>,
-    ) -> Result<PasswordResponse, ApiError> {
+    ) -> Result<PasswordResponse, Fail<(SignedIn, Body)>> {
         let BearerAccess(caller) = auth;
         let state = &self.state;
         let PasswordChange { current_password, new_password } = body.0;
         if let Some(problem) = password::weakness(&new_password) {
-            return Err(ApiError::validation(vec![FieldProblem::new("new_password", problem)]));
+            return Err(ApiError::validation(vec![FieldProblem::new("new_password", problem)]).into());
         }
         let budget = state.settings.auth.login_limit_per_minute;
         if let Some(retry) = rate_limit::hit_or_refuse(state, &format!("password:user:{}", caller.user), budget).await?
         {
-            return Err(ApiError::rate_limited(retry));
+            return Err(ApiError::rate_limited(retry).into());
         }
         let current = db::auth::password_hash(&state.platform, caller.user).await?;
         if !password::verify_off_thread(current_password, current.clone()).await {
@@ -550,7 +518,7 @@ impl AuthApi {
             )));
         }
         let Some(current) = current else {
-            return Ok(PasswordResponse::Unauthorized(invalid_session()));
+            return Err(session_not_valid().into());
         };
         let hash = password::hash_off_thread(new_password).await.map_err(ApiError::internal)?;
         // Compare-and-swap: a change made meanwhile (a reset, another tab)
@@ -563,11 +531,11 @@ impl AuthApi {
         }
         let others = match state.refresh.sessions(&state.redis, caller.user).await {
             Ok(sessions) => sessions.into_iter().filter(|s| s.family != caller.session).collect::<Vec<_>>(),
-            Err(err) => return Ok(PasswordResponse::Unavailable(ApiError::unavailable_body(err))),
+            Err(err) => return Err(ApiError::unavailable(err).into()),
         };
         for session in &others {
             if let Err(err) = state.refresh.revoke_family(&state.redis, session.family).await {
-                return Ok(PasswordResponse::Unavailable(ApiError::unavailable_body(err)));
+                return Err(ApiError::unavailable(err).into());
             }
         }
         let origin = crate::auth::session::origin_of(req, state);
@@ -588,11 +556,11 @@ impl AuthApi {
     /// Every open session of the signed-in user, with where it was opened
     /// and when it was last used.
     #[oai(path = "/api/auth/sessions", method = "get", operation_id = "listSessions")]
-    async fn sessions(&self, auth: BearerAccess) -> Result<SessionsResponse, ApiError> {
+    async fn sessions(&self, auth: BearerAccess) -> Result<SessionsResponse, Fail<SignedIn>> {
         let BearerAccess(caller) = auth;
         let sessions = match self.state.refresh.sessions(&self.state.redis, caller.user).await {
             Ok(sessions) => sessions,
-            Err(err) => return Ok(SessionsResponse::Unavailable(ApiError::unavailable_body(err))),
+            Err(err) => return Err(ApiError::unavailable(err).into()),
         };
         let time = |ms: u64| chrono::DateTime::from_timestamp_millis(ms as i64).unwrap_or_default();
         let items = sessions
@@ -616,22 +584,22 @@ impl AuthApi {
         &self,
         req: &Request,
         auth: BearerAccess,
-        /// The session id (a UUID).
-        id: poem_openapi::param::Path<String>,
-    ) -> Result<SessionsResponse, ApiError> {
+        /// The session id.
+        id: poem_openapi::param::Path<Uuid>,
+    ) -> Result<EndSessionResponse, Fail<(SignedIn, Params)>> {
         let BearerAccess(caller) = auth;
-        let family = crate::payload::parse_path_id(&id.0)?;
+        let family = id.0;
         let state = &self.state;
         let owned = match state.refresh.session(&state.redis, family).await {
             Ok(session) => session.is_some_and(|(user, _)| user == caller.user),
-            Err(err) => return Ok(SessionsResponse::Unavailable(ApiError::unavailable_body(err))),
+            Err(err) => return Err(ApiError::unavailable(err).into()),
         };
         // Another user's session id is as unknown as a made-up one.
         if !owned {
-            return Ok(SessionsResponse::NotFound(ErrorBody::json("not_found", "no such session")));
+            return Ok(EndSessionResponse::NotFound(ErrorBody::json("not_found", "no such session")));
         }
         if let Err(err) = state.refresh.revoke_family(&state.redis, family).await {
-            return Ok(SessionsResponse::Unavailable(ApiError::unavailable_body(err)));
+            return Err(ApiError::unavailable(err).into());
         }
         let origin = crate::auth::session::origin_of(req, state);
         crate::auth::session::audit(
@@ -643,12 +611,12 @@ impl AuthApi {
             &origin,
         )
         .await?;
-        Ok(SessionsResponse::Ended)
+        Ok(EndSessionResponse::Ended)
     }
 
     /// Who am I
     #[oai(path = "/api/auth/me", method = "get", operation_id = "me")]
-    async fn me(&self, auth: BearerAccess) -> Result<MeResponse, ApiError> {
+    async fn me(&self, auth: BearerAccess) -> Result<MeResponse, Fail<SignedIn>> {
         let BearerAccess(caller) = auth;
         let state = &self.state;
         let memberships: Vec<TenantMembership> = db::auth::memberships(&state.platform, caller.user)
@@ -658,10 +626,10 @@ impl AuthApi {
             .map(crate::auth::session::membership_view)
             .collect();
         let Some(current) = memberships.iter().find(|m| m.id == caller.tenant.as_uuid()).cloned() else {
-            return Ok(MeResponse::Unauthorized(invalid_session()));
+            return Err(session_not_valid().into());
         };
         let Some((email, display_name)) = db::auth::profile(&state.platform, caller.user).await? else {
-            return Ok(MeResponse::Unauthorized(invalid_session()));
+            return Err(session_not_valid().into());
         };
         let permissions = crate::auth::session::permissions_of(&current.role);
         Ok(MeResponse::Ok(Json(Me {

@@ -7,20 +7,19 @@
 
 use chrono::{DateTime, Utc};
 use db::invitations::Acceptance;
-use db::TenantTx;
 use poem::Request;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
+use policies::{Action, Object};
 use uuid::Uuid;
 
 use super::ApiTags;
 use crate::auth::access::Access;
-use crate::auth::authorize::{require, Denied};
 use crate::auth::bearer::OptionalBearer;
 use crate::auth::email_token;
 use crate::auth::session::origin_of;
-use crate::error::{ApiError, ErrorBody, FieldProblem};
+use crate::error::{ApiError, Body, ErrorBody, Fail, FieldProblem, Params, Tenant};
 use crate::mail::{normalize_address, Email};
 use crate::password;
 use crate::payload::JsonBody;
@@ -93,48 +92,40 @@ pub struct InvitationAccepted {
 }
 
 #[derive(Debug, ApiResponse)]
-pub enum InvitationResponse {
-    #[oai(status = 200)]
-    List(Json<InvitationList>),
-    /// Invited; the email is on its way.
+pub enum CreateInvitationResponse {
+    /// Invited; the email is on its way. 429 (`too_many_emails`,
+    /// `too_many_invitations`) when the address or the tenant had as many
+    /// as it may.
     #[oai(status = 201)]
     Created(Json<InvitationView>),
-    /// Revoked; the link no longer works.
-    #[oai(status = 204)]
-    Revoked,
-    #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
-    #[oai(status = 401)]
-    Unauthorized(Json<ErrorBody>),
-    #[oai(status = 403)]
-    Forbidden(Json<ErrorBody>),
-    /// No open invitation with that id in this tenant.
-    #[oai(status = 404)]
-    NotFound(Json<ErrorBody>),
     /// An open invitation for this email exists, or it is a member's.
     #[oai(status = 409)]
     Conflict(Json<ErrorBody>),
-    #[oai(status = 413)]
-    PayloadTooLarge(Json<ErrorBody>),
-    #[oai(status = 415)]
-    UnsupportedMediaType(Json<ErrorBody>),
-    /// The address got as many emails as it may for now, or the tenant
-    /// sent as many invitations as it may today; `Retry-After` says when.
-    #[oai(status = 429)]
-    TooManyRequests(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
-    #[oai(status = 503)]
-    Unavailable(Json<ErrorBody>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum ListInvitationsResponse {
+    #[oai(status = 200)]
+    List(Json<InvitationList>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum RevokeInvitationResponse {
+    /// Revoked; the link no longer works.
+    #[oai(status = 204)]
+    Revoked,
+    /// No open invitation with that id in this tenant.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
 }
 
 #[derive(Debug, ApiResponse)]
 pub enum AcceptResponse {
-    /// The membership exists (and the account, when it was created).
+    /// The membership exists (and the account, when it was created). 400
+    /// (`invalid_token`) when the token is malformed, unknown, used, revoked
+    /// or expired.
     #[oai(status = 200)]
     Accepted(Json<InvitationAccepted>),
-    /// The token is malformed, unknown, used, revoked or expired; or a new
-    /// account needs a password, or the password is not acceptable.
-    #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
     /// The invited email has an account, and the request is not signed in
     /// (`sign_in_required`): sign in as that account and send it again.
     #[oai(status = 401)]
@@ -146,12 +137,6 @@ pub enum AcceptResponse {
     /// The invited email has an account: accept without a password.
     #[oai(status = 409)]
     Conflict(Json<ErrorBody>),
-    #[oai(status = 413)]
-    PayloadTooLarge(Json<ErrorBody>),
-    #[oai(status = 415)]
-    UnsupportedMediaType(Json<ErrorBody>),
-    #[oai(status = 503)]
-    Unavailable(Json<ErrorBody>),
 }
 
 /// The subject of every invitation email: fixed, never the inviter's text.
@@ -161,33 +146,18 @@ pub const INVITATION_SUBJECT: &str = "You are invited to a tenant on Tenantry";
 /// registration and reset emails. Past them, or past the tenant's daily
 /// invitations, the invitation is refused with 429 (the inviter should
 /// know; nobody's mailbox fills up).
-async fn email_caps(
-    state: &AppState,
-    tenant: db::TenantId,
-    email: &str,
-) -> Result<Option<InvitationResponse>, ApiError> {
+async fn email_caps(state: &AppState, tenant: db::TenantId, email: &str) -> Result<(), ApiError> {
     let per_day = state.settings.onboarding.invitations_per_tenant_per_day;
     let tenant_key = format!("invite:tenant:{tenant}");
     if let Some(retry) = crate::rate_limit::hit_or_refuse_per(state, &tenant_key, per_day, 24 * 3600).await? {
-        return Ok(Some(InvitationResponse::TooManyRequests(
-            ErrorBody::json("too_many_invitations", "the tenant sent as many invitations as it may today"),
-            retry,
-        )));
+        let message = "the tenant sent as many invitations as it may today";
+        return Err(ApiError::too_many("too_many_invitations", message, retry));
     }
     if !may_email(state, "invite", email).await? {
-        return Ok(Some(InvitationResponse::TooManyRequests(
-            ErrorBody::json("too_many_emails", "this address got as many emails from us as it may for now"),
-            3600,
-        )));
+        let message = "this address got as many emails from us as it may for now";
+        return Err(ApiError::too_many("too_many_emails", message, 3600));
     }
-    Ok(None)
-}
-
-fn denied(denied: Denied) -> InvitationResponse {
-    match denied {
-        Denied::NotMember => InvitationResponse::Unauthorized(denied.body()),
-        Denied::Forbidden => InvitationResponse::Forbidden(denied.body()),
-    }
+    Ok(())
 }
 
 fn view(i: db::invitations::Invitation) -> InvitationView {
@@ -225,9 +195,8 @@ impl InvitationsApi {
         req: &Request,
         auth: Access,
         body: JsonBody<CreateInvitation>,
-    ) -> Result<InvitationResponse, ApiError> {
+    ) -> Result<CreateInvitationResponse, Fail<(Tenant, Body)>> {
         let state = &self.state;
-        let caller = auth.principal();
         let CreateInvitation { email, role } = body.0;
         let mut problems = Vec::new();
         let email = normalize_address(&email);
@@ -238,40 +207,36 @@ impl InvitationsApi {
             problems.push(FieldProblem::new("role", "must be admin, user or viewer"));
         }
         let (Some(email), true) = (email, problems.is_empty()) else {
-            return Err(ApiError::validation(problems));
+            return Err(ApiError::validation(problems).into());
         };
-        let mut tx = TenantTx::begin(&state.db, caller.tenant(), caller.user()).await?;
-        if let Err(d) = require(state, &mut tx, &caller, "invitations", "create").await? {
-            return Ok(denied(d));
-        }
-        if db::members::has_email(&mut tx, &email).await? {
-            return Ok(InvitationResponse::Conflict(ErrorBody::json(
+        let mut scope = auth.scope(state).await?;
+        scope.require(Object::Invitations, Action::Create).await?;
+        if db::members::has_email(scope.tx(), &email).await? {
+            return Ok(CreateInvitationResponse::Conflict(ErrorBody::json(
                 "already_member",
                 "this email belongs to a member of the tenant already",
             )));
         }
         // Before anything is stored: an invitation is never left without
         // its email. Revoking and inviting again counts again.
-        if let Some(refusal) = email_caps(state, caller.tenant(), &email).await? {
-            return Ok(refusal);
-        }
+        email_caps(state, scope.principal().tenant(), &email).await?;
         let token = email_token::generate();
         let ttl = state.settings.onboarding.invitation_ttl;
         let expires_at = Utc::now() + chrono::Duration::from_std(ttl).map_err(ApiError::internal)?;
-        let created = match db::invitations::create(&mut tx, &email, &role, &token.hash, expires_at).await {
+        let created = match db::invitations::create(scope.tx(), &email, &role, &token.hash, expires_at).await {
             Ok(created) => created,
             Err(db::DbError::Conflict) => {
-                return Ok(InvitationResponse::Conflict(ErrorBody::json(
+                return Ok(CreateInvitationResponse::Conflict(ErrorBody::json(
                     "conflict",
                     "an open invitation for this email exists; revoke it first",
                 )))
             }
             Err(err) => return Err(err.into()),
         };
-        let tenant_name = db::invitations::tenant_name(&mut tx).await?;
+        let tenant_name = db::invitations::tenant_name(scope.tx()).await?;
         let origin = origin_of(req, state);
-        db::auth::audit(&mut tx, "invitation.created", &created.id.to_string(), &origin).await?;
-        tx.commit().await?;
+        db::auth::audit(scope.tx(), "invitation.created", &created.id.to_string(), &origin).await?;
+        scope.commit().await?;
         state.mailer.send_later(Email {
             to: email,
             subject: INVITATION_SUBJECT.into(),
@@ -285,20 +250,17 @@ impl InvitationsApi {
                 token.token,
             ),
         });
-        Ok(InvitationResponse::Created(Json(view(created))))
+        Ok(CreateInvitationResponse::Created(Json(view(created))))
     }
 
     /// List the tenant's invitations
     #[oai(path = "/api/invitations", method = "get", operation_id = "listInvitations")]
-    async fn list(&self, auth: Access) -> Result<InvitationResponse, ApiError> {
-        let caller = auth.principal();
-        let mut tx = TenantTx::begin(&self.state.db, caller.tenant(), caller.user()).await?;
-        if let Err(d) = require(&self.state, &mut tx, &caller, "invitations", "read").await? {
-            return Ok(denied(d));
-        }
-        let items = db::invitations::list(&mut tx).await?;
-        tx.commit().await?;
-        Ok(InvitationResponse::List(Json(InvitationList { items: items.into_iter().map(view).collect() })))
+    async fn list(&self, auth: Access) -> Result<ListInvitationsResponse, Fail<Tenant>> {
+        let mut scope = auth.scope(&self.state).await?;
+        scope.require(Object::Invitations, Action::Read).await?;
+        let items = db::invitations::list(scope.tx()).await?;
+        scope.commit().await?;
+        Ok(ListInvitationsResponse::List(Json(InvitationList { items: items.into_iter().map(view).collect() })))
     }
 
     /// Revoke an open invitation
@@ -307,22 +269,20 @@ impl InvitationsApi {
         &self,
         req: &Request,
         auth: Access,
-        /// The invitation's id (a UUID).
-        id: Path<String>,
-    ) -> Result<InvitationResponse, ApiError> {
-        let caller = auth.principal();
-        let id = crate::payload::parse_path_id(&id.0)?;
-        let mut tx = TenantTx::begin(&self.state.db, caller.tenant(), caller.user()).await?;
-        if let Err(d) = require(&self.state, &mut tx, &caller, "invitations", "delete").await? {
-            return Ok(denied(d));
-        }
-        if db::invitations::revoke(&mut tx, id).await?.is_none() {
-            return Ok(InvitationResponse::NotFound(ErrorBody::json("not_found", "no open invitation with this id")));
+        /// The invitation's id.
+        id: Path<Uuid>,
+    ) -> Result<RevokeInvitationResponse, Fail<(Tenant, Params)>> {
+        let id = id.0;
+        let mut scope = auth.scope(&self.state).await?;
+        scope.require(Object::Invitations, Action::Delete).await?;
+        if db::invitations::revoke(scope.tx(), id).await?.is_none() {
+            let body = ErrorBody::json("not_found", "no open invitation with this id");
+            return Ok(RevokeInvitationResponse::NotFound(body));
         }
         let origin = origin_of(req, &self.state);
-        db::auth::audit(&mut tx, "invitation.revoked", &id.to_string(), &origin).await?;
-        tx.commit().await?;
-        Ok(InvitationResponse::Revoked)
+        db::auth::audit(scope.tx(), "invitation.revoked", &id.to_string(), &origin).await?;
+        scope.commit().await?;
+        Ok(RevokeInvitationResponse::Revoked)
     }
 
     /// Accept an invitation
@@ -336,7 +296,7 @@ impl InvitationsApi {
         req: &Request,
         auth: OptionalBearer,
         body: JsonBody<AcceptInvitation>,
-    ) -> Result<AcceptResponse, ApiError> {
+    ) -> Result<AcceptResponse, Fail<Body>> {
         let state = &self.state;
         let origin = origin_of(req, state);
         throttle(state, "accept", &origin.ip).await?;
@@ -350,16 +310,14 @@ impl InvitationsApi {
             problems.push(FieldProblem::new("display_name", problem));
         }
         if !problems.is_empty() {
-            return Err(ApiError::validation(problems));
+            return Err(ApiError::validation(problems).into());
         }
         let invalid = || {
-            AcceptResponse::BadRequest(ErrorBody::json(
-                "invalid_token",
-                "the invitation is not valid, was used or revoked, or has expired",
-            ))
+            let message = "the invitation is not valid, was used or revoked, or has expired";
+            ApiError::refusal(poem::http::StatusCode::BAD_REQUEST, "invalid_token", message)
         };
         let Some(token) = email_token::parse(&token) else {
-            return Ok(invalid());
+            return Err(invalid().into());
         };
         let signed_in = auth.caller().map(|c| c.user);
         let hash = match password {
@@ -380,12 +338,13 @@ impl InvitationsApi {
                 (user, tenant, invitation, role, created_account)
             }
             Acceptance::AlreadyMember { user, tenant, invitation, role } => (user, tenant, invitation, role, false),
-            Acceptance::Invalid => return Ok(invalid()),
+            Acceptance::Invalid => return Err(invalid().into()),
             Acceptance::PasswordRequired => {
                 return Err(ApiError::validation(vec![FieldProblem::new(
                     "password",
                     "is required: the invited email has no account yet",
-                )]))
+                )])
+                .into())
             }
             Acceptance::SignInRequired => {
                 return Ok(AcceptResponse::Unauthorized(ErrorBody::json(

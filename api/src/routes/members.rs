@@ -1,18 +1,17 @@
 //! The members of the caller's tenant, and its audit log.
 
 use chrono::{DateTime, Utc};
-use db::TenantTx;
 use poem::Request;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
+use policies::{Action, Object};
 use uuid::Uuid;
 
 use super::ApiTags;
 use crate::auth::access::Access;
 use crate::auth::access_cache::Invalidation;
-use crate::auth::authorize::{require, Denied};
-use crate::error::{ApiError, ErrorBody, FieldProblem};
+use crate::error::{ApiError, Body, ErrorBody, Fail, FieldProblem, Params, Tenant};
 use crate::payload::JsonBody;
 use crate::state::AppState;
 
@@ -56,6 +55,7 @@ pub struct AuditEntryView {
 pub struct AuditPage {
     pub items: Vec<AuditEntryView>,
     /// Pass as `after` for the next page; absent on the last page.
+    #[oai(skip_serializing_if_is_none)]
     pub next_after: Option<Uuid>,
 }
 
@@ -63,29 +63,12 @@ pub struct AuditPage {
 pub enum MembersResponse {
     #[oai(status = 200)]
     Ok(Json<MemberList>),
-    /// No valid access token, or no longer a member of its tenant.
-    #[oai(status = 401)]
-    Unauthorized(Json<ErrorBody>),
-    /// The role does not allow it.
-    #[oai(status = 403)]
-    Forbidden(Json<ErrorBody>),
-    #[oai(status = 503)]
-    Unavailable(Json<ErrorBody>),
 }
 
 #[derive(Debug, ApiResponse)]
 pub enum AuditResponse {
     #[oai(status = 200)]
     Ok(Json<AuditPage>),
-    /// A query parameter is invalid; `details` names it.
-    #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
-    #[oai(status = 401)]
-    Unauthorized(Json<ErrorBody>),
-    #[oai(status = 403)]
-    Forbidden(Json<ErrorBody>),
-    #[oai(status = 503)]
-    Unavailable(Json<ErrorBody>),
 }
 
 /// A new role for a member.
@@ -102,44 +85,41 @@ pub enum MemberChangeResponse {
     /// The member, as changed.
     #[oai(status = 200)]
     Ok(Json<MemberView>),
-    /// Removed.
-    #[oai(status = 204)]
-    Removed,
-    /// The body or the id is invalid; `details` names the field.
-    #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
-    #[oai(status = 401)]
-    Unauthorized(Json<ErrorBody>),
-    #[oai(status = 403)]
-    Forbidden(Json<ErrorBody>),
     /// No such member in this tenant.
     #[oai(status = 404)]
     NotFound(Json<ErrorBody>),
     /// The tenant's last admin can be neither demoted nor removed.
     #[oai(status = 409)]
     Conflict(Json<ErrorBody>),
-    #[oai(status = 413)]
-    PayloadTooLarge(Json<ErrorBody>),
-    #[oai(status = 415)]
-    UnsupportedMediaType(Json<ErrorBody>),
-    #[oai(status = 503)]
-    Unavailable(Json<ErrorBody>),
 }
 
-fn denied_change(denied: Denied) -> MemberChangeResponse {
-    match denied {
-        Denied::NotMember => MemberChangeResponse::Unauthorized(denied.body()),
-        Denied::Forbidden => MemberChangeResponse::Forbidden(denied.body()),
-    }
+#[derive(Debug, ApiResponse)]
+pub enum MemberRemovalResponse {
+    /// Removed.
+    #[oai(status = 204)]
+    Removed,
+    /// No such member in this tenant.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// The tenant's last admin can be neither demoted nor removed.
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
 }
 
-fn change_refused(change: db::members::MembershipChange) -> Option<MemberChangeResponse> {
+/// Why a change of membership was refused: not found (404), or the last
+/// admin (409).
+enum Refused {
+    NotFound(Json<ErrorBody>),
+    LastAdmin(Json<ErrorBody>),
+}
+
+fn change_refused(change: db::members::MembershipChange) -> Option<Refused> {
     match change {
         db::members::MembershipChange::Done => None,
         db::members::MembershipChange::NotFound => {
-            Some(MemberChangeResponse::NotFound(ErrorBody::json("not_found", "no such member")))
+            Some(Refused::NotFound(ErrorBody::json("not_found", "no such member")))
         }
-        db::members::MembershipChange::LastAdmin => Some(MemberChangeResponse::Conflict(ErrorBody::json(
+        db::members::MembershipChange::LastAdmin => Some(Refused::LastAdmin(ErrorBody::json(
             "last_admin",
             "the tenant's last admin can be neither demoted nor removed",
         ))),
@@ -150,17 +130,11 @@ fn change_refused(change: db::members::MembershipChange) -> Option<MemberChangeR
 impl MembersApi {
     /// List members
     #[oai(path = "/api/users", method = "get", operation_id = "listMembers")]
-    async fn list(&self, auth: Access) -> Result<MembersResponse, ApiError> {
-        let caller = auth.principal();
-        let mut tx = TenantTx::begin(&self.state.db, caller.tenant(), caller.user()).await?;
-        if let Err(denied) = require(&self.state, &mut tx, &caller, "members", "read").await? {
-            return Ok(match denied {
-                Denied::NotMember => MembersResponse::Unauthorized(denied.body()),
-                Denied::Forbidden => MembersResponse::Forbidden(denied.body()),
-            });
-        }
-        let members = db::members::list(&mut tx).await?;
-        tx.commit().await?;
+    async fn list(&self, auth: Access) -> Result<MembersResponse, Fail<Tenant>> {
+        let mut scope = auth.scope(&self.state).await?;
+        scope.require(Object::Members, Action::Read).await?;
+        let members = db::members::list(scope.tx()).await?;
+        scope.commit().await?;
         let items = members
             .into_iter()
             .map(|m| MemberView {
@@ -180,28 +154,28 @@ impl MembersApi {
         &self,
         req: &Request,
         auth: Access,
-        /// The member's user id (a UUID).
-        id: Path<String>,
+        /// The member's user id.
+        id: Path<Uuid>,
         body: JsonBody<RoleChange>,
-    ) -> Result<MemberChangeResponse, ApiError> {
-        let caller = auth.principal();
+    ) -> Result<MemberChangeResponse, Fail<(Tenant, Body)>> {
         let role = body.0.role;
         if !policies::ROLES.contains(&role.as_str()) {
-            return Err(ApiError::validation(vec![FieldProblem::new("role", "must be admin, user or viewer")]));
+            return Err(ApiError::validation(vec![FieldProblem::new("role", "must be admin, user or viewer")]).into());
         }
-        let mut tx = TenantTx::begin(&self.state.db, caller.tenant(), caller.user()).await?;
-        if let Err(denied) = require(&self.state, &mut tx, &caller, "members", "update").await? {
-            return Ok(denied_change(denied));
-        }
-        let target = db::UserId::new(crate::payload::parse_path_id(&id.0)?);
-        if let Some(refused) = change_refused(db::members::set_role(&mut tx, target, &role).await?) {
-            return Ok(refused);
+        let mut scope = auth.scope(&self.state).await?;
+        scope.require(Object::Members, Action::Update).await?;
+        let target = db::UserId::new(id.0);
+        match change_refused(db::members::set_role(scope.tx(), target, &role).await?) {
+            Some(Refused::NotFound(body)) => return Ok(MemberChangeResponse::NotFound(body)),
+            Some(Refused::LastAdmin(body)) => return Ok(MemberChangeResponse::Conflict(body)),
+            None => {}
         }
         let origin = crate::auth::session::origin_of(req, &self.state);
-        db::auth::audit(&mut tx, "member.role_changed", &format!("{target}:{role}"), &origin).await?;
-        let member = db::members::list(&mut tx).await?.into_iter().find(|m| m.user == target);
-        tx.commit().await?;
-        self.state.access_cache.publish(&self.state.redis, Invalidation::Member(caller.tenant(), target)).await;
+        db::auth::audit(scope.tx(), "member.role_changed", &format!("{target}:{role}"), &origin).await?;
+        let member = db::members::list(scope.tx()).await?.into_iter().find(|m| m.user == target);
+        let tenant = scope.principal().tenant();
+        scope.commit().await?;
+        self.state.access_cache.publish(&self.state.redis, Invalidation::Member(tenant, target)).await;
         let Some(m) = member else {
             return Ok(MemberChangeResponse::NotFound(ErrorBody::json("not_found", "no such member")));
         };
@@ -223,23 +197,23 @@ impl MembersApi {
         &self,
         req: &Request,
         auth: Access,
-        /// The member's user id (a UUID).
-        id: Path<String>,
-    ) -> Result<MemberChangeResponse, ApiError> {
-        let caller = auth.principal();
-        let mut tx = TenantTx::begin(&self.state.db, caller.tenant(), caller.user()).await?;
-        if let Err(denied) = require(&self.state, &mut tx, &caller, "members", "delete").await? {
-            return Ok(denied_change(denied));
-        }
-        let target = db::UserId::new(crate::payload::parse_path_id(&id.0)?);
-        if let Some(refused) = change_refused(db::members::remove(&mut tx, target).await?) {
-            return Ok(refused);
+        /// The member's user id.
+        id: Path<Uuid>,
+    ) -> Result<MemberRemovalResponse, Fail<(Tenant, Params)>> {
+        let mut scope = auth.scope(&self.state).await?;
+        scope.require(Object::Members, Action::Delete).await?;
+        let target = db::UserId::new(id.0);
+        match change_refused(db::members::remove(scope.tx(), target).await?) {
+            Some(Refused::NotFound(body)) => return Ok(MemberRemovalResponse::NotFound(body)),
+            Some(Refused::LastAdmin(body)) => return Ok(MemberRemovalResponse::Conflict(body)),
+            None => {}
         }
         let origin = crate::auth::session::origin_of(req, &self.state);
-        db::auth::audit(&mut tx, "member.removed", &target.to_string(), &origin).await?;
-        tx.commit().await?;
-        self.state.access_cache.publish(&self.state.redis, Invalidation::Member(caller.tenant(), target)).await;
-        Ok(MemberChangeResponse::Removed)
+        db::auth::audit(scope.tx(), "member.removed", &target.to_string(), &origin).await?;
+        let tenant = scope.principal().tenant();
+        scope.commit().await?;
+        self.state.access_cache.publish(&self.state.redis, Invalidation::Member(tenant, target)).await;
+        Ok(MemberRemovalResponse::Removed)
     }
 
     /// Read the audit log
@@ -259,23 +233,17 @@ impl MembersApi {
         action: Query<Option<String>>,
         /// Only entries by this user.
         actor: Query<Option<Uuid>>,
-    ) -> Result<AuditResponse, ApiError> {
-        let caller = auth.principal();
-        let mut tx = TenantTx::begin(&self.state.db, caller.tenant(), caller.user()).await?;
-        if let Err(denied) = require(&self.state, &mut tx, &caller, "audit", "read").await? {
-            return Ok(match denied {
-                Denied::NotMember => AuditResponse::Unauthorized(denied.body()),
-                Denied::Forbidden => AuditResponse::Forbidden(denied.body()),
-            });
-        }
+    ) -> Result<AuditResponse, Fail<(Tenant, Params)>> {
+        let mut scope = auth.scope(&self.state).await?;
+        scope.require(Object::Audit, Action::Read).await?;
         let query = db::audit::AuditQuery {
             after: after.0,
             limit: limit.0,
             action: action.0,
             actor: actor.0.map(db::UserId::new),
         };
-        let entries = db::audit::list(&mut tx, &query).await?;
-        tx.commit().await?;
+        let entries = db::audit::list(scope.tx(), &query).await?;
+        scope.commit().await?;
         let next_after = (entries.len() as i64 == query.limit).then(|| entries.last().map(|e| e.id)).flatten();
         let items = entries
             .into_iter()

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::ApiTags;
 use crate::auth::email_token;
 use crate::auth::session::{membership_view, origin_of};
-use crate::error::{ApiError, ErrorBody, FieldProblem};
+use crate::error::{ApiError, Body, ErrorBody, Fail, FieldProblem, Unavailable};
 use crate::mail::{normalize_address, Email};
 use crate::payload::JsonBody;
 use crate::routes::auth::TenantMembership;
@@ -91,41 +91,23 @@ pub enum RegisterResponse {
     /// for an address that has an account already, a notice).
     #[oai(status = 202)]
     Accepted(Json<RequestAccepted>),
-    /// A field is not acceptable; `details` names it.
-    #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
     /// Self-service registration is turned off here.
     #[oai(status = 403)]
     Forbidden(Json<ErrorBody>),
     /// The tenant slug is taken.
     #[oai(status = 409)]
     Conflict(Json<ErrorBody>),
-    #[oai(status = 413)]
-    PayloadTooLarge(Json<ErrorBody>),
-    #[oai(status = 415)]
-    UnsupportedMediaType(Json<ErrorBody>),
-    #[oai(status = 503)]
-    Unavailable(Json<ErrorBody>),
 }
 
 #[derive(Debug, ApiResponse)]
 pub enum VerifyResponse {
-    /// The account and its tenant exist now.
+    /// The account and its tenant exist now. 400 (`invalid_token`) when the
+    /// token is malformed, unknown, used or expired.
     #[oai(status = 201)]
     Created(Json<Registered>),
-    /// The password is not acceptable (`details` says why), or the token is
-    /// malformed, unknown, used or expired.
-    #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
     /// The email or the slug was taken since the registration.
     #[oai(status = 409)]
     Conflict(Json<ErrorBody>),
-    #[oai(status = 413)]
-    PayloadTooLarge(Json<ErrorBody>),
-    #[oai(status = 415)]
-    UnsupportedMediaType(Json<ErrorBody>),
-    #[oai(status = 503)]
-    Unavailable(Json<ErrorBody>),
 }
 
 #[derive(Debug, ApiResponse)]
@@ -134,35 +116,24 @@ pub enum ForgotResponse {
     /// its way.
     #[oai(status = 202)]
     Accepted(Json<RequestAccepted>),
-    #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
-    #[oai(status = 413)]
-    PayloadTooLarge(Json<ErrorBody>),
-    #[oai(status = 415)]
-    UnsupportedMediaType(Json<ErrorBody>),
-    #[oai(status = 503)]
-    Unavailable(Json<ErrorBody>),
 }
 
 #[derive(Debug, ApiResponse)]
 pub enum ResetResponse {
-    /// The password is set; every session of the user has ended.
+    /// The password is set; every session of the user has ended. 400
+    /// (`invalid_token`) when the token is malformed, unknown, used or
+    /// expired.
     #[oai(status = 204)]
     Done,
-    /// The new password is not acceptable, or the token is malformed,
-    /// unknown, used or expired.
-    #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
-    #[oai(status = 413)]
-    PayloadTooLarge(Json<ErrorBody>),
-    #[oai(status = 415)]
-    UnsupportedMediaType(Json<ErrorBody>),
-    #[oai(status = 503)]
-    Unavailable(Json<ErrorBody>),
 }
 
-fn invalid_token() -> Json<ErrorBody> {
-    ErrorBody::json("invalid_token", "the link is not valid, was used already or has expired")
+/// The shared statuses of these routes: they read a body and count their
+/// requests in Redis (failing closed).
+type Failure = Fail<(Body, Unavailable)>;
+
+fn invalid_token() -> Failure {
+    let message = "the link is not valid, was used already or has expired";
+    ApiError::refusal(poem::http::StatusCode::BAD_REQUEST, "invalid_token", message).into()
 }
 
 /// Counts the request per client address (429 past the budget), failing
@@ -219,7 +190,7 @@ impl OnboardingApi {
     /// for an address that has an account, a notice. Off when
     /// `APP_REGISTRATION_ENABLED` is false.
     #[oai(path = "/api/auth/register", method = "post", operation_id = "register")]
-    async fn register(&self, req: &Request, body: JsonBody<Registration>) -> Result<RegisterResponse, ApiError> {
+    async fn register(&self, req: &Request, body: JsonBody<Registration>) -> Result<RegisterResponse, Failure> {
         let state = &self.state;
         if !state.settings.onboarding.registration_enabled {
             return Ok(RegisterResponse::Forbidden(ErrorBody::json(
@@ -248,7 +219,7 @@ impl OnboardingApi {
             problems.push(FieldProblem::new("tenant_slug", "must be 1–63 lowercase letters, digits or inner hyphens"));
         }
         let (Some(email), true) = (email, problems.is_empty()) else {
-            return Err(ApiError::validation(problems));
+            return Err(ApiError::validation(problems).into());
         };
         let accepted = || {
             RegisterResponse::Accepted(Json(RequestAccepted {
@@ -313,16 +284,16 @@ impl OnboardingApi {
     /// Uses the token of a registration email, once, and sets the password
     /// of the new account: whoever holds the link chooses it.
     #[oai(path = "/api/auth/verify-email", method = "post", operation_id = "verifyEmail")]
-    async fn verify_email(&self, req: &Request, body: JsonBody<VerifyEmail>) -> Result<VerifyResponse, ApiError> {
+    async fn verify_email(&self, req: &Request, body: JsonBody<VerifyEmail>) -> Result<VerifyResponse, Failure> {
         let state = &self.state;
         let origin = origin_of(req, state);
         throttle(state, "verify", &origin.ip).await?;
         let VerifyEmail { token, password } = body.0;
         if let Some(problem) = password::weakness(&password) {
-            return Err(ApiError::validation(vec![FieldProblem::new("password", problem)]));
+            return Err(ApiError::validation(vec![FieldProblem::new("password", problem)]).into());
         }
         let Some(token) = email_token::parse(&token) else {
-            return Ok(VerifyResponse::BadRequest(invalid_token()));
+            return Err(invalid_token());
         };
         let hash = password::hash_off_thread(password).await.map_err(ApiError::internal)?;
         // Two registrations of one email (or slug) verified at the same
@@ -352,7 +323,7 @@ impl OnboardingApi {
                     tenant: membership_view(membership),
                 })))
             }
-            db::onboarding::Verification::Invalid => Ok(VerifyResponse::BadRequest(invalid_token())),
+            db::onboarding::Verification::Invalid => Err(invalid_token()),
             db::onboarding::Verification::EmailTaken => Ok(VerifyResponse::Conflict(ErrorBody::json(
                 "email_taken",
                 "this email or the tenant slug was taken meanwhile; sign in, or register again",
@@ -369,12 +340,12 @@ impl OnboardingApi {
     /// Answers 202 alike whether or not the email has an account; if it
     /// has, a single-use link valid for 30 minutes is emailed.
     #[oai(path = "/api/auth/password/forgot", method = "post", operation_id = "forgotPassword")]
-    async fn forgot(&self, req: &Request, body: JsonBody<ForgotPassword>) -> Result<ForgotResponse, ApiError> {
+    async fn forgot(&self, req: &Request, body: JsonBody<ForgotPassword>) -> Result<ForgotResponse, Failure> {
         let state = &self.state;
         let origin = origin_of(req, state);
         throttle(state, "forgot", &origin.ip).await?;
         let Some(email) = normalize_address(&body.0.email) else {
-            return Err(ApiError::validation(vec![FieldProblem::new("email", "is not an email address")]));
+            return Err(ApiError::validation(vec![FieldProblem::new("email", "is not an email address")]).into());
         };
         let accepted = || {
             ForgotResponse::Accepted(Json(RequestAccepted {
@@ -409,40 +380,40 @@ impl OnboardingApi {
     ///
     /// Uses the token once; every session of the user ends.
     #[oai(path = "/api/auth/password/reset", method = "post", operation_id = "resetPassword")]
-    async fn reset(&self, req: &Request, body: JsonBody<ResetPassword>) -> Result<ResetResponse, ApiError> {
+    async fn reset(&self, req: &Request, body: JsonBody<ResetPassword>) -> Result<ResetResponse, Failure> {
         let state = &self.state;
         let origin = origin_of(req, state);
         throttle(state, "reset", &origin.ip).await?;
         let ResetPassword { token, new_password } = body.0;
         if let Some(problem) = password::weakness(&new_password) {
-            return Err(ApiError::validation(vec![FieldProblem::new("new_password", problem)]));
+            return Err(ApiError::validation(vec![FieldProblem::new("new_password", problem)]).into());
         }
         let Some(token) = email_token::parse(&token) else {
-            return Ok(ResetResponse::BadRequest(invalid_token()));
+            return Err(invalid_token());
         };
         let Some(user) = db::onboarding::password_reset_user(&state.platform, token).await? else {
-            return Ok(ResetResponse::BadRequest(invalid_token()));
+            return Err(invalid_token());
         };
         // Sessions end before the password changes: if Redis fails, nothing
         // has changed and the same link can be used again.
         let mut ended = match state.refresh.revoke_user(&state.redis, user).await {
             Ok(ended) => ended.len(),
-            Err(err) => return Ok(ResetResponse::Unavailable(ApiError::unavailable_body(err))),
+            Err(err) => return Err(ApiError::unavailable(err).into()),
         };
         let hash = password::hash_off_thread(new_password).await.map_err(ApiError::internal)?;
         let Some(user) = db::onboarding::finish_password_reset(&state.platform, token, &hash).await? else {
-            return Ok(ResetResponse::BadRequest(invalid_token()));
+            return Err(invalid_token());
         };
         // And once more for a session opened with the old password meanwhile.
         match state.refresh.revoke_user(&state.redis, user).await {
             Ok(more) => ended += more.len(),
             Err(err) => {
                 tracing::error!(error = %err, %user, "password reset: sessions opened during the reset not revoked");
-                return Ok(ResetResponse::Unavailable(ErrorBody::json(
-                    "unavailable",
-                    "the password is changed, but sessions opened in the last moments could not be ended; \
-                     sign in and sign out everywhere",
-                )));
+                let message = "the password is changed, but sessions opened in the last moments could not be \
+                               ended; sign in and sign out everywhere";
+                return Err(
+                    ApiError::refusal(poem::http::StatusCode::SERVICE_UNAVAILABLE, "unavailable", message).into()
+                );
             }
         }
         for membership in db::auth::memberships(&state.platform, user).await? {

@@ -11,7 +11,7 @@ use poem_openapi::{ApiResponse, Enum, Object, OpenApi, SecurityScheme};
 use uuid::Uuid;
 
 use super::ApiTags;
-use crate::error::{ApiError, ErrorBody, FieldProblem};
+use crate::error::{ApiError, Body, ErrorBody, Fail, FieldProblem, Operators, Params};
 use crate::payload::JsonBody;
 use crate::state::AppState;
 
@@ -103,6 +103,7 @@ pub struct Tenant {
 pub struct TenantPage {
     pub items: Vec<Tenant>,
     /// Pass as `after` for the next page; absent on the last page.
+    #[oai(skip_serializing_if_is_none)]
     pub next_after: Option<Uuid>,
 }
 
@@ -111,21 +112,9 @@ pub enum CreateTenantResponse {
     /// The tenant was created.
     #[oai(status = 201)]
     Created(Json<Tenant>),
-    /// A field is missing, unknown or invalid; `details` names it.
-    #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
-    /// No or wrong operator token.
-    #[oai(status = 401)]
-    Unauthorized(Json<ErrorBody>),
     /// The slug is taken.
     #[oai(status = 409)]
     Conflict(Json<ErrorBody>),
-    /// The body is larger than `APP_MAX_BODY_BYTES`.
-    #[oai(status = 413)]
-    PayloadTooLarge(Json<ErrorBody>),
-    /// The body is not JSON.
-    #[oai(status = 415)]
-    UnsupportedMediaType(Json<ErrorBody>),
 }
 
 #[derive(Debug, ApiResponse)]
@@ -133,12 +122,6 @@ pub enum ListTenantsResponse {
     /// A page of tenants, ordered by id.
     #[oai(status = 200)]
     Ok(Json<TenantPage>),
-    /// A query parameter is invalid; `details` names it.
-    #[oai(status = 400)]
-    BadRequest(Json<ErrorBody>),
-    /// No or wrong operator token.
-    #[oai(status = 401)]
-    Unauthorized(Json<ErrorBody>),
 }
 
 #[OpenApi(tag = "ApiTags::Tenants")]
@@ -150,11 +133,11 @@ impl TenantsApi {
         req: &poem::Request,
         auth: OperatorToken,
         body: JsonBody<CreateTenant>,
-    ) -> Result<CreateTenantResponse, ApiError> {
+    ) -> Result<CreateTenantResponse, Fail<(Operators, Body)>> {
         let OperatorToken(Operator) = auth;
         let new = match body.0.validate() {
             Ok(new) => new,
-            Err(problems) => return Err(ApiError::validation(problems)),
+            Err(problems) => return Err(ApiError::validation(problems).into()),
         };
         let state = &self.state;
         match db::tenants::provision(&state.platform, &new.slug, &new.name, new.plan.as_str()).await {
@@ -182,7 +165,7 @@ impl TenantsApi {
         /// Page size, 1–200.
         #[oai(default = "default_limit", validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<i32>,
-    ) -> Result<ListTenantsResponse, ApiError> {
+    ) -> Result<ListTenantsResponse, Fail<(Operators, Params)>> {
         let OperatorToken(Operator) = auth;
         let tenants = db::tenants::list(&self.state.platform, after.0.map(db::TenantId::new), limit.0).await?;
         let next_after = (tenants.len() == limit.0 as usize).then(|| tenants.last().map(|t| t.id.as_uuid())).flatten();

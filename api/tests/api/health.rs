@@ -121,3 +121,88 @@ async fn readiness_details_go_to_the_internal_network_and_operators_only() {
         assert_eq!(details["migration_version"], db::latest_migration_version());
     }
 }
+
+/// A JSON value that refuses duplicate keys in any object (a plain
+/// `serde_json::Value` would keep the last and hide a status declared twice).
+struct NoDuplicateKeys;
+
+impl<'de> serde::Deserialize<'de> for NoDuplicateKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = NoDuplicateKeys;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut seen = std::collections::HashSet::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if !seen.insert(key.clone()) {
+                        return Err(serde::de::Error::custom(format!("duplicate key `{key}`")));
+                    }
+                    map.next_value::<NoDuplicateKeys>()?;
+                }
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<NoDuplicateKeys>()?.is_some() {}
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(NoDuplicateKeys)
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(NoDuplicateKeys)
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+#[tokio::test]
+async fn shared_statuses_are_declared_once_on_every_operation_of_their_kind() {
+    let app = spawn_app().await;
+    let text = app.get("/api/openapi.json").await.text().await.unwrap();
+    if let Err(err) = serde_json::from_str::<NoDuplicateKeys>(&text) {
+        panic!("the OpenAPI document declares something twice: {err}");
+    }
+    let spec: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let statuses = |path: &str, method: &str| -> Vec<String> {
+        let mut s: Vec<String> =
+            spec["paths"][path][method]["responses"].as_object().unwrap().keys().cloned().collect();
+        s.sort();
+        s
+    };
+    // A tenant operation with a path id, and one with a body.
+    assert_eq!(statuses("/api/users/{id}", "delete"), ["204", "400", "401", "403", "404", "409", "429", "500", "503"]);
+    assert_eq!(
+        statuses("/api/invitations", "post"),
+        ["201", "400", "401", "403", "409", "413", "415", "429", "500", "503"]
+    );
+    // Path ids are UUIDs in the spec, so generated clients send nothing else.
+    let id = &spec["paths"]["/api/users/{id}"]["delete"]["parameters"][0];
+    assert_eq!((id["name"].as_str(), id["schema"]["format"].as_str()), (Some("id"), Some("uuid")), "{id}");
+    // Every operation answers 429 and 500 in the one error shape.
+    for (path, operations) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            if path == "/" {
+                continue;
+            }
+            for status in ["429", "500"] {
+                assert!(operation["responses"][status].is_object(), "{method} {path} lacks {status}");
+            }
+        }
+    }
+}
