@@ -13,6 +13,7 @@ pub mod payload;
 pub mod rate_limit;
 pub mod redis_conn;
 pub mod request_id;
+pub mod response_headers;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -19,7 +19,7 @@ use crate::routes::{
     onboarding::OnboardingApi, tenants::TenantsApi,
 };
 use crate::state::AppState;
-use crate::{body_limit, error, rate_limit, request_id};
+use crate::{body_limit, error, rate_limit, request_id, response_headers};
 
 /// A built, bound application.
 pub struct Application {
@@ -157,7 +157,8 @@ impl Application {
 }
 
 /// The API: routes, then (from the inside out) rate limit, body limit, panic
-/// catcher, the error shape, CORS, and the request id around everything.
+/// catcher, the error shape, the headers every answer carries, CORS, and the
+/// request id around everything.
 pub fn api_endpoint(state: &AppState) -> BoxEndpoint<'static> {
     let service = OpenApiService::new(
         (
@@ -199,6 +200,7 @@ pub fn api_endpoint(state: &AppState) -> BoxEndpoint<'static> {
         .data(state.clone())
         .with(CatchPanic::new().with_handler(error::panic_response))
         .around(error::shape)
+        .around(response_headers::set)
         .around(move |ep, req| {
             let origins = origins.clone();
             async move { crate::cors::apply(ep, req, &origins).await }

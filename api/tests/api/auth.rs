@@ -54,6 +54,9 @@ async fn a_browser_log_in_sets_a_locked_down_cookie_and_the_access_token_works()
         assert!(cookie.contains(part), "{cookie}");
     }
     assert!(!cookie.to_lowercase().contains("domain="), "{cookie}");
+    // Tokens are never cached, with or without nginx in front.
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
     let body: Value = response.json().await.unwrap();
     assert!(body.get("refresh_token").is_none(), "the cookie carries it: {body}");
     assert_eq!(body["tenant"]["slug"], "acme");
