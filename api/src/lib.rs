@@ -15,6 +15,7 @@ pub mod redis_conn;
 pub mod request_id;
 pub mod response_headers;
 pub mod routes;
+pub mod spec;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

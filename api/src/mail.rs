@@ -18,7 +18,9 @@ use crate::config::MailSettings;
 /// is one an email can be sent to.
 pub fn normalize_address(raw: &str) -> Option<String> {
     let address = raw.trim().to_lowercase();
-    let ok = (3..=320).contains(&address.len())
+    // 254: the longest address SMTP carries (RFC 5321's 256-octet path,
+    // less its angle brackets), which also keeps the domain within bounds.
+    let ok = (3..=254).contains(&address.len())
         && address.find('@').is_some_and(|at| at > 0)
         && address.parse::<lettre::Address>().is_ok();
     ok.then_some(address)

@@ -96,6 +96,17 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
+/// For optional body fields: absent is `None`, but an explicit `null` is
+/// refused like any value of the wrong type (the spec does not declare the
+/// fields nullable). Use with `#[serde(default, deserialize_with = ...)]`.
+pub fn no_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 /// Why a name is refused: empty when `required`, over 200 characters, or
 /// with a control character (names end up in emails and in PostgreSQL,
 /// which refuses NUL).

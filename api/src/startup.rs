@@ -177,13 +177,14 @@ pub fn api_endpoint(state: &AppState) -> BoxEndpoint<'static> {
         "Multi-tenant backend. Every error has the shape \
          `{ \"error\": { \"code\", \"message\", \"request_id\", \"details\"? } }`.",
     );
-    let spec = service.spec_endpoint();
+    let spec = std::sync::Arc::new(crate::spec::Spec::new(&service.spec()));
+    let allow_spec = spec.clone();
     let docs = service.swagger_ui();
     let limiter_state = state.clone();
     let max_body = state.settings.max_body_bytes;
     let origins = std::sync::Arc::new(state.settings.auth.allowed_origins.clone());
     Route::new()
-        .at("/api/openapi.json", spec)
+        .at("/api/openapi.json", crate::spec::endpoint(spec))
         .nest("/api/docs", docs)
         .nest("/", service)
         .around(move |ep, req| {
@@ -200,6 +201,7 @@ pub fn api_endpoint(state: &AppState) -> BoxEndpoint<'static> {
         .data(state.clone())
         .with(CatchPanic::new().with_handler(error::panic_response))
         .around(error::shape)
+        .around(move |ep, req| crate::spec::allow(ep, req, allow_spec.clone()))
         .around(response_headers::set)
         .around(move |ep, req| {
             let origins = origins.clone();

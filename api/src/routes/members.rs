@@ -42,6 +42,7 @@ pub struct MemberList {
 pub struct AuditEntryView {
     pub id: Uuid,
     /// The acting user, when there was one.
+    #[oai(skip_serializing_if_is_none)]
     pub actor_user_id: Option<Uuid>,
     pub action: String,
     pub target: String,
@@ -77,6 +78,7 @@ pub enum AuditResponse {
 #[serde(deny_unknown_fields)]
 pub struct RoleChange {
     /// `admin`, `user` or `viewer`.
+    #[oai(validator(pattern = r"^(admin|user|viewer)$"))]
     pub role: String,
 }
 
@@ -229,7 +231,7 @@ impl MembersApi {
         #[oai(default = "default_limit", validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<i64>,
         /// Only entries with this action, e.g. `login.succeeded`.
-        #[oai(validator(max_length = 64))]
+        #[oai(validator(pattern = r"^[a-z_.]{1,64}$"))]
         action: Query<Option<String>>,
         /// Only entries by this user.
         actor: Query<Option<Uuid>>,

@@ -32,13 +32,26 @@ pub struct OnboardingApi {
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub struct Registration {
+    /// An email address (at most 254 characters). The pattern covers what
+    /// clients should send; other RFC 5322 dot-atom addresses are accepted too.
+    #[oai(validator(
+        min_length = 3,
+        max_length = 254,
+        pattern = r"^([A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,64}|[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,31}\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,32}|[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,20}\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,20}\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,21})@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,3}$"
+    ))]
     pub email: String,
-    /// Up to 200 characters.
-    #[serde(default)]
+    /// Up to 200 characters, no control characters.
+    #[serde(default, deserialize_with = "crate::payload::no_null")]
+    #[oai(validator(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$"))]
     pub display_name: Option<String>,
-    /// The tenant's name, 1–200 characters.
+    /// The tenant's name, 1–200 characters, no control characters.
+    #[oai(validator(
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    ))]
     pub tenant_name: String,
     /// The tenant's slug: lowercase letters, digits and inner hyphens, 1–63.
+    #[oai(validator(max_length = 63, pattern = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"))]
     pub tenant_slug: String,
 }
 
@@ -47,8 +60,11 @@ pub struct Registration {
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyEmail {
+    /// The code of the email (64 hex characters).
+    #[oai(validator(pattern = r"^[0-9a-f]{64}$"))]
     pub token: String,
     /// 8–128 characters, not among the 10,000 most common passwords.
+    #[oai(validator(min_length = 8, max_length = 128))]
     pub password: String,
 }
 
@@ -57,6 +73,13 @@ pub struct VerifyEmail {
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub struct ForgotPassword {
+    /// An email address (at most 254 characters). The pattern covers what
+    /// clients should send; other RFC 5322 dot-atom addresses are accepted too.
+    #[oai(validator(
+        min_length = 3,
+        max_length = 254,
+        pattern = r"^([A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,64}|[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,31}\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,32}|[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,20}\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,20}\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,21})@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,3}$"
+    ))]
     pub email: String,
 }
 
@@ -65,8 +88,11 @@ pub struct ForgotPassword {
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub struct ResetPassword {
+    /// The code of the email (64 hex characters).
+    #[oai(validator(pattern = r"^[0-9a-f]{64}$"))]
     pub token: String,
     /// 8–128 characters, not among the 10,000 most common passwords.
+    #[oai(validator(min_length = 8, max_length = 128))]
     pub new_password: String,
 }
 

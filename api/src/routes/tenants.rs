@@ -51,7 +51,7 @@ pub fn is_operator_token(state: &AppState, token: &str) -> bool {
         .is_some_and(|expected| constant_time_eq(token.as_bytes(), expected.expose().as_bytes()))
 }
 
-/// A tenant's commercial plan.
+/// A tenant's commercial plan; `free` when not given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Deserialize)]
 #[oai(rename_all = "lowercase")]
 #[serde(rename_all = "lowercase")]
@@ -78,11 +78,15 @@ impl Plan {
 pub struct CreateTenant {
     /// URL-safe identifier: 1–63 lowercase letters, digits and hyphens, not
     /// starting or ending with a hyphen. Unique across the platform.
+    #[oai(validator(max_length = 63, pattern = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"))]
     pub slug: String,
-    /// Display name, 1–200 characters.
+    /// Display name, 1–200 characters, no control characters.
+    #[oai(validator(
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    ))]
     pub name: String,
-    /// Defaults to `free`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::payload::no_null")]
     pub plan: Option<Plan>,
 }
 

@@ -189,3 +189,25 @@ async fn cors_answers_listed_origins_only() {
         .unwrap();
     assert!(!foreign_preflight.headers().contains_key("access-control-allow-origin"));
 }
+
+/// Text that PostgreSQL cannot store (a NUL) is a validation error wherever
+/// it is sent, never a 500.
+#[tokio::test]
+async fn control_characters_are_refused_before_they_reach_the_database() {
+    let app = crate::helpers::spawn_app().await;
+    let tenant = testkit::seed_tenant(&app.db, "acme", 0).await.unwrap();
+    let hash = api::password::hash("a long enough passphrase").unwrap();
+    testkit::seed_member(&app.db, tenant, "ada@acme.test", &hash, "admin").await.unwrap();
+    let token = crate::helpers::access_token(&app, "ada@acme.test", "a long enough passphrase").await;
+    let login =
+        app.client.post(app.url("/api/auth/login")).json(&json!({ "email": "a\u{0}@acme.test", "password": "x" }));
+    assert_error(login.send().await.unwrap(), 400, "validation_failed").await;
+    let key = app
+        .client
+        .post(app.url("/api/api-keys"))
+        .bearer_auth(&token)
+        .json(&json!({ "name": "ci\u{0}", "role": "viewer" }));
+    assert_error(key.send().await.unwrap(), 400, "validation_failed").await;
+    let audit = app.client.get(app.url("/api/audit?action=login%00")).bearer_auth(&token);
+    assert_error(audit.send().await.unwrap(), 400, "validation_failed").await;
+}

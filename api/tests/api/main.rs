@@ -16,6 +16,7 @@ mod rbac;
 mod refresh;
 mod replicas;
 mod sign_in_limits;
+mod spec_fuzz;
 mod tenants;
 mod timing;
 mod webdriver;
