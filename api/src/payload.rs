@@ -107,6 +107,16 @@ where
     T::deserialize(deserializer).map(Some)
 }
 
+/// A tenant slug: 1–63 lowercase letters, digits and inner hyphens (the
+/// database's own rule).
+pub fn valid_slug(slug: &str) -> bool {
+    let bytes = slug.as_bytes();
+    (1..=63).contains(&bytes.len())
+        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && bytes.first() != Some(&b'-')
+        && bytes.last() != Some(&b'-')
+}
+
 /// Why a name is refused: empty when `required`, over 200 characters, or
 /// with a control character (names end up in emails and in PostgreSQL,
 /// which refuses NUL).

@@ -82,6 +82,18 @@ pub async fn hit_or_refuse(state: &AppState, key: &str, budget: u32) -> Result<O
     hit_or_refuse_per(state, key, budget, WINDOW_SECS).await
 }
 
+/// Counts an onboarding request (register, verify, forgot, reset, accept)
+/// per client address group: 429 past `APP_ONBOARDING_LIMIT_PER_MINUTE`,
+/// failing closed.
+pub async fn per_address(state: &AppState, route: &str, ip: &str) -> Result<(), ApiError> {
+    let budget = state.settings.onboarding.limit_per_minute;
+    let group = address_group_of(ip);
+    match hit_or_refuse(state, &format!("{route}:ip:{group}"), budget).await? {
+        Some(retry) => Err(ApiError::rate_limited(retry)),
+        None => Ok(()),
+    }
+}
+
 /// [`hit_or_refuse`] over a window of `window_secs` instead of a minute.
 pub async fn hit_or_refuse_per(
     state: &AppState,

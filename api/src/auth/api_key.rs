@@ -86,7 +86,7 @@ async fn check_key(req: &Request, api_key: ApiKey) -> poem::Result<KeyCaller> {
     let state = req.data::<AppState>().ok_or_else(|| ApiError::internal("no application state on the request"))?;
     let presented_key = &api_key.key;
     let refused = |why: &'static str| async move {
-        let origin = crate::auth::session::origin_of(req, state);
+        let origin = crate::request_meta::origin_of(req, state);
         // Only the public prefix is kept: a mistyped key is half a secret.
         let subject = prefix_of(presented_key).unwrap_or("malformed");
         match db::auth::record_security_event(&state.platform, why, subject, &origin).await {

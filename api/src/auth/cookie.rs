@@ -76,8 +76,8 @@ pub fn presented(
     body: Option<String>,
     origin: Option<&str>,
     allowed: &[String],
-) -> Result<Option<(String, crate::routes::auth::TokenDelivery)>, ForbiddenOrigin> {
-    use crate::routes::auth::TokenDelivery;
+) -> Result<Option<(String, crate::auth::session::TokenDelivery)>, ForbiddenOrigin> {
+    use crate::auth::session::TokenDelivery;
     match (body, scope.read(req)) {
         (Some(token), _) => Ok(Some((token, TokenDelivery::Body))),
         (None, Some(token)) if origin_allowed(origin, allowed) => Ok(Some((token, TokenDelivery::Cookie))),

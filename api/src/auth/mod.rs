@@ -9,6 +9,7 @@ pub mod bearer;
 pub mod cookie;
 pub mod email_token;
 pub mod login_guard;
+pub mod operator;
 pub mod refresh_store;
 pub mod session;
 pub mod tokens;

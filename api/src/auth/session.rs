@@ -3,20 +3,54 @@
 
 use db::auth::{MembershipView, Origin};
 use db::{TenantId, TenantTx, UserId};
-use poem::Request;
-use poem_openapi::payload::Json;
+use poem_openapi::{Enum, Object};
+use uuid::Uuid;
 
 use crate::auth::tokens::RefreshClaims;
 use crate::error::ApiError;
-use crate::routes::auth::{SessionResponse, SessionTokens, TenantMembership, TokenDelivery};
 use crate::state::AppState;
 
-/// Client address and user agent, for the logs.
-pub fn origin_of(req: &Request, state: &AppState) -> Origin {
-    let ip =
-        crate::rate_limit::client_ip(req, &state.settings.trusted_proxies).map(|ip| ip.to_string()).unwrap_or_default();
-    let user_agent = req.headers().get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    Origin { ip, user_agent: user_agent.chars().take(512).collect() }
+/// Where the refresh token goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Deserialize)]
+#[oai(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum TokenDelivery {
+    /// The `HttpOnly` cookie (browsers; the default).
+    Cookie,
+    /// The JSON body (clients that keep it themselves).
+    Body,
+}
+
+/// A tenant and the caller's role in it.
+#[derive(Debug, Clone, Object)]
+pub struct TenantMembership {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    /// `admin`, `user` or `viewer`.
+    pub role: String,
+}
+
+/// The tokens of a session.
+#[derive(Debug, Object)]
+pub struct SessionTokens {
+    /// PASETO v4.public, for `Authorization: Bearer`.
+    pub access_token: String,
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Present when the refresh token is delivered in the body.
+    #[oai(skip_serializing_if_is_none)]
+    pub refresh_token: Option<String>,
+    pub tenant: TenantMembership,
+}
+
+/// A session just opened or refreshed: its tokens, and the `Set-Cookie`
+/// value when the refresh token travels in the cookie.
+#[derive(Debug)]
+pub struct OpenedSession {
+    pub tokens: SessionTokens,
+    pub cookie: Option<String>,
 }
 
 /// The tenant to sign in to: the one asked for (by slug), else the last
@@ -54,7 +88,7 @@ pub async fn open(
     membership: MembershipView,
     delivery: TokenDelivery,
     origin: &Origin,
-) -> Result<SessionResponse, ApiError> {
+) -> Result<OpenedSession, ApiError> {
     let device = crate::auth::refresh_store::Device { ip: origin.ip.clone(), user_agent: origin.user_agent.clone() };
     let (family, id) = match state.refresh.start(&state.redis, user, membership.tenant, &device).await {
         Ok(started) => started,
@@ -82,7 +116,7 @@ pub fn tokens_response(
     membership: MembershipView,
     refresh: RefreshClaims,
     delivery: TokenDelivery,
-) -> Result<SessionResponse, ApiError> {
+) -> Result<OpenedSession, ApiError> {
     let lifetime = state.refresh.lifetime();
     let access = state.tokens.issue_access(user, membership.tenant, refresh.family).map_err(ApiError::internal)?;
     let sealed = state.tokens.seal_refresh(&refresh, lifetime).map_err(ApiError::internal)?;
@@ -90,16 +124,16 @@ pub fn tokens_response(
         TokenDelivery::Body => (Some(sealed), None),
         TokenDelivery::Cookie => (None, Some(state.settings.auth.refresh_cookie.set(&sealed, lifetime.as_secs()))),
     };
-    Ok(SessionResponse::Ok(
-        Json(SessionTokens {
+    Ok(OpenedSession {
+        tokens: SessionTokens {
             access_token: access,
             token_type: "Bearer".into(),
             expires_in: state.settings.auth.access_ttl.as_secs(),
             refresh_token: body_token,
             tenant: membership_view(membership),
-        }),
-        set_cookie,
-    ))
+        },
+        cookie: set_cookie,
+    })
 }
 
 pub fn membership_view(m: MembershipView) -> TenantMembership {

@@ -151,7 +151,7 @@ impl ApiKeysApi {
                 }
                 Err(err) => return Err(err.into()),
             };
-        let origin = crate::auth::session::origin_of(req, &self.state);
+        let origin = crate::request_meta::origin_of(req, &self.state);
         db::auth::audit(scope.tx(), "api_key.created", &created.id.to_string(), &origin).await?;
         scope.commit().await?;
         Ok(CreateKeyResponse::Created(Json(CreatedApiKey { key: new.key, details: view(created) })))
@@ -184,7 +184,7 @@ impl ApiKeysApi {
         let Some(prefix) = db::api_keys::revoke(scope.tx(), id).await? else {
             return Ok(RevokeKeyResponse::NotFound(ErrorBody::json("not_found", "no such key")));
         };
-        let origin = crate::auth::session::origin_of(req, &self.state);
+        let origin = crate::request_meta::origin_of(req, &self.state);
         db::auth::audit(scope.tx(), "api_key.revoked", &id.to_string(), &origin).await?;
         scope.commit().await?;
         self.state.access_cache.publish(&self.state.redis, crate::auth::access_cache::Invalidation::Key(prefix)).await;

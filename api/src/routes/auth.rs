@@ -5,7 +5,7 @@
 use poem::Request;
 use poem_openapi::param::Header;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use poem_openapi::{ApiResponse, Object, OpenApi};
 use uuid::Uuid;
 
 use super::ApiTags;
@@ -13,6 +13,7 @@ use crate::auth::bearer::{BearerAccess, Caller};
 use crate::auth::cookie;
 use crate::auth::login_guard;
 use crate::auth::refresh_store::Rotation;
+use crate::auth::session::{SessionTokens, TenantMembership, TokenDelivery};
 use crate::auth::tokens::RefreshClaims;
 use crate::error::{ApiError, Body, ErrorBody, Fail, FieldProblem, Params, SignedIn, Unavailable};
 use crate::payload::JsonBody;
@@ -22,17 +23,6 @@ use crate::{password, rate_limit};
 #[derive(Debug)]
 pub struct AuthApi {
     pub state: AppState,
-}
-
-/// Where the refresh token goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Deserialize)]
-#[oai(rename_all = "lowercase")]
-#[serde(rename_all = "lowercase")]
-pub enum TokenDelivery {
-    /// The `HttpOnly` cookie (browsers; the default).
-    Cookie,
-    /// The JSON body (clients that keep it themselves).
-    Body,
 }
 
 /// Email, password and optionally the tenant to act in.
@@ -113,30 +103,6 @@ pub enum PasswordResponse {
     /// The current password is wrong (or changed meanwhile).
     #[oai(status = 403)]
     Forbidden(Json<ErrorBody>),
-}
-
-/// A tenant and the caller's role in it.
-#[derive(Debug, Clone, Object)]
-pub struct TenantMembership {
-    pub id: Uuid,
-    pub slug: String,
-    pub name: String,
-    /// `admin`, `user` or `viewer`.
-    pub role: String,
-}
-
-/// The tokens of a session.
-#[derive(Debug, Object)]
-pub struct SessionTokens {
-    /// PASETO v4.public, for `Authorization: Bearer`.
-    pub access_token: String,
-    pub token_type: String,
-    /// Seconds until the access token expires.
-    pub expires_in: u64,
-    /// Present when the refresh token is delivered in the body.
-    #[oai(skip_serializing_if_is_none)]
-    pub refresh_token: Option<String>,
-    pub tenant: TenantMembership,
 }
 
 /// The signed-in user, the active tenant, the role there and what it allows.
@@ -251,7 +217,7 @@ impl AuthApi {
     #[oai(path = "/api/auth/login", method = "post", operation_id = "login")]
     async fn login(&self, req: &Request, body: JsonBody<LoginRequest>) -> Result<SessionResponse, Failure> {
         let state = &self.state;
-        let origin = crate::auth::session::origin_of(req, state);
+        let origin = crate::request_meta::origin_of(req, state);
         let LoginRequest { email, password, tenant, token_delivery } = body.0;
         let email = email.trim().to_lowercase();
         let mut problems = Vec::new();
@@ -293,7 +259,8 @@ impl AuthApi {
             return Ok(SessionResponse::Unauthorized(invalid_credentials(), None));
         };
         let delivery = token_delivery.unwrap_or(TokenDelivery::Cookie);
-        Ok(crate::auth::session::open(state, account.id, membership, delivery, &origin).await?)
+        let opened = crate::auth::session::open(state, account.id, membership, delivery, &origin).await?;
+        Ok(SessionResponse::Ok(Json(opened.tokens), opened.cookie))
     }
 
     /// Refresh the session
@@ -310,7 +277,7 @@ impl AuthApi {
         body: JsonBody<RefreshRequest>,
     ) -> Result<SessionResponse, Failure> {
         let state = &self.state;
-        let origin = crate::auth::session::origin_of(req, state);
+        let origin = crate::request_meta::origin_of(req, state);
         let allowed = &state.settings.auth.allowed_origins;
         let scope = state.settings.auth.refresh_cookie;
         let (token, delivery) =
@@ -341,7 +308,8 @@ impl AuthApi {
                     return Ok(SessionResponse::Unauthorized(invalid_session(), clear));
                 };
                 let refresh = RefreshClaims { id: successor, family };
-                Ok(crate::auth::session::tokens_response(state, user, membership, refresh, delivery)?)
+                let renewed = crate::auth::session::tokens_response(state, user, membership, refresh, delivery)?;
+                Ok(SessionResponse::Ok(Json(renewed.tokens), renewed.cookie))
             }
             Rotation::ReuseDetected { family, user, tenant } => {
                 tracing::warn!(%family, %user, "refresh token reused: session revoked");
@@ -374,7 +342,7 @@ impl AuthApi {
         let state = &self.state;
         let allowed = &state.settings.auth.allowed_origins;
         let scope = state.settings.auth.refresh_cookie;
-        let origin = crate::auth::session::origin_of(req, state);
+        let origin = crate::request_meta::origin_of(req, state);
         let token = match cookie::presented(req, scope, body.0.refresh_token, origin_header.0.as_deref(), allowed) {
             Ok(presented) => presented.map(|(token, _)| token),
             Err(forbidden) => {
@@ -418,7 +386,7 @@ impl AuthApi {
         let state = &self.state;
         match state.refresh.revoke_user(&state.redis, user).await {
             Ok(ended) => {
-                let origin = crate::auth::session::origin_of(req, state);
+                let origin = crate::request_meta::origin_of(req, state);
                 crate::auth::session::audit(
                     state,
                     tenant,
@@ -483,7 +451,7 @@ impl AuthApi {
             Ok(false) => return Err(session_not_valid().into()),
             Err(err) => return Err(ApiError::unavailable(err).into()),
         }
-        let origin = crate::auth::session::origin_of(req, state);
+        let origin = crate::request_meta::origin_of(req, state);
         crate::auth::session::audit(
             state,
             caller.tenant,
@@ -493,10 +461,8 @@ impl AuthApi {
             &origin,
         )
         .await?;
-        Ok(match crate::auth::session::open(state, caller.user, membership, delivery, &origin).await? {
-            SessionResponse::Ok(tokens, cookie) => SwitchResponse::Ok(tokens, cookie),
-            other => return Err(ApiError::internal(format_args!("opening a session answered {other:?}")).into()),
-        })
+        let opened = crate::auth::session::open(state, caller.user, membership, delivery, &origin).await?;
+        Ok(SwitchResponse::Ok(Json(opened.tokens), opened.cookie))
     }
 
     /// Change my password
@@ -548,7 +514,7 @@ impl AuthApi {
                 return Err(ApiError::unavailable(err).into());
             }
         }
-        let origin = crate::auth::session::origin_of(req, state);
+        let origin = crate::request_meta::origin_of(req, state);
         crate::auth::session::audit(
             state,
             caller.tenant,
@@ -611,7 +577,7 @@ impl AuthApi {
         if let Err(err) = state.refresh.revoke_family(&state.redis, family).await {
             return Err(ApiError::unavailable(err).into());
         }
-        let origin = crate::auth::session::origin_of(req, state);
+        let origin = crate::request_meta::origin_of(req, state);
         crate::auth::session::audit(
             state,
             caller.tenant,

@@ -176,7 +176,7 @@ fn may_see_details(req: &Request, state: &AppState) -> bool {
             .get(poem::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-            .is_some_and(|token| super::tenants::is_operator_token(state, token))
+            .is_some_and(|token| crate::auth::operator::is_operator_token(state, token))
 }
 
 async fn timed<T, E: std::fmt::Display>(

@@ -18,12 +18,12 @@ use super::ApiTags;
 use crate::auth::access::Access;
 use crate::auth::bearer::OptionalBearer;
 use crate::auth::email_token;
-use crate::auth::session::origin_of;
+use crate::emails;
 use crate::error::{ApiError, Body, ErrorBody, Fail, FieldProblem, Params, Tenant};
-use crate::mail::{normalize_address, Email};
+use crate::mail::normalize_address;
 use crate::password;
 use crate::payload::JsonBody;
-use crate::routes::onboarding::{link, may_email, throttle};
+use crate::request_meta::origin_of;
 use crate::state::AppState;
 
 #[derive(Debug)]
@@ -154,9 +154,6 @@ pub enum AcceptResponse {
     Conflict(Json<ErrorBody>),
 }
 
-/// The subject of every invitation email: fixed, never the inviter's text.
-pub const INVITATION_SUBJECT: &str = "You are invited to a tenant on Tenantry";
-
 /// How many emails one address may get from invitations: the same caps as
 /// registration and reset emails. Past them, or past the tenant's daily
 /// invitations, the invitation is refused with 429 (the inviter should
@@ -168,7 +165,7 @@ async fn email_caps(state: &AppState, tenant: db::TenantId, email: &str) -> Resu
         let message = "the tenant sent as many invitations as it may today";
         return Err(ApiError::too_many("too_many_invitations", message, retry));
     }
-    if !may_email(state, "invite", email).await? {
+    if !emails::may_send(state, "invite", email).await? {
         let message = "this address got as many emails from us as it may for now";
         return Err(ApiError::too_many("too_many_emails", message, 3600));
     }
@@ -252,19 +249,7 @@ impl InvitationsApi {
         let origin = origin_of(req, state);
         db::auth::audit(scope.tx(), "invitation.created", &created.id.to_string(), &origin).await?;
         scope.commit().await?;
-        state.mailer.send_later(Email {
-            to: email,
-            subject: INVITATION_SUBJECT.into(),
-            body: format!(
-                "You are invited to join the tenant \"{tenant_name}\" on Tenantry as {role}.\n\n\
-                 Follow this link before {} to accept:\n{}\n\n\
-                 Or send this code to POST /api/invitations/accept:\ncode: {}\n\n\
-                 If you do not know why you got this, ignore it.\n",
-                expires_at.format("%Y-%m-%d %H:%M UTC"),
-                link(state, "accept-invitation", &token.token),
-                token.token,
-            ),
-        });
+        state.mailer.send_later(emails::invitation(state, &email, &tenant_name, &role, &token.token, expires_at));
         Ok(CreateInvitationResponse::Created(Json(view(created))))
     }
 
@@ -314,7 +299,7 @@ impl InvitationsApi {
     ) -> Result<AcceptResponse, Fail<Body>> {
         let state = &self.state;
         let origin = origin_of(req, state);
-        throttle(state, "accept", &origin.ip).await?;
+        crate::rate_limit::per_address(state, "accept", &origin.ip).await?;
         let AcceptInvitation { token, password, display_name } = body.0;
         let display_name = display_name.map(|n| n.trim().to_owned());
         let mut problems = Vec::new();

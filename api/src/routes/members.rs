@@ -172,7 +172,7 @@ impl MembersApi {
             Some(Refused::LastAdmin(body)) => return Ok(MemberChangeResponse::Conflict(body)),
             None => {}
         }
-        let origin = crate::auth::session::origin_of(req, &self.state);
+        let origin = crate::request_meta::origin_of(req, &self.state);
         db::auth::audit(scope.tx(), "member.role_changed", &format!("{target}:{role}"), &origin).await?;
         let member = db::members::list(scope.tx()).await?.into_iter().find(|m| m.user == target);
         let tenant = scope.principal().tenant();
@@ -210,7 +210,7 @@ impl MembersApi {
             Some(Refused::LastAdmin(body)) => return Ok(MemberRemovalResponse::Conflict(body)),
             None => {}
         }
-        let origin = crate::auth::session::origin_of(req, &self.state);
+        let origin = crate::request_meta::origin_of(req, &self.state);
         db::auth::audit(scope.tx(), "member.removed", &target.to_string(), &origin).await?;
         let tenant = scope.principal().tenant();
         scope.commit().await?;

@@ -12,11 +12,13 @@ use uuid::Uuid;
 
 use super::ApiTags;
 use crate::auth::email_token;
-use crate::auth::session::{membership_view, origin_of};
+use crate::auth::session::membership_view;
+use crate::auth::session::TenantMembership;
+use crate::emails;
 use crate::error::{ApiError, Body, ErrorBody, Fail, FieldProblem, Unavailable};
-use crate::mail::{normalize_address, Email};
+use crate::mail::normalize_address;
 use crate::payload::JsonBody;
-use crate::routes::auth::TenantMembership;
+use crate::request_meta::origin_of;
 use crate::state::AppState;
 use crate::{password, rate_limit};
 
@@ -162,50 +164,6 @@ fn invalid_token() -> Failure {
     ApiError::refusal(poem::http::StatusCode::BAD_REQUEST, "invalid_token", message).into()
 }
 
-/// Counts the request per client address (429 past the budget), failing
-/// closed.
-pub async fn throttle(state: &AppState, route: &str, ip: &str) -> Result<(), ApiError> {
-    let budget = state.settings.onboarding.limit_per_minute;
-    let group = rate_limit::address_group_of(ip);
-    match rate_limit::hit_or_refuse(state, &format!("{route}:ip:{group}"), budget).await? {
-        Some(retry) => Err(ApiError::rate_limited(retry)),
-        None => Ok(()),
-    }
-}
-
-/// How many emails one address may get from one route in a day.
-const EMAILS_PER_ADDRESS_PER_DAY: u32 = 20;
-
-/// Whether another email may go to `email` from `route`: a third of the
-/// address budget per minute, and [`EMAILS_PER_ADDRESS_PER_DAY`]. Register
-/// and forgot answer as usual past either but send nothing: no one can make
-/// an address unusable (a 429 would) or flood its mailbox.
-pub async fn may_email(state: &AppState, route: &str, email: &str) -> Result<bool, ApiError> {
-    let per_minute = state.settings.onboarding.limit_per_minute.div_ceil(3);
-    let key = format!("{route}:email:{email}");
-    if rate_limit::hit_or_refuse(state, &key, per_minute).await?.is_some() {
-        return Ok(false);
-    }
-    let per_day = if per_minute == 0 { 0 } else { EMAILS_PER_ADDRESS_PER_DAY };
-    Ok(rate_limit::hit_or_refuse_per(state, &key, per_day, 24 * 3600).await?.is_none())
-}
-
-/// A link into the console, carrying the token in the fragment (never sent
-/// to a server, so never in an access log).
-pub fn link(state: &AppState, page: &str, token: &str) -> String {
-    format!("{}/{page}#token={token}", state.settings.onboarding.public_url)
-}
-
-/// "30 minutes", "24 hours", for the emails.
-pub fn lifetime(d: std::time::Duration) -> String {
-    let minutes = d.as_secs() / 60;
-    match minutes {
-        1 => "1 minute".into(),
-        m if m < 120 || m % 60 != 0 => format!("{m} minutes"),
-        m => format!("{} hours", m / 60),
-    }
-}
-
 #[OpenApi(tag = "ApiTags::Auth")]
 impl OnboardingApi {
     /// Register an account and a tenant
@@ -226,7 +184,7 @@ impl OnboardingApi {
         }
         let origin = origin_of(req, state);
         let Registration { email, display_name, tenant_name, tenant_slug } = body.0;
-        throttle(state, "register", &origin.ip).await?;
+        rate_limit::per_address(state, "register", &origin.ip).await?;
         let display_name = display_name.unwrap_or_default().trim().to_owned();
         let tenant_name = tenant_name.trim().to_owned();
         let tenant_slug = tenant_slug.trim().to_owned();
@@ -241,7 +199,7 @@ impl OnboardingApi {
         if let Some(problem) = crate::payload::name_problem(&tenant_name, true) {
             problems.push(FieldProblem::new("tenant_name", problem));
         }
-        if !super::tenants::valid_slug(&tenant_slug) {
+        if !crate::payload::valid_slug(&tenant_slug) {
             problems.push(FieldProblem::new("tenant_slug", "must be 1–63 lowercase letters, digits or inner hyphens"));
         }
         let (Some(email), true) = (email, problems.is_empty()) else {
@@ -252,7 +210,7 @@ impl OnboardingApi {
                 message: "if the address can be registered, a verification email is on its way".into(),
             }))
         };
-        if !may_email(state, "register", &email).await? {
+        if !emails::may_send(state, "register", &email).await? {
             return Ok(accepted());
         }
         let token = email_token::generate();
@@ -276,29 +234,10 @@ impl OnboardingApi {
                     "the tenant slug is not available; choose another",
                 )))
             }
-            db::onboarding::Registration::Pending => Email {
-                to: email.clone(),
-                subject: "Verify your email to create your Tenantry tenant".into(),
-                body: format!(
-                    "Someone (we hope you) registered this address to create the tenant \"{tenant_name}\".\n\n\
-                     Follow this link within {} to verify the address, choose your password and create it:\n{}\n\n\
-                     Or send this code with your password to POST /api/auth/verify-email:\ncode: {}\n\n\
-                     If it was not you, ignore this email: nothing is created without it.\n",
-                    lifetime(ttl),
-                    link(state, "verify-email", &token.token),
-                    token.token,
-                ),
-            },
-            db::onboarding::Registration::KnownEmail => Email {
-                to: email.clone(),
-                subject: "Someone tried to register your email at Tenantry".into(),
-                body: format!(
-                    "Someone tried to register a new tenant with this address, which already has an account.\n\n\
-                     To create another tenant, sign in and ask an operator; if you forgot your password, \
-                     reset it here:\n{}/forgot-password\n\nIf it was not you, ignore this email.\n",
-                    state.settings.onboarding.public_url
-                ),
-            },
+            db::onboarding::Registration::Pending => {
+                emails::verification(state, &email, &tenant_name, &token.token, ttl)
+            }
+            db::onboarding::Registration::KnownEmail => emails::already_registered(state, &email),
         };
         state.mailer.send_later(message);
         db::auth::record_security_event(&state.platform, "registration.requested", &email, &origin).await?;
@@ -313,7 +252,7 @@ impl OnboardingApi {
     async fn verify_email(&self, req: &Request, body: JsonBody<VerifyEmail>) -> Result<VerifyResponse, Failure> {
         let state = &self.state;
         let origin = origin_of(req, state);
-        throttle(state, "verify", &origin.ip).await?;
+        rate_limit::per_address(state, "verify", &origin.ip).await?;
         let VerifyEmail { token, password } = body.0;
         if let Some(problem) = password::weakness(&password) {
             return Err(ApiError::validation(vec![FieldProblem::new("password", problem)]).into());
@@ -369,7 +308,7 @@ impl OnboardingApi {
     async fn forgot(&self, req: &Request, body: JsonBody<ForgotPassword>) -> Result<ForgotResponse, Failure> {
         let state = &self.state;
         let origin = origin_of(req, state);
-        throttle(state, "forgot", &origin.ip).await?;
+        rate_limit::per_address(state, "forgot", &origin.ip).await?;
         let Some(email) = normalize_address(&body.0.email) else {
             return Err(ApiError::validation(vec![FieldProblem::new("email", "is not an email address")]).into());
         };
@@ -378,25 +317,13 @@ impl OnboardingApi {
                 message: "if the address has an account, a reset link is on its way".into(),
             }))
         };
-        if !may_email(state, "forgot", &email).await? {
+        if !emails::may_send(state, "forgot", &email).await? {
             return Ok(accepted());
         }
         let token = email_token::generate();
         let ttl = state.settings.onboarding.reset_ttl;
         if db::onboarding::start_password_reset(&state.platform, &token.token, &email, ttl).await?.is_some() {
-            state.mailer.send_later(Email {
-                to: email.clone(),
-                subject: "Reset your Tenantry password".into(),
-                body: format!(
-                    "Someone (we hope you) asked to reset the password of this account.\n\n\
-                     Follow this link within {} to choose a new one:\n{}\n\n\
-                     Or send this code to POST /api/auth/password/reset:\ncode: {}\n\n\
-                     If it was not you, ignore this email: your password stays as it is.\n",
-                    lifetime(ttl),
-                    link(state, "reset-password", &token.token),
-                    token.token,
-                ),
-            });
+            state.mailer.send_later(emails::password_reset(state, &email, &token.token, ttl));
         }
         db::auth::record_security_event(&state.platform, "password.reset_requested", &email, &origin).await?;
         Ok(accepted())
@@ -409,7 +336,7 @@ impl OnboardingApi {
     async fn reset(&self, req: &Request, body: JsonBody<ResetPassword>) -> Result<ResetResponse, Failure> {
         let state = &self.state;
         let origin = origin_of(req, state);
-        throttle(state, "reset", &origin.ip).await?;
+        rate_limit::per_address(state, "reset", &origin.ip).await?;
         let ResetPassword { token, new_password } = body.0;
         if let Some(problem) = password::weakness(&new_password) {
             return Err(ApiError::validation(vec![FieldProblem::new("new_password", problem)]).into());

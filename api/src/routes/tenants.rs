@@ -4,51 +4,21 @@
 //! migrations, the one narrow path across tenants.
 
 use chrono::{DateTime, Utc};
-use poem_openapi::auth::Bearer;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Enum, Object, OpenApi, SecurityScheme};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use uuid::Uuid;
 
 use super::ApiTags;
+use crate::auth::operator::{Operator, OperatorToken};
 use crate::error::{ApiError, Body, ErrorBody, Fail, FieldProblem, Operators, Params};
+use crate::payload::valid_slug;
 use crate::payload::JsonBody;
 use crate::state::AppState;
 
 #[derive(Debug)]
 pub struct TenantsApi {
     pub state: AppState,
-}
-
-/// Platform operator token, sent as `Authorization: Bearer <token>`.
-/// Checked while the request is read, before its body is looked at.
-#[derive(Debug, SecurityScheme)]
-#[oai(ty = "bearer", rename = "OperatorToken", checker = "check_operator")]
-pub struct OperatorToken(Operator);
-
-/// Proof that the request carries the operator token.
-#[derive(Debug)]
-pub struct Operator;
-
-async fn check_operator(req: &poem::Request, bearer: Bearer) -> poem::Result<Operator> {
-    let state = req.data::<AppState>().ok_or_else(|| ApiError::internal("no application state on the request"))?;
-    if is_operator_token(state, &bearer.token) {
-        return Ok(Operator);
-    }
-    let origin = crate::auth::session::origin_of(req, state);
-    db::auth::record_security_event(&state.platform, "operator.token_refused", req.uri().path(), &origin)
-        .await
-        .map_err(ApiError::from)?;
-    Err(ApiError::unauthenticated("a valid operator token is required").into())
-}
-
-/// Whether `token` is the operator token (none is, when it is not set).
-pub fn is_operator_token(state: &AppState, token: &str) -> bool {
-    state
-        .settings
-        .operator_token
-        .as_ref()
-        .is_some_and(|expected| constant_time_eq(token.as_bytes(), expected.expose().as_bytes()))
 }
 
 /// A tenant's commercial plan; `free` when not given.
@@ -147,7 +117,7 @@ impl TenantsApi {
         match db::tenants::provision(&state.platform, &new.slug, &new.name, new.plan.as_str()).await {
             Ok(tenant) => {
                 tracing::info!(tenant_id = %tenant.id, slug = %tenant.slug, "tenant provisioned");
-                let origin = crate::auth::session::origin_of(req, state);
+                let origin = crate::request_meta::origin_of(req, state);
                 let subject = format!("{}:{}", tenant.id, tenant.slug);
                 db::auth::record_security_event(&state.platform, "operator.tenant_created", &subject, &origin).await?;
                 Ok(CreateTenantResponse::Created(Json(tenant.into())))
@@ -182,11 +152,6 @@ fn default_limit() -> i32 {
     50
 }
 
-/// Compares without an early exit on the first differing byte.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// A tenant request that passed validation.
 struct NewTenant {
     slug: String,
@@ -214,14 +179,6 @@ impl CreateTenant {
             Err(problems)
         }
     }
-}
-
-pub(crate) fn valid_slug(slug: &str) -> bool {
-    let bytes = slug.as_bytes();
-    (1..=63).contains(&bytes.len())
-        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-        && bytes.first() != Some(&b'-')
-        && bytes.last() != Some(&b'-')
 }
 
 impl From<db::tenants::Tenant> for Tenant {

@@ -91,7 +91,7 @@ async fn an_invitee_without_an_account_creates_one_and_joins_with_the_role() {
 
     let email = w.app.mail.wait_for("new.person@example.test", 1).await.unwrap();
     // A fixed subject: the tenant's name (the inviter's text) stays in the body.
-    assert_eq!(email.subject(), api::routes::invitations::INVITATION_SUBJECT, "{}", email.data);
+    assert_eq!(email.subject(), api::emails::INVITATION_SUBJECT, "{}", email.data);
     assert!(email.data.contains("Tenant acme"), "{}", email.data);
     assert!(email.data.contains("/accept-invitation#token="), "{}", email.data);
     let token = email.code().unwrap();
