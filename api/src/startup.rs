@@ -15,8 +15,13 @@ use poem_openapi::OpenApiService;
 use crate::config::Settings;
 use crate::redis_conn::Redis;
 use crate::routes::{
-    api_keys::ApiKeysApi, auth::AuthApi, health::HealthApi, invitations::InvitationsApi, members::MembersApi,
-    onboarding::OnboardingApi, tenants::TenantsApi,
+    api_keys::ApiKeysApi,
+    auth::{MeApi, PasswordApi, SessionsApi, SignInApi},
+    health::HealthApi,
+    invitations::InvitationsApi,
+    members::MembersApi,
+    onboarding::OnboardingApi,
+    tenants::TenantsApi,
 };
 use crate::state::AppState;
 use crate::{body_limit, error, rate_limit, request_id, response_headers};
@@ -164,7 +169,10 @@ pub fn api_endpoint(state: &AppState) -> BoxEndpoint<'static> {
         (
             HealthApi { state: state.clone() },
             TenantsApi { state: state.clone() },
-            AuthApi { state: state.clone() },
+            SignInApi { state: state.clone() },
+            SessionsApi { state: state.clone() },
+            PasswordApi { state: state.clone() },
+            MeApi { state: state.clone() },
             OnboardingApi { state: state.clone() },
             MembersApi { state: state.clone() },
             InvitationsApi { state: state.clone() },

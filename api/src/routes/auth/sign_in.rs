@@ -1,27 +1,28 @@
-//! Sign-in and sessions: log in, refresh, log out (one session or all), and
-//! who am I. Refresh tokens travel in the `HttpOnly` cookie for browsers, or
-//! in JSON bodies for clients that ask for it at log-in (CLI, mobile).
+//! Signing in and out: log in, refresh, log out (one session or all), and
+//! switching tenant. Refresh tokens travel in the `HttpOnly` cookie for
+//! browsers, or in JSON bodies for clients that ask for it at log-in (CLI,
+//! mobile).
 
 use poem::Request;
 use poem_openapi::param::Header;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use uuid::Uuid;
 
-use super::ApiTags;
+use super::{invalid_credentials, invalid_session, session_not_valid, Failure};
 use crate::auth::bearer::{BearerAccess, Caller};
 use crate::auth::cookie;
 use crate::auth::login_guard;
 use crate::auth::refresh_store::Rotation;
-use crate::auth::session::{SessionTokens, TenantMembership, TokenDelivery};
+use crate::auth::session::{SessionTokens, TokenDelivery};
 use crate::auth::tokens::RefreshClaims;
-use crate::error::{ApiError, Body, ErrorBody, Fail, FieldProblem, Params, SignedIn, Unavailable};
+use crate::error::{ApiError, Body, ErrorBody, Fail, FieldProblem, SignedIn};
 use crate::payload::JsonBody;
+use crate::routes::ApiTags;
 use crate::state::AppState;
 use crate::{password, rate_limit};
 
 #[derive(Debug)]
-pub struct AuthApi {
+pub struct SignInApi {
     pub state: AppState,
 }
 
@@ -82,42 +83,6 @@ pub enum SwitchResponse {
     NotFound(Json<ErrorBody>),
 }
 
-/// The current password and the new one.
-#[derive(Debug, Object, serde::Deserialize)]
-#[oai(deny_unknown_fields)]
-#[serde(deny_unknown_fields)]
-pub struct PasswordChange {
-    pub current_password: String,
-    /// 8–128 characters, not among the 10,000 most common passwords; no
-    /// composition rules.
-    #[oai(validator(min_length = 8, max_length = 128))]
-    pub new_password: String,
-}
-
-#[derive(Debug, ApiResponse)]
-pub enum PasswordResponse {
-    /// Changed; every other session of the user has ended. 400 when the new
-    /// password is not acceptable (`details` says why).
-    #[oai(status = 204)]
-    Changed,
-    /// The current password is wrong (or changed meanwhile).
-    #[oai(status = 403)]
-    Forbidden(Json<ErrorBody>),
-}
-
-/// The signed-in user, the active tenant, the role there and what it allows.
-#[derive(Debug, Object)]
-pub struct Me {
-    pub user_id: Uuid,
-    pub email: String,
-    pub display_name: String,
-    pub tenant: TenantMembership,
-    /// `object:action`, with `:own` where only owned objects qualify.
-    pub permissions: Vec<String>,
-    /// Every active tenant the user belongs to.
-    pub tenants: Vec<TenantMembership>,
-}
-
 #[derive(Debug, ApiResponse)]
 pub enum SessionResponse {
     /// A session: tokens, and the refresh cookie when it is used.
@@ -149,67 +114,8 @@ pub enum LogoutAllResponse {
     Done(#[oai(header = "Set-Cookie")] String),
 }
 
-/// One open session of the signed-in user.
-#[derive(Debug, Object)]
-pub struct SessionView {
-    /// The session id (use it to end the session).
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    /// Where it was opened from.
-    pub ip: String,
-    pub user_agent: String,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub last_used_at: chrono::DateTime<chrono::Utc>,
-    /// The session of the access token making this request.
-    pub current: bool,
-}
-
-/// The signed-in user's open sessions, most recently used first.
-#[derive(Debug, Object)]
-pub struct SessionList {
-    pub items: Vec<SessionView>,
-}
-
-#[derive(Debug, ApiResponse)]
-pub enum SessionsResponse {
-    #[oai(status = 200)]
-    Ok(Json<SessionList>),
-}
-
-#[derive(Debug, ApiResponse)]
-pub enum EndSessionResponse {
-    /// Ended.
-    #[oai(status = 204)]
-    Ended,
-    /// No such session of this user.
-    #[oai(status = 404)]
-    NotFound(Json<ErrorBody>),
-}
-
-#[derive(Debug, ApiResponse)]
-pub enum MeResponse {
-    /// 401 also when the membership of the token's tenant is gone.
-    #[oai(status = 200)]
-    Ok(Json<Me>),
-}
-
-/// Sign-in and refresh read a body and count requests in Redis.
-type Failure = Fail<(Body, Unavailable)>;
-
-fn invalid_credentials() -> Json<ErrorBody> {
-    ErrorBody::json("invalid_credentials", "the email, password or tenant is not valid")
-}
-
-fn invalid_session() -> Json<ErrorBody> {
-    ErrorBody::json("unauthenticated", "the session is not valid; sign in again")
-}
-
-fn session_not_valid() -> ApiError {
-    ApiError::unauthenticated("the session is not valid; sign in again")
-}
-
 #[OpenApi(tag = "ApiTags::Auth")]
-impl AuthApi {
+impl SignInApi {
     /// Log in
     ///
     /// Answers alike, in status, body and time, for unknown emails and wrong
@@ -463,158 +369,5 @@ impl AuthApi {
         .await?;
         let opened = crate::auth::session::open(state, caller.user, membership, delivery, &origin).await?;
         Ok(SwitchResponse::Ok(Json(opened.tokens), opened.cookie))
-    }
-
-    /// Change my password
-    ///
-    /// Needs the current password; ends every other session of the user.
-    #[oai(path = "/api/auth/password", method = "post", operation_id = "changePassword")]
-    async fn change_password(
-        &self,
-        req: &Request,
-        auth: BearerAccess,
-        body: JsonBody<PasswordChange>,
-    ) -> Result<PasswordResponse, Fail<(SignedIn, Body)>> {
-        let BearerAccess(caller) = auth;
-        let state = &self.state;
-        let PasswordChange { current_password, new_password } = body.0;
-        if let Some(problem) = password::weakness(&new_password) {
-            return Err(ApiError::validation(vec![FieldProblem::new("new_password", problem)]).into());
-        }
-        let budget = state.settings.auth.login_limit_per_minute;
-        if let Some(retry) = rate_limit::hit_or_refuse(state, &format!("password:user:{}", caller.user), budget).await?
-        {
-            return Err(ApiError::rate_limited(retry).into());
-        }
-        let current = db::auth::password_hash(&state.platform, caller.user).await?;
-        if !password::verify_off_thread(current_password, current.clone()).await {
-            return Ok(PasswordResponse::Forbidden(ErrorBody::json(
-                "wrong_password",
-                "the current password is not right",
-            )));
-        }
-        let Some(current) = current else {
-            return Err(session_not_valid().into());
-        };
-        let hash = password::hash_off_thread(new_password).await.map_err(ApiError::internal)?;
-        // Compare-and-swap: a change made meanwhile (a reset, another tab)
-        // wins, and this one asks to try again.
-        if !db::auth::change_password(&state.platform, caller.user, &current, &hash).await? {
-            return Ok(PasswordResponse::Forbidden(ErrorBody::json(
-                "wrong_password",
-                "the password changed meanwhile; enter the current one again",
-            )));
-        }
-        let others = match state.refresh.sessions(&state.redis, caller.user).await {
-            Ok(sessions) => sessions.into_iter().filter(|s| s.family != caller.session).collect::<Vec<_>>(),
-            Err(err) => return Err(ApiError::unavailable(err).into()),
-        };
-        for session in &others {
-            if let Err(err) = state.refresh.revoke_family(&state.redis, session.family).await {
-                return Err(ApiError::unavailable(err).into());
-            }
-        }
-        let origin = crate::request_meta::origin_of(req, state);
-        crate::auth::session::audit(
-            state,
-            caller.tenant,
-            Some(caller.user),
-            "password.changed",
-            &others.len().to_string(),
-            &origin,
-        )
-        .await?;
-        Ok(PasswordResponse::Changed)
-    }
-
-    /// List my sessions
-    ///
-    /// Every open session of the signed-in user, with where it was opened
-    /// and when it was last used.
-    #[oai(path = "/api/auth/sessions", method = "get", operation_id = "listSessions")]
-    async fn sessions(&self, auth: BearerAccess) -> Result<SessionsResponse, Fail<SignedIn>> {
-        let BearerAccess(caller) = auth;
-        let sessions = match self.state.refresh.sessions(&self.state.redis, caller.user).await {
-            Ok(sessions) => sessions,
-            Err(err) => return Err(ApiError::unavailable(err).into()),
-        };
-        let time = |ms: u64| chrono::DateTime::from_timestamp_millis(ms as i64).unwrap_or_default();
-        let items = sessions
-            .into_iter()
-            .map(|s| SessionView {
-                id: s.family,
-                tenant_id: s.tenant.as_uuid(),
-                ip: s.ip,
-                user_agent: s.user_agent,
-                created_at: time(s.created_at_ms),
-                last_used_at: time(s.last_used_at_ms),
-                current: s.family == caller.session,
-            })
-            .collect();
-        Ok(SessionsResponse::Ok(Json(SessionList { items })))
-    }
-
-    /// End one of my sessions
-    #[oai(path = "/api/auth/sessions/:id", method = "delete", operation_id = "endSession")]
-    async fn end_session(
-        &self,
-        req: &Request,
-        auth: BearerAccess,
-        /// The session id.
-        id: poem_openapi::param::Path<Uuid>,
-    ) -> Result<EndSessionResponse, Fail<(SignedIn, Params)>> {
-        let BearerAccess(caller) = auth;
-        let family = id.0;
-        let state = &self.state;
-        let owned = match state.refresh.session(&state.redis, family).await {
-            Ok(session) => session.is_some_and(|(user, _)| user == caller.user),
-            Err(err) => return Err(ApiError::unavailable(err).into()),
-        };
-        // Another user's session id is as unknown as a made-up one.
-        if !owned {
-            return Ok(EndSessionResponse::NotFound(ErrorBody::json("not_found", "no such session")));
-        }
-        if let Err(err) = state.refresh.revoke_family(&state.redis, family).await {
-            return Err(ApiError::unavailable(err).into());
-        }
-        let origin = crate::request_meta::origin_of(req, state);
-        crate::auth::session::audit(
-            state,
-            caller.tenant,
-            Some(caller.user),
-            "session.ended",
-            &family.to_string(),
-            &origin,
-        )
-        .await?;
-        Ok(EndSessionResponse::Ended)
-    }
-
-    /// Who am I
-    #[oai(path = "/api/auth/me", method = "get", operation_id = "me")]
-    async fn me(&self, auth: BearerAccess) -> Result<MeResponse, Fail<SignedIn>> {
-        let BearerAccess(caller) = auth;
-        let state = &self.state;
-        let memberships: Vec<TenantMembership> = db::auth::memberships(&state.platform, caller.user)
-            .await?
-            .into_iter()
-            .filter(|m| m.status == "active")
-            .map(crate::auth::session::membership_view)
-            .collect();
-        let Some(current) = memberships.iter().find(|m| m.id == caller.tenant.as_uuid()).cloned() else {
-            return Err(session_not_valid().into());
-        };
-        let Some((email, display_name)) = db::auth::profile(&state.platform, caller.user).await? else {
-            return Err(session_not_valid().into());
-        };
-        let permissions = crate::auth::session::permissions_of(&current.role);
-        Ok(MeResponse::Ok(Json(Me {
-            user_id: caller.user.as_uuid(),
-            email,
-            display_name,
-            tenant: current,
-            permissions,
-            tenants: memberships,
-        })))
     }
 }
