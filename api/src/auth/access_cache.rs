@@ -38,9 +38,13 @@ pub enum Invalidation {
 }
 
 impl Invalidation {
+    /// What precedes a session's id in its message; the Lua scripts that
+    /// end sessions are given it, so the format is written here only.
+    pub const SESSION_TAG: &'static str = "session:";
+
     pub fn encode(&self) -> String {
         match self {
-            Self::Session(family) => format!("session:{family}"),
+            Self::Session(family) => format!("{}{family}", Self::SESSION_TAG),
             Self::Member(tenant, user) => format!("member:{tenant}:{user}"),
             Self::Key(prefix) => format!("key:{prefix}"),
             Self::Tenant(tenant) => format!("tenant:{tenant}"),
@@ -60,6 +64,11 @@ impl Invalidation {
             _ => return None,
         })
     }
+}
+
+/// The Redis channel of the invalidations, under the key prefix.
+pub fn channel(redis_prefix: &str) -> String {
+    format!("{redis_prefix}invalidate")
 }
 
 /// The caches of one replica.
@@ -114,7 +123,7 @@ impl AccessCache {
             generation: AtomicU64::new(0),
             store: tokio::sync::Mutex::new(()),
             subscribed: AtomicBool::new(false),
-            channel: format!("{redis_prefix}invalidate"),
+            channel: channel(redis_prefix),
             enabled: !ttl.is_zero(),
         }
     }

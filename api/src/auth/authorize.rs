@@ -13,6 +13,7 @@ use db::TenantTx;
 use policies::{Action, Object};
 
 use crate::auth::access::{Access, Principal};
+use crate::auth::access_cache::Invalidation;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -22,6 +23,9 @@ pub struct TenantScope {
     state: AppState,
     principal: Principal,
     tx: TenantTx,
+    /// Published to every replica's access cache once the work is
+    /// committed, never before (a replica would reload the old state).
+    after_commit: Vec<Invalidation>,
 }
 
 impl Access {
@@ -29,7 +33,7 @@ impl Access {
     pub async fn scope(self, state: &AppState) -> Result<TenantScope, ApiError> {
         let principal = self.principal();
         let tx = TenantTx::begin(&state.db, principal.tenant(), principal.user()).await?;
-        Ok(TenantScope { state: state.clone(), principal, tx })
+        Ok(TenantScope { state: state.clone(), principal, tx, after_commit: Vec::new() })
     }
 }
 
@@ -75,8 +79,17 @@ impl TenantScope {
         &mut self.tx
     }
 
+    /// Drops cached access facts on every replica once this work commits.
+    pub fn invalidate_on_commit(&mut self, change: Invalidation) {
+        self.after_commit.push(change);
+    }
+
+    /// Commits, then publishes the invalidations asked for.
     pub async fn commit(self) -> Result<(), ApiError> {
         self.tx.commit().await?;
+        for change in self.after_commit {
+            self.state.access_cache.publish(&self.state.redis, change).await;
+        }
         Ok(())
     }
 }

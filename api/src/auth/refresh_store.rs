@@ -26,6 +26,7 @@ use db::{TenantId, UserId};
 use rand::RngCore;
 use uuid::Uuid;
 
+use crate::auth::access_cache::Invalidation;
 use crate::redis_conn::Redis;
 
 /// What rotating a refresh token did.
@@ -71,13 +72,14 @@ pub struct RefreshStore {
 
 const ROTATE: &str = r#"
 -- KEYS[1] = old token key; ARGV = prefix, successor hash, now ms, grace ms,
--- ttl s, max lifetime ms
+-- ttl s, max lifetime ms, invalidation channel, session tag
 local old = redis.call('HGETALL', KEYS[1])
 if #old == 0 then return {'unknown'} end
 local t = {}
 for i = 1, #old, 2 do t[old[i]] = old[i + 1] end
 local prefix, new_id, now, grace, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local max_lifetime = tonumber(ARGV[6])
+local channel, tag = ARGV[7], ARGV[8]
 local fam_key = prefix .. 'fam:' .. t.family
 local created = tonumber(redis.call('HGET', fam_key, 'created_at_ms'))
 if not created then
@@ -91,7 +93,7 @@ if remaining <= 0 then
   for _, id in ipairs(ids) do redis.call('DEL', prefix .. 'rt:' .. id) end
   redis.call('DEL', fam_key, fam_key .. ':tokens')
   redis.call('SREM', prefix .. 'user:' .. t.user .. ':families', t.family)
-  redis.call('PUBLISH', prefix .. 'invalidate', 'session:' .. t.family)
+  redis.call('PUBLISH', channel, tag .. t.family)
   return {'expired'}
 end
 ttl = math.min(ttl, math.ceil(remaining / 1000))
@@ -116,13 +118,13 @@ local ids = redis.call('SMEMBERS', fam_key .. ':tokens')
 for _, id in ipairs(ids) do redis.call('DEL', prefix .. 'rt:' .. id) end
 redis.call('DEL', fam_key, fam_key .. ':tokens')
 redis.call('SREM', prefix .. 'user:' .. t.user .. ':families', t.family)
-redis.call('PUBLISH', prefix .. 'invalidate', 'session:' .. t.family)
+redis.call('PUBLISH', channel, tag .. t.family)
 return {'reuse', t.family, t.user, t.tenant}
 "#;
 
 const REVOKE_FAMILY: &str = r#"
--- ARGV = prefix, family
-local prefix, family = ARGV[1], ARGV[2]
+-- ARGV = prefix, family, invalidation channel, session tag
+local prefix, family, channel, tag = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local fam_key = prefix .. 'fam:' .. family
 local user = redis.call('HGET', fam_key, 'user')
 local ids = redis.call('SMEMBERS', fam_key .. ':tokens')
@@ -131,7 +133,7 @@ local open = redis.call('DEL', fam_key)
 redis.call('DEL', fam_key .. ':tokens')
 if user then redis.call('SREM', prefix .. 'user:' .. user .. ':families', family) end
 -- Every replica drops its cached answer for this session.
-redis.call('PUBLISH', prefix .. 'invalidate', 'session:' .. family)
+redis.call('PUBLISH', channel, tag .. family)
 return open
 "#;
 
@@ -210,6 +212,8 @@ impl RefreshStore {
             .arg(self.grace.as_millis() as u64)
             .arg(self.lifetime.as_secs())
             .arg(self.max_lifetime.as_millis() as u64)
+            .arg(crate::auth::access_cache::channel(&self.prefix))
+            .arg(Invalidation::SESSION_TAG)
             .invoke_async(&mut conn)
             .await?;
         Ok(parse_rotation(&reply, successor))
@@ -244,6 +248,8 @@ impl RefreshStore {
         redis::Script::new(REVOKE_FAMILY)
             .arg(&self.prefix)
             .arg(family.to_string())
+            .arg(crate::auth::access_cache::channel(&self.prefix))
+            .arg(Invalidation::SESSION_TAG)
             .invoke_async::<i64>(&mut conn)
             .await
             .map(|ended| ended > 0)

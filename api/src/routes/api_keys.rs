@@ -186,8 +186,8 @@ impl ApiKeysApi {
         };
         let origin = crate::request_meta::origin_of(req, &self.state);
         db::auth::audit(scope.tx(), "api_key.revoked", &id.to_string(), &origin).await?;
+        scope.invalidate_on_commit(crate::auth::access_cache::Invalidation::Key(prefix));
         scope.commit().await?;
-        self.state.access_cache.publish(&self.state.redis, crate::auth::access_cache::Invalidation::Key(prefix)).await;
         Ok(RevokeKeyResponse::Revoked)
     }
 }

@@ -176,8 +176,8 @@ impl MembersApi {
         db::auth::audit(scope.tx(), "member.role_changed", &format!("{target}:{role}"), &origin).await?;
         let member = db::members::list(scope.tx()).await?.into_iter().find(|m| m.user == target);
         let tenant = scope.principal().tenant();
+        scope.invalidate_on_commit(Invalidation::Member(tenant, target));
         scope.commit().await?;
-        self.state.access_cache.publish(&self.state.redis, Invalidation::Member(tenant, target)).await;
         let Some(m) = member else {
             return Ok(MemberChangeResponse::NotFound(ErrorBody::json("not_found", "no such member")));
         };
@@ -213,8 +213,8 @@ impl MembersApi {
         let origin = crate::request_meta::origin_of(req, &self.state);
         db::auth::audit(scope.tx(), "member.removed", &target.to_string(), &origin).await?;
         let tenant = scope.principal().tenant();
+        scope.invalidate_on_commit(Invalidation::Member(tenant, target));
         scope.commit().await?;
-        self.state.access_cache.publish(&self.state.redis, Invalidation::Member(tenant, target)).await;
         Ok(MemberRemovalResponse::Removed)
     }
 
