@@ -1,18 +1,9 @@
 //! API keys: created by admins and shown once, used as `X-API-Key` with the
 //! key's role, revoked at once, confined to their tenant.
 
-use std::sync::OnceLock;
-
 use serde_json::{json, Value};
 
-use crate::helpers::{access_token, assert_error, spawn_app, TestApp};
-
-const PASSWORD: &str = "api keys test passphrase";
-
-fn hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| api::password::hash(PASSWORD).unwrap())
-}
+use crate::helpers::{access_token, assert_error, password_hash, spawn_app, TestApp, PASSWORD};
 
 struct World {
     app: TestApp,
@@ -25,14 +16,9 @@ async fn world() -> World {
     let app = spawn_app().await;
     let acme = testkit::seed_tenant(&app.db, "acme", 1).await.unwrap();
     let globex = testkit::seed_tenant(&app.db, "globex", 1).await.unwrap();
-    testkit::seed_member(&app.db, acme, "ada@acme.test", hash(), "admin").await.unwrap();
-    testkit::seed_member(&app.db, acme, "bob@acme.test", hash(), "user").await.unwrap();
-    testkit::seed_member(&app.db, globex, "mal@globex.test", hash(), "admin").await.unwrap();
-    let (admin, user, other_admin) = (
-        access_token(&app, "ada@acme.test", PASSWORD).await,
-        access_token(&app, "bob@acme.test", PASSWORD).await,
-        access_token(&app, "mal@globex.test", PASSWORD).await,
-    );
+    let admin = app.member(acme, "ada@acme.test", "admin").await;
+    let user = app.member(acme, "bob@acme.test", "user").await;
+    let other_admin = app.member(globex, "mal@globex.test", "admin").await;
     World { app, admin, user, other_admin }
 }
 
@@ -153,7 +139,7 @@ async fn keys_stay_inside_their_tenant_and_only_admins_manage_them() {
 async fn a_key_over_its_limit_gets_429() {
     let app = crate::helpers::spawn_app_with(vec![("APP_API_KEY_LIMIT_PER_MINUTE", Some("3".into()))]).await;
     let acme = testkit::seed_tenant(&app.db, "acme", 1).await.unwrap();
-    testkit::seed_member(&app.db, acme, "ada@acme.test", hash(), "admin").await.unwrap();
+    testkit::seed_member(&app.db, acme, "ada@acme.test", password_hash(), "admin").await.unwrap();
     let admin = access_token(&app, "ada@acme.test", PASSWORD).await;
     let created: Value = app
         .client

@@ -2,19 +2,11 @@
 //! rotation and replay, the cookie's origin check, log-out, and answers that
 //! do not tell whether an email exists.
 
-use std::sync::OnceLock;
-
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{assert_error, password_hash, spawn_app, spawn_app_with, TestApp, PASSWORD};
 
-const PASSWORD: &str = "a long enough passphrase";
 const ORIGIN: &str = "http://localhost:8081";
-
-fn password_hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| api::password::hash(PASSWORD).unwrap())
-}
 
 /// A tenant `acme` with `ada@acme.test` as admin; returns the tenant id.
 async fn seed(app: &TestApp) -> uuid::Uuid {

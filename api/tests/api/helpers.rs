@@ -8,6 +8,15 @@ use api::startup::Application;
 
 pub const OPERATOR_TOKEN: &str = "operator-token-for-tests-0123456789abcdef";
 
+/// The password of every member the tests seed.
+pub const PASSWORD: &str = "a seeded member's long passphrase";
+
+/// [`PASSWORD`]'s argon2id hash, computed once per test binary.
+pub fn password_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| api::password::hash(PASSWORD).unwrap())
+}
+
 pub struct TestApp {
     pub db: testkit::TestDatabase,
     pub address: String,
@@ -61,6 +70,13 @@ pub async fn spawn_app_with(overrides: Overrides) -> TestApp {
 }
 
 impl TestApp {
+    /// Adds `email` to `tenant` with `role` and [`PASSWORD`], and signs in
+    /// as them: their access token.
+    pub async fn member(&self, tenant: uuid::Uuid, email: &str, role: &str) -> String {
+        testkit::seed_member(&self.db, tenant, email, password_hash(), role).await.expect("a seeded member");
+        access_token(self, email, PASSWORD).await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -4,19 +4,10 @@
 //! capped and their subject is fixed, and no tenant reaches another's
 //! invitations.
 
-use std::sync::OnceLock;
-
 use serde_json::{json, Value};
 use sqlx::Connection;
 
-use crate::helpers::{access_token, assert_error, spawn_app, TestApp};
-
-const PASSWORD: &str = "invitations test passphrase";
-
-fn hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| api::password::hash(PASSWORD).unwrap())
-}
+use crate::helpers::{access_token, assert_error, password_hash, spawn_app, TestApp, PASSWORD};
 
 struct World {
     app: TestApp,
@@ -29,12 +20,9 @@ async fn world() -> World {
     let app = spawn_app().await;
     let acme = testkit::seed_tenant(&app.db, "acme", 0).await.unwrap();
     let globex = testkit::seed_tenant(&app.db, "globex", 0).await.unwrap();
-    testkit::seed_member(&app.db, acme, "ada@acme.test", hash(), "admin").await.unwrap();
-    testkit::seed_member(&app.db, acme, "cyd@acme.test", hash(), "viewer").await.unwrap();
-    testkit::seed_member(&app.db, globex, "mal@globex.test", hash(), "admin").await.unwrap();
-    let admin = access_token(&app, "ada@acme.test", PASSWORD).await;
-    let viewer = access_token(&app, "cyd@acme.test", PASSWORD).await;
-    let other_admin = access_token(&app, "mal@globex.test", PASSWORD).await;
+    let admin = app.member(acme, "ada@acme.test", "admin").await;
+    let viewer = app.member(acme, "cyd@acme.test", "viewer").await;
+    let other_admin = app.member(globex, "mal@globex.test", "admin").await;
     World { app, admin, viewer, other_admin }
 }
 
@@ -234,7 +222,7 @@ async fn invitation_emails_to_one_address_are_capped_revocations_included() {
     // A per-minute budget high enough that only the daily caps bite.
     let app = crate::helpers::spawn_app_with(vec![("APP_ONBOARDING_LIMIT_PER_MINUTE", Some("300".into()))]).await;
     let acme = testkit::seed_tenant(&app.db, "acme", 0).await.unwrap();
-    testkit::seed_member(&app.db, acme, "ada@acme.test", hash(), "admin").await.unwrap();
+    testkit::seed_member(&app.db, acme, "ada@acme.test", password_hash(), "admin").await.unwrap();
     let admin = access_token(&app, "ada@acme.test", PASSWORD).await;
     crate::helpers::wait_for_fresh_rate_window().await;
     let (mut created, mut refused) = (0, 0);
@@ -273,7 +261,7 @@ async fn invitation_emails_to_one_address_are_capped_revocations_included() {
 async fn a_tenant_sends_at_most_its_daily_invitations() {
     let app = crate::helpers::spawn_app_with(vec![("APP_INVITATIONS_PER_TENANT_PER_DAY", Some("3".into()))]).await;
     let acme = testkit::seed_tenant(&app.db, "acme", 0).await.unwrap();
-    testkit::seed_member(&app.db, acme, "ada@acme.test", hash(), "admin").await.unwrap();
+    testkit::seed_member(&app.db, acme, "ada@acme.test", password_hash(), "admin").await.unwrap();
     let admin = access_token(&app, "ada@acme.test", PASSWORD).await;
     let invite = |i: u32| {
         let request = app

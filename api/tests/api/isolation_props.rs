@@ -8,9 +8,8 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Value};
 
-use crate::helpers::{access_token, spawn_app_with, TestApp};
+use crate::helpers::{access_token, spawn_app_with, TestApp, PASSWORD};
 
-const PASSWORD: &str = "isolation property passphrase";
 const TENANTS: [&str; 3] = ["alpha", "bravo", "charlie"];
 const ROLES: [&str; 3] = ["admin", "user", "viewer"];
 

@@ -1,18 +1,9 @@
 //! Members and the audit log over HTTP: what each role may see, and that no
 //! one sees another tenant's.
 
-use std::sync::OnceLock;
-
 use serde_json::{json, Value};
 
-use crate::helpers::{access_token, assert_error, spawn_app, TestApp};
-
-const PASSWORD: &str = "members test passphrase";
-
-fn hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| api::password::hash(PASSWORD).unwrap())
-}
+use crate::helpers::{access_token, assert_error, password_hash, spawn_app, TestApp, PASSWORD};
 
 struct World {
     app: TestApp,
@@ -32,7 +23,7 @@ async fn world() -> World {
         ("viewer", acme, "cyd@acme.test", "viewer"),
         ("other_admin", globex, "mal@globex.test", "admin"),
     ] {
-        users.insert(who, testkit::seed_member(&app.db, tenant, email, hash(), role).await.unwrap());
+        users.insert(who, testkit::seed_member(&app.db, tenant, email, password_hash(), role).await.unwrap());
     }
     let mut tokens = std::collections::HashMap::new();
     for (who, email) in [

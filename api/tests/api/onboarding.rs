@@ -3,20 +3,14 @@
 //! tokens are single-use and expire, and known and unknown emails get the
 //! same answer.
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 use sqlx::Connection;
 
-use crate::helpers::{access_token, assert_error, spawn_app, spawn_app_with, wait_for_fresh_rate_window, TestApp};
-
-const PASSWORD: &str = "onboarding test passphrase";
-
-fn hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| api::password::hash(PASSWORD).unwrap())
-}
+use crate::helpers::{
+    access_token, assert_error, password_hash, spawn_app, spawn_app_with, wait_for_fresh_rate_window, TestApp, PASSWORD,
+};
 
 async fn post(app: &TestApp, path: &str, body: Value) -> reqwest::Response {
     app.client.post(app.url(path)).json(&body).send().await.unwrap()
@@ -91,7 +85,7 @@ async fn registering_then_verifying_creates_the_tenant_and_its_admin() {
 async fn registering_a_known_email_answers_alike_and_sends_a_notice_instead() {
     let app = spawn_app().await;
     let tenant = testkit::seed_tenant(&app.db, "acme", 0).await.unwrap();
-    testkit::seed_member(&app.db, tenant, "known@acme.test", hash(), "user").await.unwrap();
+    testkit::seed_member(&app.db, tenant, "known@acme.test", password_hash(), "user").await.unwrap();
 
     let known = post(&app, "/api/auth/register", registration("known@acme.test", "known-co")).await;
     let unknown = post(&app, "/api/auth/register", registration("unknown@acme.test", "unknown-co")).await;
@@ -158,7 +152,7 @@ async fn verification_links_expire_and_malformed_tokens_are_refused() {
 
 async fn seeded_member(app: &TestApp) -> uuid::Uuid {
     let tenant = testkit::seed_tenant(&app.db, "acme", 0).await.unwrap();
-    testkit::seed_member(&app.db, tenant, "rey@acme.test", hash(), "user").await.unwrap()
+    testkit::seed_member(&app.db, tenant, "rey@acme.test", password_hash(), "user").await.unwrap()
 }
 
 #[tokio::test]
@@ -270,8 +264,8 @@ async fn switching_tenant_needs_the_sessions_refresh_token_and_opens_one_session
     let acme = testkit::seed_tenant(&app.db, "acme", 0).await.unwrap();
     let globex = testkit::seed_tenant(&app.db, "globex", 0).await.unwrap();
     testkit::seed_tenant(&app.db, "initech", 0).await.unwrap();
-    testkit::seed_member(&app.db, acme, "rey@both.test", hash(), "admin").await.unwrap();
-    testkit::seed_member(&app.db, globex, "rey@both.test", hash(), "viewer").await.unwrap();
+    testkit::seed_member(&app.db, acme, "rey@both.test", password_hash(), "admin").await.unwrap();
+    testkit::seed_member(&app.db, globex, "rey@both.test", password_hash(), "viewer").await.unwrap();
     let session: Value = login(&app, "rey@both.test", PASSWORD).await.json().await.unwrap();
     let access = session["access_token"].as_str().unwrap().to_owned();
     let refresh = session["refresh_token"].as_str().unwrap().to_owned();

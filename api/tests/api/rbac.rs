@@ -3,20 +3,11 @@
 //! the status each must get. A viewer writes nowhere; another tenant's admin
 //! has no rights here; ids of another tenant are 404.
 
-use std::collections::HashMap;
-use std::sync::OnceLock;
-
 use reqwest::Method;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 
-use crate::helpers::{access_token, spawn_app, TestApp};
-
-const PASSWORD: &str = "rbac matrix passphrase";
-
-fn hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| api::password::hash(PASSWORD).unwrap())
-}
+use crate::helpers::{access_token, password_hash, spawn_app, TestApp, PASSWORD};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Who {
@@ -51,7 +42,7 @@ async fn world() -> World {
         (Who::Viewer, acme, "cyd@acme.test", "viewer"),
         (Who::OtherAdmin, globex, "mal@globex.test", "admin"),
     ] {
-        ids.insert(who, (testkit::seed_member(&app.db, tenant, email, hash(), role).await.unwrap(), email));
+        ids.insert(who, (testkit::seed_member(&app.db, tenant, email, password_hash(), role).await.unwrap(), email));
     }
     let mut bearer = HashMap::new();
     for (who, (_, email)) in &ids {

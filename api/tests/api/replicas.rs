@@ -11,10 +11,9 @@ use serde_json::{json, Value};
 use sqlx::Connection;
 use tokio::process::{Child, Command};
 
-use crate::helpers::within;
+use crate::helpers::{within, PASSWORD};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tenantry-api");
-const PASSWORD: &str = "replica test passphrase";
 const SECOND: Duration = Duration::from_secs(1);
 
 struct Replica {

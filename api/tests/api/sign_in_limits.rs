@@ -4,20 +4,12 @@
 //! by /64 in every per-address limit. Client addresses come from
 //! `X-Real-IP` through a trusted proxy, as nginx sends them.
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::json;
 use sqlx::Connection;
 
-use crate::helpers::{assert_error, spawn_app_with, wait_for_fresh_rate_window, TestApp};
-
-const PASSWORD: &str = "the owner's long passphrase";
-
-fn password_hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| api::password::hash(PASSWORD).unwrap())
-}
+use crate::helpers::{assert_error, password_hash, spawn_app_with, wait_for_fresh_rate_window, TestApp, PASSWORD};
 
 async fn app_with(overrides: &[(&'static str, &str)]) -> TestApp {
     let mut vars = vec![("APP_TRUSTED_PROXIES", Some("127.0.0.1".to_owned()))];

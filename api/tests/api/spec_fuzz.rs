@@ -10,9 +10,7 @@ use std::process::Stdio;
 use serde_json::{json, Value};
 use tokio::process::Command;
 
-use crate::helpers::{access_token, spawn_app_with, TestApp};
-
-const PASSWORD: &str = "spec fuzzing passphrase";
+use crate::helpers::{access_token, spawn_app_with, TestApp, PASSWORD};
 
 /// Examples per operation and phase: enough to reach every declared rule,
 /// few enough for the suite's time.

@@ -11,22 +11,15 @@
 //! database write skipped for one kind) stands out of that noise; the noise
 //! alone does not fail the test.
 
-use std::sync::OnceLock;
 use std::time::Instant;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app_with, TestApp};
+use crate::helpers::{password_hash, spawn_app_with, TestApp};
 
-const PASSWORD: &str = "timing test passphrase";
 const ROUNDS: usize = 30;
 /// Below this, a difference is not worth telling apart whatever the noise.
 const FLOOR_MS: f64 = 3.0;
-
-fn password_hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| api::password::hash(PASSWORD).unwrap())
-}
 
 async fn app() -> TestApp {
     let app = spawn_app_with(vec![
