@@ -5,6 +5,7 @@ pub mod auth;
 pub mod body_limit;
 pub mod config;
 pub mod cors;
+pub mod domain;
 pub mod emails;
 pub mod error;
 pub mod ip_net;

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::ApiTags;
 use crate::auth::access::{Access, Principal};
+use crate::domain::Role;
 use crate::error::{ApiError, Body, ErrorBody, Fail, FieldProblem, Params, Tenant};
 use crate::payload::JsonBody;
 use crate::state::AppState;
@@ -31,9 +32,7 @@ pub struct CreateApiKey {
         pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
     ))]
     pub name: String,
-    /// `admin`, `user` or `viewer`: what the key may do.
-    #[oai(validator(pattern = r"^(admin|user|viewer)$"))]
-    pub role: String,
+    pub role: Role,
     /// When the key stops working (in the future); never, when absent.
     #[serde(default, deserialize_with = "crate::payload::no_null")]
     pub expires_at: Option<DateTime<Utc>>,
@@ -46,7 +45,7 @@ pub struct ApiKeyView {
     pub name: String,
     /// The key's public prefix (`tnt_<prefix>_…`), to recognise it.
     pub prefix: String,
-    pub role: String,
+    pub role: Role,
     #[oai(skip_serializing_if_is_none)]
     pub expires_at: Option<DateTime<Utc>>,
     #[oai(skip_serializing_if_is_none)]
@@ -94,16 +93,16 @@ pub enum RevokeKeyResponse {
     NotFound(Json<ErrorBody>),
 }
 
-fn view(k: db::api_keys::ApiKey) -> ApiKeyView {
-    ApiKeyView {
+fn view(k: db::api_keys::ApiKey) -> Result<ApiKeyView, ApiError> {
+    Ok(ApiKeyView {
         id: k.id,
         name: k.name,
         prefix: k.prefix,
-        role: k.role,
+        role: Role::from_stored(&k.role)?,
         expires_at: k.expires_at,
         last_used_at: k.last_used_at,
         created_at: k.created_at,
-    }
+    })
 }
 
 #[OpenApi(tag = "ApiTags::ApiKeys")]
@@ -124,9 +123,6 @@ impl ApiKeysApi {
         } else if name.chars().any(char::is_control) {
             problems.push(FieldProblem::new("name", "must not contain control characters"));
         }
-        if !policies::ROLES.contains(&role.as_str()) {
-            problems.push(FieldProblem::new("role", "must be admin, user or viewer"));
-        }
         if expires_at.is_some_and(|at| at <= Utc::now()) {
             problems.push(FieldProblem::new("expires_at", "must be in the future"));
         }
@@ -137,14 +133,16 @@ impl ApiKeysApi {
         scope.require(Object::ApiKeys, Action::Create).await?;
         // A leaked admin key must not be able to mint the next admin key
         // (and so outlive its own revocation): admin keys are made by people.
-        if matches!(scope.principal(), Principal::Key(_)) && role == "admin" {
+        if matches!(scope.principal(), Principal::Key(_)) && role == Role::Admin {
             return Err(
                 ApiError::forbidden("an API key cannot create admin keys; sign in as an admin to create one").into()
             );
         }
         let new = crate::auth::api_key::generate();
         let created =
-            match db::api_keys::create(scope.tx(), &name, &new.prefix, &new.secret_hash, &role, expires_at).await {
+            match db::api_keys::create(scope.tx(), &name, &new.prefix, &new.secret_hash, role.as_str(), expires_at)
+                .await
+            {
                 Ok(created) => created,
                 Err(db::DbError::Conflict) => {
                     return Ok(CreateKeyResponse::Conflict(ErrorBody::json("conflict", "a key of that name exists")))
@@ -154,7 +152,7 @@ impl ApiKeysApi {
         let origin = crate::request_meta::origin_of(req, &self.state);
         db::auth::audit(scope.tx(), "api_key.created", &created.id.to_string(), &origin).await?;
         scope.commit().await?;
-        Ok(CreateKeyResponse::Created(Json(CreatedApiKey { key: new.key, details: view(created) })))
+        Ok(CreateKeyResponse::Created(Json(CreatedApiKey { key: new.key, details: view(created)? })))
     }
 
     /// List API keys
@@ -164,7 +162,7 @@ impl ApiKeysApi {
         scope.require(Object::ApiKeys, Action::Read).await?;
         let keys = db::api_keys::list(scope.tx()).await?;
         scope.commit().await?;
-        Ok(ListKeysResponse::List(Json(ApiKeyList { items: keys.into_iter().map(view).collect() })))
+        Ok(ListKeysResponse::List(Json(ApiKeyList { items: keys.into_iter().map(view).collect::<Result<_, _>>()? })))
     }
 
     /// Revoke an API key

@@ -18,6 +18,7 @@ use super::ApiTags;
 use crate::auth::access::Access;
 use crate::auth::bearer::OptionalBearer;
 use crate::auth::email_token;
+use crate::domain::Role;
 use crate::emails;
 use crate::error::{ApiError, Body, ErrorBody, Fail, FieldProblem, Params, Tenant};
 use crate::mail::normalize_address;
@@ -44,9 +45,7 @@ pub struct CreateInvitation {
         pattern = r"^([A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,64}|[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,31}\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,32}|[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,20}\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,20}\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,21})@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,3}$"
     ))]
     pub email: String,
-    /// `admin`, `user` or `viewer`.
-    #[oai(validator(pattern = r"^(admin|user|viewer)$"))]
-    pub role: String,
+    pub role: Role,
 }
 
 /// The token of an invitation email; a password (and a name) when the
@@ -215,9 +214,6 @@ impl InvitationsApi {
         if email.is_none() {
             problems.push(FieldProblem::new("email", "is not an email address"));
         }
-        if !policies::ROLES.contains(&role.as_str()) {
-            problems.push(FieldProblem::new("role", "must be admin, user or viewer"));
-        }
         let (Some(email), true) = (email, problems.is_empty()) else {
             return Err(ApiError::validation(problems).into());
         };
@@ -235,7 +231,7 @@ impl InvitationsApi {
         let token = email_token::generate();
         let ttl = state.settings.onboarding.invitation_ttl;
         let expires_at = Utc::now() + chrono::Duration::from_std(ttl).map_err(ApiError::internal)?;
-        let created = match db::invitations::create(scope.tx(), &email, &role, &token.hash, expires_at).await {
+        let created = match db::invitations::create(scope.tx(), &email, role.as_str(), &token.hash, expires_at).await {
             Ok(created) => created,
             Err(db::DbError::Conflict) => {
                 return Ok(CreateInvitationResponse::Conflict(ErrorBody::json(
@@ -249,7 +245,14 @@ impl InvitationsApi {
         let origin = origin_of(req, state);
         db::auth::audit(scope.tx(), "invitation.created", &created.id.to_string(), &origin).await?;
         scope.commit().await?;
-        state.mailer.send_later(emails::invitation(state, &email, &tenant_name, &role, &token.token, expires_at));
+        state.mailer.send_later(emails::invitation(
+            state,
+            &email,
+            &tenant_name,
+            role.as_str(),
+            &token.token,
+            expires_at,
+        ));
         Ok(CreateInvitationResponse::Created(Json(view(created))))
     }
 

@@ -11,7 +11,8 @@ use uuid::Uuid;
 use super::ApiTags;
 use crate::auth::access::Access;
 use crate::auth::access_cache::Invalidation;
-use crate::error::{ApiError, Body, ErrorBody, Fail, FieldProblem, Params, Tenant};
+use crate::domain::Role;
+use crate::error::{ApiError, Body, ErrorBody, Fail, Params, Tenant};
 use crate::payload::JsonBody;
 use crate::state::AppState;
 
@@ -26,8 +27,7 @@ pub struct MemberView {
     pub user_id: Uuid,
     pub email: String,
     pub display_name: String,
-    /// `admin`, `user` or `viewer`.
-    pub role: String,
+    pub role: Role,
     pub joined_at: DateTime<Utc>,
 }
 
@@ -77,9 +77,7 @@ pub enum AuditResponse {
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub struct RoleChange {
-    /// `admin`, `user` or `viewer`.
-    #[oai(validator(pattern = r"^(admin|user|viewer)$"))]
-    pub role: String,
+    pub role: Role,
 }
 
 #[derive(Debug, ApiResponse)]
@@ -106,6 +104,16 @@ pub enum MemberRemovalResponse {
     /// The tenant's last admin can be neither demoted nor removed.
     #[oai(status = 409)]
     Conflict(Json<ErrorBody>),
+}
+
+fn member_view(m: db::members::Member) -> Result<MemberView, ApiError> {
+    Ok(MemberView {
+        user_id: m.user.as_uuid(),
+        email: m.email,
+        display_name: m.display_name,
+        role: Role::from_stored(&m.role)?,
+        joined_at: m.joined_at,
+    })
 }
 
 /// Why a change of membership was refused: not found (404), or the last
@@ -137,16 +145,7 @@ impl MembersApi {
         scope.require(Object::Members, Action::Read).await?;
         let members = db::members::list(scope.tx()).await?;
         scope.commit().await?;
-        let items = members
-            .into_iter()
-            .map(|m| MemberView {
-                user_id: m.user.as_uuid(),
-                email: m.email,
-                display_name: m.display_name,
-                role: m.role,
-                joined_at: m.joined_at,
-            })
-            .collect();
+        let items = members.into_iter().map(member_view).collect::<Result<_, _>>()?;
         Ok(MembersResponse::Ok(Json(MemberList { items })))
     }
 
@@ -161,13 +160,10 @@ impl MembersApi {
         body: JsonBody<RoleChange>,
     ) -> Result<MemberChangeResponse, Fail<(Tenant, Body)>> {
         let role = body.0.role;
-        if !policies::ROLES.contains(&role.as_str()) {
-            return Err(ApiError::validation(vec![FieldProblem::new("role", "must be admin, user or viewer")]).into());
-        }
         let mut scope = auth.scope(&self.state).await?;
         scope.require(Object::Members, Action::Update).await?;
         let target = db::UserId::new(id.0);
-        match change_refused(db::members::set_role(scope.tx(), target, &role).await?) {
+        match change_refused(db::members::set_role(scope.tx(), target, role.as_str()).await?) {
             Some(Refused::NotFound(body)) => return Ok(MemberChangeResponse::NotFound(body)),
             Some(Refused::LastAdmin(body)) => return Ok(MemberChangeResponse::Conflict(body)),
             None => {}
@@ -181,13 +177,7 @@ impl MembersApi {
         let Some(m) = member else {
             return Ok(MemberChangeResponse::NotFound(ErrorBody::json("not_found", "no such member")));
         };
-        Ok(MemberChangeResponse::Ok(Json(MemberView {
-            user_id: m.user.as_uuid(),
-            email: m.email,
-            display_name: m.display_name,
-            role: m.role,
-            joined_at: m.joined_at,
-        })))
+        Ok(MemberChangeResponse::Ok(Json(member_view(m)?)))
     }
 
     /// Remove a member from the tenant

@@ -82,11 +82,17 @@ async fn revoked_expired_and_malformed_keys_are_refused() {
         assert_error(with_key(&w, bad, "/api/users").await, 401, "unauthenticated").await;
     }
     let past = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
-    let invalid = create(&w, &w.admin, json!({ "name": "x", "role": "owner", "expires_at": past })).await;
-    let body = assert_error(invalid, 400, "validation_failed").await;
-    let fields: Vec<&str> =
-        body["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
-    assert_eq!(fields, ["role", "expires_at"]);
+    // A role outside the spec's enum is refused as the body is read; an
+    // expiry in the past, once it is.
+    for (body, field) in [
+        (json!({ "name": "x", "role": "owner" }), "role"),
+        (json!({ "name": "x", "role": "viewer", "expires_at": past }), "expires_at"),
+    ] {
+        let body = assert_error(create(&w, &w.admin, body).await, 400, "validation_failed").await;
+        let fields: Vec<&str> =
+            body["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
+        assert_eq!(fields, [field]);
+    }
 }
 
 #[tokio::test]
