@@ -164,13 +164,18 @@ revoke all on function api_key_authenticate(text, text) from public;
 grant execute on function api_key_authenticate(text, text) to app_platform;
 
 -- The runtime role writes token and key hashes (it creates invitations and
--- keys) but cannot read them back.
+-- keys) but cannot read them back, nor change them afterwards: it updates
+-- an invitation's revocation and a key's last use, nothing else.
 revoke select on invitations from app;
 grant select (id, tenant_id, email, role, invited_by, created_at, expires_at, accepted_at, accepted_by, revoked_at)
     on invitations to app;
 revoke select on api_keys from app;
 grant select (id, tenant_id, name, prefix, role, created_by, expires_at, last_used_at, created_at)
     on api_keys to app;
+revoke update on invitations from app;
+grant update (revoked_at) on invitations to app;
+revoke update on api_keys from app;
+grant update (last_used_at) on api_keys to app;
 
 -- Registration keeps no password: whoever holds the verification link (the
 -- mailbox owner) chooses it when verifying.

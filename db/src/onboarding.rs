@@ -16,7 +16,8 @@ use crate::{DbError, PlatformDb, TenantId, UserId};
 pub enum Registration {
     /// Stored; the verification link may be sent.
     Pending,
-    /// The email already has an account: nothing stored.
+    /// The email already has an account: the row is stored alike (so that
+    /// both answers cost the same), but its token is never sent.
     KnownEmail,
     /// The tenant slug is in use.
     SlugTaken,

@@ -104,14 +104,18 @@ async fn each_login_role_executes_exactly_its_reviewed_functions() -> Result<()>
     .collect();
     assert!(tables.is_empty(), "app_platform holds table privileges: {tables:?}");
 
-    // The runtime role writes token and key hashes but cannot read them.
+    // The runtime role writes token and key hashes as it creates them, but
+    // can neither read them nor change them afterwards.
     for (table, column) in [("invitations", "token_hash"), ("api_keys", "secret_hash")] {
-        let readable: bool = sqlx::query_scalar("SELECT has_column_privilege('app', $1, $2, 'SELECT')")
-            .bind(table)
-            .bind(column)
-            .fetch_one(&mut superuser)
-            .await?;
-        assert!(!readable, "app can read {table}.{column}");
+        for privilege in ["SELECT", "UPDATE"] {
+            let held: bool = sqlx::query_scalar("SELECT has_column_privilege('app', $1, $2, $3)")
+                .bind(table)
+                .bind(column)
+                .bind(privilege)
+                .fetch_one(&mut superuser)
+                .await?;
+            assert!(!held, "app holds {privilege} on {table}.{column}");
+        }
     }
     Ok(())
 }

@@ -106,7 +106,12 @@ if t.state == 'active' then
   redis.call('SADD', fam_key .. ':tokens', new_id)
   redis.call('EXPIRE', fam_key, ttl)
   redis.call('EXPIRE', fam_key .. ':tokens', ttl)
-  redis.call('EXPIRE', prefix .. 'user:' .. t.user .. ':families', ttl)
+  -- The user's index of sessions lives as long as the longest of them:
+  -- never shortened to this session's remaining lifetime, or a younger
+  -- session would drop out of it (and out of sign-out everywhere).
+  local families = prefix .. 'user:' .. t.user .. ':families'
+  redis.call('SADD', families, t.family)
+  if redis.call('TTL', families) < ttl then redis.call('EXPIRE', families, ttl) end
   return {'rotated', t.family, t.user, t.tenant}
 end
 if now - tonumber(t.used_at_ms) <= grace

@@ -207,3 +207,26 @@ async fn redis_keeps_no_usable_refresh_token() {
     // And the successor still works, from its id alone.
     assert!(matches!(store.rotate(&redis, &second).await.unwrap(), Rotation::Rotated { .. }));
 }
+
+/// A session that refreshes near the end of its lifetime must not take a
+/// younger session of the same user out of the user's index: signing out
+/// everywhere would miss it.
+#[tokio::test]
+async fn signing_out_everywhere_reaches_a_younger_session_after_an_older_one_refreshed_near_its_end() {
+    let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
+    let store = RefreshStore::new(&prefix, Duration::from_secs(3600), GRACE, Duration::from_millis(3000));
+    let redis = Redis::new(&testkit::redis_url()).unwrap();
+    let (user, tenant) = (UserId::random(), TenantId::random());
+    let (_, older) = store.start(&redis, user, tenant, &Device::default()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (younger, _) = store.start(&redis, user, tenant, &Device::default()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    // The older session refreshes with half a second left.
+    successor(&store.rotate(&redis, &older).await.unwrap());
+    tokio::time::sleep(Duration::from_millis(1400)).await;
+    // The older one has ended by now; the younger one lives for a while.
+    assert!(store.is_active(&redis, younger).await.unwrap());
+    let ended = store.revoke_user(&redis, user).await.unwrap();
+    assert!(ended.contains(&younger), "sign-out everywhere missed the younger session: {ended:?}");
+    assert!(!store.is_active(&redis, younger).await.unwrap());
+}
