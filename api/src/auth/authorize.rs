@@ -70,6 +70,14 @@ impl TenantScope {
         }
     }
 
+    /// Appends to the tenant's audit log, in this transaction, as the
+    /// caller, from where the request came.
+    pub async fn audit(&mut self, req: &poem::Request, action: &str, target: &str) -> Result<(), ApiError> {
+        let origin = crate::request_meta::origin_of(req, &self.state);
+        db::auth::audit(&mut self.tx, action, target, &origin).await?;
+        Ok(())
+    }
+
     pub fn principal(&self) -> &Principal {
         &self.principal
     }

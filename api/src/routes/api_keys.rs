@@ -149,8 +149,7 @@ impl ApiKeysApi {
                 }
                 Err(err) => return Err(err.into()),
             };
-        let origin = crate::request_meta::origin_of(req, &self.state);
-        db::auth::audit(scope.tx(), "api_key.created", &created.id.to_string(), &origin).await?;
+        scope.audit(req, "api_key.created", &created.id.to_string()).await?;
         scope.commit().await?;
         Ok(CreateKeyResponse::Created(Json(CreatedApiKey { key: new.key, details: view(created)? })))
     }
@@ -182,8 +181,7 @@ impl ApiKeysApi {
         let Some(prefix) = db::api_keys::revoke(scope.tx(), id).await? else {
             return Ok(RevokeKeyResponse::NotFound(ErrorBody::json("not_found", "no such key")));
         };
-        let origin = crate::request_meta::origin_of(req, &self.state);
-        db::auth::audit(scope.tx(), "api_key.revoked", &id.to_string(), &origin).await?;
+        scope.audit(req, "api_key.revoked", &id.to_string()).await?;
         scope.invalidate_on_commit(crate::auth::access_cache::Invalidation::Key(prefix));
         scope.commit().await?;
         Ok(RevokeKeyResponse::Revoked)

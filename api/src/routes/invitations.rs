@@ -242,8 +242,7 @@ impl InvitationsApi {
             Err(err) => return Err(err.into()),
         };
         let tenant_name = db::invitations::tenant_name(scope.tx()).await?;
-        let origin = origin_of(req, state);
-        db::auth::audit(scope.tx(), "invitation.created", &created.id.to_string(), &origin).await?;
+        scope.audit(req, "invitation.created", &created.id.to_string()).await?;
         scope.commit().await?;
         state.mailer.send_later(emails::invitation(
             state,
@@ -282,8 +281,7 @@ impl InvitationsApi {
             let body = ErrorBody::json("not_found", "no open invitation with this id");
             return Ok(RevokeInvitationResponse::NotFound(body));
         }
-        let origin = origin_of(req, &self.state);
-        db::auth::audit(scope.tx(), "invitation.revoked", &id.to_string(), &origin).await?;
+        scope.audit(req, "invitation.revoked", &id.to_string()).await?;
         scope.commit().await?;
         Ok(RevokeInvitationResponse::Revoked)
     }

@@ -168,8 +168,7 @@ impl MembersApi {
             Some(Refused::LastAdmin(body)) => return Ok(MemberChangeResponse::Conflict(body)),
             None => {}
         }
-        let origin = crate::request_meta::origin_of(req, &self.state);
-        db::auth::audit(scope.tx(), "member.role_changed", &format!("{target}:{role}"), &origin).await?;
+        scope.audit(req, "member.role_changed", &format!("{target}:{role}")).await?;
         let member = db::members::list(scope.tx()).await?.into_iter().find(|m| m.user == target);
         let tenant = scope.principal().tenant();
         scope.invalidate_on_commit(Invalidation::Member(tenant, target));
@@ -200,8 +199,7 @@ impl MembersApi {
             Some(Refused::LastAdmin(body)) => return Ok(MemberRemovalResponse::Conflict(body)),
             None => {}
         }
-        let origin = crate::request_meta::origin_of(req, &self.state);
-        db::auth::audit(scope.tx(), "member.removed", &target.to_string(), &origin).await?;
+        scope.audit(req, "member.removed", &target.to_string()).await?;
         let tenant = scope.principal().tenant();
         scope.invalidate_on_commit(Invalidation::Member(tenant, target));
         scope.commit().await?;
