@@ -20,7 +20,7 @@ use crate::routes::{
     health::HealthApi,
     invitations::InvitationsApi,
     members::MembersApi,
-    onboarding::OnboardingApi,
+    onboarding::{RegistrationApi, ResetApi},
     tenants::TenantsApi,
 };
 use crate::state::AppState;
@@ -173,7 +173,8 @@ pub fn api_endpoint(state: &AppState) -> BoxEndpoint<'static> {
             SessionsApi { state: state.clone() },
             PasswordApi { state: state.clone() },
             MeApi { state: state.clone() },
-            OnboardingApi { state: state.clone() },
+            RegistrationApi { state: state.clone() },
+            ResetApi { state: state.clone() },
             MembersApi { state: state.clone() },
             InvitationsApi { state: state.clone() },
             ApiKeysApi { state: state.clone() },
