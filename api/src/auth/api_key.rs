@@ -11,10 +11,9 @@ use db::TenantId;
 use poem::Request;
 use poem_openapi::auth::ApiKey;
 use poem_openapi::SecurityScheme;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::auth::secrets;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -30,16 +29,14 @@ pub struct NewKey {
 }
 
 pub fn generate() -> NewKey {
-    let mut bytes = [0u8; 38];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = secrets::random_hex(38);
     let (prefix, secret) = hex.split_at(12);
     let key = format!("{SCHEME}_{prefix}_{secret}");
     NewKey { prefix: prefix.to_owned(), secret_hash: hash(&key), key }
 }
 
 pub fn hash(key: &str) -> String {
-    Sha256::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    secrets::sha256_hex(key)
 }
 
 /// The prefix of a well-formed key.

@@ -3,7 +3,7 @@
 //! platform functions take the token as emailed and hash it themselves, so
 //! a stored hash is never a credential.
 
-use rand::RngCore;
+use crate::auth::secrets;
 
 /// A fresh token: the one to email, and the hash to store.
 #[derive(Debug)]
@@ -13,10 +13,8 @@ pub struct EmailToken {
 }
 
 pub fn generate() -> EmailToken {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    EmailToken { hash: hash(&token), token }
+    let token = secrets::random_hex(32);
+    EmailToken { hash: secrets::sha256_hex(&token), token }
 }
 
 /// A token as emailed, trimmed; `None` for anything that is not one of ours
@@ -24,8 +22,4 @@ pub fn generate() -> EmailToken {
 pub fn parse(token: &str) -> Option<&str> {
     let token = token.trim();
     (token.len() == 64 && token.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))).then_some(token)
-}
-
-fn hash(token: &str) -> String {
-    crate::auth::api_key::hash(token)
 }

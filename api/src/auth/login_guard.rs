@@ -24,8 +24,7 @@
 
 use std::time::Duration;
 
-use rand::RngCore;
-
+use crate::auth::secrets::{self, now_ms};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -107,15 +106,15 @@ pub enum Admission {
 /// unreachable.
 pub async fn admit(state: &AppState, email: &str, group: &str) -> Result<Admission, ApiError> {
     let prefix = &state.settings.redis_key_prefix;
-    let account = &crate::auth::api_key::hash(email)[..32];
-    let group_id = &crate::auth::api_key::hash(group)[..32];
+    let account = &secrets::sha256_hex(email)[..32];
+    let group_id = &secrets::sha256_hex(group)[..32];
     let mut attempt = Attempt {
         failures_key: format!("{prefix}login:failures:{account}"),
         delay_key: format!("{prefix}login:delay:{account}:{group_id}"),
         known_key: format!("{prefix}login:known:{account}:{group_id}"),
         slot: None,
     };
-    let slot = random_slot();
+    let slot = secrets::random_hex(16);
     let reply: (String, u64) = async {
         let mut conn = state.redis.conn().await?;
         redis::Script::new(ADMIT)
@@ -186,14 +185,4 @@ pub async fn failed(state: &AppState, attempt: Attempt) {
     if let Err(err) = done {
         tracing::warn!(error = %err, "sign-in failure not recorded with the limiter");
     }
-}
-
-fn random_slot() -> String {
-    let mut bytes = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }

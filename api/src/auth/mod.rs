@@ -11,5 +11,6 @@ pub mod email_token;
 pub mod login_guard;
 pub mod operator;
 pub mod refresh_store;
+pub mod secrets;
 pub mod session;
 pub mod tokens;

@@ -23,10 +23,10 @@
 use std::time::Duration;
 
 use db::{TenantId, UserId};
-use rand::RngCore;
 use uuid::Uuid;
 
 use crate::auth::access_cache::Invalidation;
+use crate::auth::secrets::{self, now_ms};
 use crate::redis_conn::Redis;
 
 /// What rotating a refresh token did.
@@ -328,23 +328,17 @@ fn parse_rotation(reply: &[String], successor: String) -> Rotation {
 
 /// What Redis keeps of a token id: its SHA-256, hex.
 fn stored_id(id: &str) -> String {
-    crate::auth::api_key::hash(id)
+    secrets::sha256_hex(id)
 }
 
 /// The id of the token that succeeds `id`: derived, so that a concurrent
 /// refresh can be handed the same successor without Redis storing it. As
 /// unguessable as `id` itself (256 random bits) to anyone who lacks it.
 fn successor_of(id: &str) -> String {
-    crate::auth::api_key::hash(&format!("tenantry-refresh-successor:{id}"))
+    secrets::sha256_hex(&format!("tenantry-refresh-successor:{id}"))
 }
 
 /// 256 random bits, hex.
 fn random_id() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    secrets::random_hex(32)
 }
