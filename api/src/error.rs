@@ -262,7 +262,10 @@ impl Statuses for Params {
 
 impl Statuses for SignedIn {
     fn declared() -> Vec<Declared> {
-        <(SignedInOnly, Unavailable)>::declared()
+        vec![
+            (401, "No valid access token, or its session has ended."),
+            (503, "A dependency (sessions, limits) cannot be reached; retry shortly."),
+        ]
     }
 }
 
@@ -286,22 +289,6 @@ impl Statuses for Operators {
     }
 }
 
-/// 401 alone (the part of [`SignedIn`] without 503).
-#[derive(Debug)]
-struct SignedInOnly;
-
-impl Statuses for SignedInOnly {
-    fn declared() -> Vec<Declared> {
-        vec![(401, "No valid access token, or its session has ended.")]
-    }
-}
-
-impl Statuses for () {
-    fn declared() -> Vec<Declared> {
-        Vec::new()
-    }
-}
-
 impl<A: Statuses, B: Statuses> Statuses for (A, B) {
     fn declared() -> Vec<Declared> {
         let mut all = A::declared();
@@ -314,15 +301,9 @@ impl<A: Statuses, B: Statuses> Statuses for (A, B) {
     }
 }
 
-impl<A: Statuses, B: Statuses, C: Statuses> Statuses for (A, B, C) {
-    fn declared() -> Vec<Declared> {
-        <((A, B), C)>::declared()
-    }
-}
-
 /// The error of an operation whose shared statuses are `S` (besides
 /// [`Public`]'s): an [`ApiError`] that declares them in the spec.
-pub struct Fail<S = ()> {
+pub struct Fail<S> {
     error: ApiError,
     statuses: std::marker::PhantomData<fn() -> S>,
 }
