@@ -147,18 +147,7 @@ async fn a_key_over_its_limit_gets_429() {
     let acme = testkit::seed_tenant(&app.db, "acme", 1).await.unwrap();
     testkit::seed_member(&app.db, acme, "ada@acme.test", password_hash(), "admin").await.unwrap();
     let admin = access_token(&app, "ada@acme.test", PASSWORD).await;
-    let created: Value = app
-        .client
-        .post(app.url("/api/api-keys"))
-        .bearer_auth(&admin)
-        .json(&json!({ "name": "busy", "role": "viewer" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let key = created["key"].as_str().unwrap().to_owned();
+    let key = app.api_key(&admin, "busy", "viewer").await;
     crate::helpers::wait_for_fresh_rate_window().await;
     let mut statuses = Vec::new();
     for _ in 0..4 {

@@ -77,6 +77,14 @@ impl TestApp {
         access_token(self, email, PASSWORD).await
     }
 
+    /// Creates an API key as the holder of `bearer`: the key, shown once.
+    pub async fn api_key(&self, bearer: &str, name: &str, role: &str) -> String {
+        let request = self.client.post(self.url("/api/api-keys")).bearer_auth(bearer);
+        let response = request.json(&serde_json::json!({ "name": name, "role": role })).send().await.expect("sent");
+        let created: serde_json::Value = response.json().await.expect("a JSON body");
+        created["key"].as_str().unwrap_or_else(|| panic!("no key created: {created}")).to_owned()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

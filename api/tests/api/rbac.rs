@@ -48,18 +48,7 @@ async fn world() -> World {
     for (who, (_, email)) in &ids {
         bearer.insert(*who, access_token(&app, email, PASSWORD).await);
     }
-    let created: Value = app
-        .client
-        .post(app.url("/api/api-keys"))
-        .bearer_auth(&bearer[&Who::Admin])
-        .json(&json!({ "name": "matrix", "role": "viewer" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let key = created["key"].as_str().unwrap().to_owned();
+    let key = app.api_key(&bearer[&Who::Admin], "matrix", "viewer").await;
     let invitation_id = {
         use sqlx::Connection;
         let mut conn = sqlx::PgConnection::connect(&app.db.superuser_url).await.unwrap();

@@ -7,7 +7,6 @@
 
 use std::process::Stdio;
 
-use serde_json::{json, Value};
 use tokio::process::Command;
 
 use crate::helpers::{access_token, spawn_app_with, TestApp, PASSWORD};
@@ -84,18 +83,7 @@ async fn every_operation_keeps_to_the_spec_for_a_signed_in_admin() {
 async fn every_operation_keeps_to_the_spec_for_an_api_key() {
     let app = app().await;
     let token = access_token(&app, "ada@acme.test", PASSWORD).await;
-    let created: Value = app
-        .client
-        .post(app.url("/api/api-keys"))
-        .bearer_auth(&token)
-        .json(&json!({ "name": "fuzzing", "role": "admin" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let key = created["key"].as_str().unwrap();
+    let key = app.api_key(&token, "fuzzing", "admin").await;
     if let Err(found) = schemathesis(&app, &format!("X-API-Key: {key}"), &SESSION_ENDING).await {
         panic!("schemathesis found departures from the spec:\n{found}");
     }
