@@ -12,60 +12,27 @@ use poem::{Endpoint, IntoResponse, Request, Response, Result};
 use poem_openapi::payload::Json;
 use poem_openapi::registry::{MetaResponse, MetaResponses, Registry};
 use poem_openapi::types::Type;
-use poem_openapi::{ApiResponse, Object};
+use poem_openapi::ApiResponse;
 
 use crate::request_id;
 
-/// The body of every error response.
-#[derive(Debug, Clone, Object)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
+pub use model::wire::{ErrorBody, ErrorDetail, FieldProblem};
 
-/// What went wrong.
-#[derive(Debug, Clone, Object)]
-pub struct ErrorDetail {
-    /// Stable, machine-readable code such as `validation_failed`.
-    pub code: String,
-    /// A sentence for people.
-    pub message: String,
-    /// The `X-Request-Id` of the failed request; quote it in support requests.
-    pub request_id: String,
-    /// Field-level problems, for validation failures.
-    #[oai(skip_serializing_if_is_none)]
-    pub details: Option<Vec<FieldProblem>>,
-}
-
-/// One invalid field.
-#[derive(Debug, Clone, PartialEq, Eq, Object)]
-pub struct FieldProblem {
-    /// The field, as named in the request (`slug`, `limit`, `owner.email`).
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldProblem {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+/// An error body with this request's id.
+pub fn error_body(code: &str, message: impl Into<String>) -> ErrorBody {
+    ErrorBody {
+        error: ErrorDetail {
+            code: code.to_owned(),
+            message: message.into(),
+            request_id: request_id::current().unwrap_or_default(),
+            details: None,
+        },
     }
 }
 
-impl ErrorBody {
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
-        Self {
-            error: ErrorDetail {
-                code: code.to_owned(),
-                message: message.into(),
-                request_id: request_id::current().unwrap_or_default(),
-                details: None,
-            },
-        }
-    }
-
-    /// The body as a poem-openapi payload, for response enum variants.
-    pub fn json(code: &str, message: impl Into<String>) -> Json<Self> {
-        Json(Self::new(code, message))
-    }
+/// [`error_body`] as a poem-openapi payload, for response enum variants.
+pub fn error_json(code: &str, message: impl Into<String>) -> Json<ErrorBody> {
+    Json(error_body(code, message))
 }
 
 /// An error with its status; what handlers and middleware raise.
@@ -165,7 +132,7 @@ impl ApiError {
     }
 
     pub fn body(&self) -> ErrorBody {
-        let mut body = ErrorBody::new(self.code, self.message.clone());
+        let mut body = error_body(self.code, self.message.clone());
         if !self.details.is_empty() {
             body.error.details = Some(self.details.clone());
         }

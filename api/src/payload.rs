@@ -107,30 +107,6 @@ where
     T::deserialize(deserializer).map(Some)
 }
 
-/// A tenant slug: 1–63 lowercase letters, digits and inner hyphens (the
-/// database's own rule).
-pub fn valid_slug(slug: &str) -> bool {
-    let bytes = slug.as_bytes();
-    (1..=63).contains(&bytes.len())
-        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-        && bytes.first() != Some(&b'-')
-        && bytes.last() != Some(&b'-')
-}
-
-/// Why a name is refused: empty when `required`, over 200 characters, or
-/// with a control character (names end up in emails and in PostgreSQL,
-/// which refuses NUL).
-pub fn name_problem(text: &str, required: bool) -> Option<&'static str> {
-    let length = text.chars().count();
-    if required && !(1..=200).contains(&length) {
-        return Some("must be 1–200 characters");
-    }
-    if length > 200 {
-        return Some("must be at most 200 characters");
-    }
-    text.chars().any(char::is_control).then_some("must not contain control characters")
-}
-
 fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_owned(),

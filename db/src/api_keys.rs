@@ -1,18 +1,16 @@
 //! API keys: stored hashed, found by prefix, scoped to a tenant.
 
+use crate::{ApiKeyId, DbError, PlatformDb, Role, TenantId, TenantStatus, TenantTx};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
-use uuid::Uuid;
-
-use crate::{DbError, PlatformDb, TenantId, TenantTx};
 
 /// A key as listed (never its secret).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiKey {
-    pub id: Uuid,
+    pub id: ApiKeyId,
     pub name: String,
     pub prefix: String,
-    pub role: String,
+    pub role: Role,
     pub expires_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -21,9 +19,9 @@ pub struct ApiKey {
 /// An authenticated key.
 #[derive(Clone, Debug)]
 pub struct KeyRecord {
-    pub id: Uuid,
+    pub id: ApiKeyId,
     pub tenant: TenantId,
-    pub role: String,
+    pub role: Role,
     pub expires_at: Option<DateTime<Utc>>,
     pub tenant_active: bool,
 }
@@ -48,7 +46,7 @@ pub async fn create(
     name: &str,
     prefix: &str,
     secret_hash: &str,
-    role: &str,
+    role: Role,
     expires_at: Option<DateTime<Utc>>,
 ) -> Result<ApiKey, DbError> {
     let sql = format!(
@@ -82,7 +80,7 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<ApiKey>, DbError> {
 
 /// Revokes (deletes) a key; returns its prefix, `None` when the tenant has
 /// no such key.
-pub async fn revoke(tx: &mut TenantTx, id: Uuid) -> Result<Option<String>, DbError> {
+pub async fn revoke(tx: &mut TenantTx, id: ApiKeyId) -> Result<Option<String>, DbError> {
     let prefix = sqlx::query_scalar("DELETE FROM api_keys WHERE id = $1 RETURNING prefix")
         .bind(id)
         .persistent(false)
@@ -92,7 +90,7 @@ pub async fn revoke(tx: &mut TenantTx, id: Uuid) -> Result<Option<String>, DbErr
 }
 
 /// Records a use, at most once a minute per key.
-pub async fn touch(tx: &mut TenantTx, id: Uuid) -> Result<(), DbError> {
+pub async fn touch(tx: &mut TenantTx, id: ApiKeyId) -> Result<(), DbError> {
     sqlx::query(
         "UPDATE api_keys SET last_used_at = now() \
          WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
@@ -125,6 +123,6 @@ pub async fn authenticate(
         tenant: TenantId::new(r.get("tenant_id")),
         role: r.get("role"),
         expires_at: r.get("expires_at"),
-        tenant_active: r.get::<String, _>("tenant_status") == "active",
+        tenant_active: r.get::<TenantStatus, _>("tenant_status") == TenantStatus::Active,
     }))
 }

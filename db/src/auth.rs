@@ -5,7 +5,7 @@
 
 use sqlx::Row;
 
-use crate::{DbError, PlatformDb, PlatformTx, TenantId, TenantTx, UserId};
+use crate::{DbError, PlatformDb, PlatformTx, Role, TenantId, TenantStatus, TenantTx, UserId};
 
 /// An account as sign-in sees it.
 #[derive(Clone, Debug)]
@@ -21,8 +21,8 @@ pub struct MembershipView {
     pub tenant: TenantId,
     pub slug: String,
     pub name: String,
-    pub status: String,
-    pub role: String,
+    pub status: TenantStatus,
+    pub role: Role,
 }
 
 /// The account behind `email`, if any (no acting user yet: this is how one

@@ -2,19 +2,17 @@
 //! transaction; accepted by token, before the invitee has any tenant
 //! context, through the `invitation_accept` definer function.
 
+use crate::{DbError, InvitationId, PlatformDb, Role, TenantId, TenantTx, UserId};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
-use uuid::Uuid;
-
-use crate::{DbError, PlatformDb, TenantId, TenantTx, UserId};
 
 /// An invitation as listed (never its token).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Invitation {
-    pub id: Uuid,
+    pub id: InvitationId,
     pub email: String,
-    pub role: String,
-    pub invited_by: Option<Uuid>,
+    pub role: Role,
+    pub invited_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub accepted_at: Option<DateTime<Utc>>,
@@ -42,7 +40,7 @@ fn invitation(r: sqlx::postgres::PgRow) -> Invitation {
 pub async fn create(
     tx: &mut TenantTx,
     email: &str,
-    role: &str,
+    role: Role,
     token_hash: &str,
     expires_at: DateTime<Utc>,
 ) -> Result<Invitation, DbError> {
@@ -89,7 +87,7 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<Invitation>, DbError> {
 
 /// Revokes an open invitation; `None` when the tenant has no open
 /// invitation with that id.
-pub async fn revoke(tx: &mut TenantTx, id: Uuid) -> Result<Option<Invitation>, DbError> {
+pub async fn revoke(tx: &mut TenantTx, id: InvitationId) -> Result<Option<Invitation>, DbError> {
     let row = sqlx::query(&format!(
         "UPDATE invitations SET revoked_at = now() \
          WHERE id = $1 AND accepted_at IS NULL AND revoked_at IS NULL RETURNING {COLUMNS}"
@@ -107,8 +105,8 @@ pub enum Acceptance {
     Accepted {
         user: UserId,
         tenant: TenantId,
-        invitation: Uuid,
-        role: String,
+        invitation: InvitationId,
+        role: Role,
         created_account: bool,
     },
     /// The account was a member already (with `role`, unchanged); the
@@ -116,8 +114,8 @@ pub enum Acceptance {
     AlreadyMember {
         user: UserId,
         tenant: TenantId,
-        invitation: Uuid,
-        role: String,
+        invitation: InvitationId,
+        role: Role,
     },
     /// Unknown, used, revoked or expired token, or a suspended tenant.
     Invalid,
@@ -156,7 +154,7 @@ pub async fn accept(
     .map_err(DbError::classify)?;
     tx.commit().await?;
     let ids = |r: &sqlx::postgres::PgRow| {
-        (UserId::new(r.get("user_id")), TenantId::new(r.get("tenant_id")), r.get::<Uuid, _>("invitation_id"))
+        (UserId::new(r.get("user_id")), TenantId::new(r.get("tenant_id")), r.get::<InvitationId, _>("invitation_id"))
     };
     Ok(match row.get::<String, _>("outcome").as_str() {
         "accepted" => {

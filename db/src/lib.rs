@@ -12,7 +12,6 @@ pub mod audit;
 pub mod auth;
 mod bootstrap;
 mod error;
-mod ids;
 pub mod invitations;
 pub mod members;
 mod migrate;
@@ -26,8 +25,8 @@ pub mod tenants;
 
 pub use bootstrap::{bootstrap_cluster, ClusterRoles};
 pub use error::DbError;
-pub use ids::{ProjectId, TenantId, UserId};
 pub use migrate::{latest_migration_version, migrate, migrations_count};
+pub use model::{ApiKeyId, InvitationId, ProjectId, Role, SessionId, TenantId, TenantStatus, UserId};
 pub use platform::{PlatformDb, PlatformTx};
 pub use pool::{Db, PoolSettings, ReadinessReport, RoleCheck};
 pub use tenant_tx::TenantTx;

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use crate::{DbError, TenantTx, UserId};
+use crate::{DbError, Role, TenantTx, UserId};
 
 /// A member as tenant admins see them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -11,13 +11,13 @@ pub struct Member {
     pub user: UserId,
     pub email: String,
     pub display_name: String,
-    pub role: String,
+    pub role: Role,
     pub joined_at: DateTime<Utc>,
 }
 
 /// The caller's role in the transaction's tenant; `None` when not a member
 /// (any more) or when the tenant is suspended.
-pub async fn role_of(tx: &mut TenantTx, user: UserId) -> Result<Option<String>, DbError> {
+pub async fn role_of(tx: &mut TenantTx, user: UserId) -> Result<Option<Role>, DbError> {
     // A suspended tenant's members are refused like non-members.
     let row = sqlx::query(
         "SELECT m.role FROM memberships m JOIN tenants t ON t.id = m.tenant_id \
@@ -75,21 +75,21 @@ async fn check_admins(tx: &mut TenantTx, user: UserId, stays_admin: bool) -> Res
         .persistent(false)
         .fetch_all(tx.conn())
         .await?;
-    let current: Option<String> = sqlx::query_scalar("SELECT role FROM memberships WHERE user_id = $1 FOR UPDATE")
+    let current: Option<Role> = sqlx::query_scalar("SELECT role FROM memberships WHERE user_id = $1 FOR UPDATE")
         .bind(user)
         .persistent(false)
         .fetch_optional(tx.conn())
         .await?;
-    Ok(match current.as_deref() {
+    Ok(match current {
         None => MembershipChange::NotFound,
-        Some("admin") if !stays_admin && admins.len() <= 1 => MembershipChange::LastAdmin,
+        Some(Role::Admin) if !stays_admin && admins.len() <= 1 => MembershipChange::LastAdmin,
         Some(_) => MembershipChange::Done,
     })
 }
 
-/// Gives `user` the `role` (admin, user or viewer) in this tenant.
-pub async fn set_role(tx: &mut TenantTx, user: UserId, role: &str) -> Result<MembershipChange, DbError> {
-    let verdict = check_admins(tx, user, role == "admin").await?;
+/// Gives `user` the `role` in this tenant.
+pub async fn set_role(tx: &mut TenantTx, user: UserId, role: Role) -> Result<MembershipChange, DbError> {
+    let verdict = check_admins(tx, user, role == Role::Admin).await?;
     if verdict == MembershipChange::Done {
         sqlx::query("UPDATE memberships SET role = $2 WHERE user_id = $1")
             .bind(user)

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::{DbError, PlatformDb, TenantId};
+use crate::{DbError, PlatformDb, TenantId, TenantStatus};
 
 /// A tenant as stored.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -13,7 +13,7 @@ pub struct Tenant {
     pub id: TenantId,
     pub slug: String,
     pub name: String,
-    pub status: String,
+    pub status: TenantStatus,
     pub plan: String,
     pub created_at: DateTime<Utc>,
 }

@@ -1,32 +1,6 @@
 //! The console's API client: typed requests to `/api/`, same origin.
 
-use serde::Deserialize;
-
-/// `GET /api/health`, as the API documents it. The details come only to
-/// the internal network (a console served by the API in development, say);
-/// through the public proxy the status stands alone.
-#[derive(Clone, Debug, Deserialize)]
-pub struct Health {
-    pub status: String,
-    pub version: Option<String>,
-    pub uptime_seconds: Option<u64>,
-    pub migration_version: Option<i64>,
-    pub checks: Option<Checks>,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-pub struct Checks {
-    pub database: Check,
-    pub platform_database: Check,
-    pub redis: Check,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-pub struct Check {
-    pub status: String,
-    pub latency_ms: f64,
-    pub error: Option<String>,
-}
+pub use model::wire::{DependencyCheck, ErrorBody, Health};
 
 /// Fetches readiness. A 503 still carries the health body (which dependency
 /// is down); anything else is an error for the page to show.
@@ -75,19 +49,14 @@ pub async fn post_json_as(
     if response.status() == 204 {
         return Ok(serde_json::json!({}));
     }
-    let answer: serde_json::Value =
-        response.json().await.map_err(|e| Failure::local("unexpected", format!("unexpected answer ({e})")))?;
     if response.ok() {
-        return Ok(answer);
+        return response.json().await.map_err(|e| Failure::local("unexpected", format!("unexpected answer ({e})")));
     }
-    let error = &answer["error"];
-    let mut message = error["message"].as_str().unwrap_or("the request failed").to_owned();
-    for detail in error["details"].as_array().into_iter().flatten() {
-        message.push_str(&format!(
-            "; {} {}",
-            detail["field"].as_str().unwrap_or_default(),
-            detail["message"].as_str().unwrap_or_default()
-        ));
+    let ErrorBody { error } =
+        response.json().await.map_err(|e| Failure::local("unexpected", format!("unexpected answer ({e})")))?;
+    let mut message = error.message;
+    for detail in error.details.into_iter().flatten() {
+        message.push_str(&format!("; {} {}", detail.field, detail.message));
     }
-    Err(Failure { code: error["code"].as_str().unwrap_or("unknown").to_owned(), message })
+    Err(Failure { code: error.code, message })
 }

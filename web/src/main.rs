@@ -12,7 +12,7 @@ mod onboarding;
 
 use sycamore::prelude::*;
 
-use api::{Check, Health};
+use api::{DependencyCheck, Health};
 
 fn main() {
     console_error_panic_hook::set_once();
@@ -105,7 +105,7 @@ fn health_view(health: Health) -> View {
     }
 }
 
-fn check_view(name: &'static str, check: Check) -> View {
+fn check_view(name: &'static str, check: DependencyCheck) -> View {
     let class = if check.status == "ok" { "ok" } else { "down" };
     let detail = match &check.error {
         Some(error) => format!("{} — {error}", check.status),

@@ -17,10 +17,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use db::{TenantId, UserId};
+use db::{ApiKeyId, Role, SessionId, TenantId, UserId};
 use futures_util::StreamExt;
 use moka::future::Cache;
-use uuid::Uuid;
 
 use crate::redis_conn::Redis;
 
@@ -28,7 +27,7 @@ use crate::redis_conn::Redis;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Invalidation {
     /// A session (refresh family) ended.
-    Session(Uuid),
+    Session(SessionId),
     /// A membership changed: role, removal or a new membership.
     Member(TenantId, UserId),
     /// An API key was revoked (by its prefix).
@@ -73,13 +72,13 @@ pub fn channel(redis_prefix: &str) -> String {
 
 /// The caches of one replica.
 pub struct AccessCache {
-    sessions: Cache<Uuid, bool>,
-    roles: Cache<(TenantId, UserId), Option<String>>,
+    sessions: Cache<SessionId, bool>,
+    roles: Cache<(TenantId, UserId), Option<Role>>,
     /// By (prefix, hash of the presented key): a wrong secret is its own
     /// entry and never reads the right one's.
     keys: Cache<(String, String), Option<db::api_keys::KeyRecord>>,
     /// Keys whose use this replica recorded in the last minute.
-    key_uses: Cache<Uuid, ()>,
+    key_uses: Cache<ApiKeyId, ()>,
     /// Bumped by every invalidation: a value loaded while one arrived is
     /// not stored (it may predate the change).
     generation: AtomicU64,
@@ -164,7 +163,11 @@ impl AccessCache {
     }
 
     /// Whether the session is open, from the cache or `load`.
-    pub async fn session_open<E>(&self, family: Uuid, load: impl Future<Output = Result<bool, E>>) -> Result<bool, E> {
+    pub async fn session_open<E>(
+        &self,
+        family: SessionId,
+        load: impl Future<Output = Result<bool, E>>,
+    ) -> Result<bool, E> {
         self.through(&self.sessions, family, load).await
     }
 
@@ -173,8 +176,8 @@ impl AccessCache {
         &self,
         tenant: TenantId,
         user: UserId,
-        load: impl Future<Output = Result<Option<String>, E>>,
-    ) -> Result<Option<String>, E> {
+        load: impl Future<Output = Result<Option<Role>, E>>,
+    ) -> Result<Option<Role>, E> {
         self.through(&self.roles, (tenant, user), load).await
     }
 
@@ -190,7 +193,7 @@ impl AccessCache {
 
     /// Whether this is the key's first use on this replica in a minute (its
     /// last use is worth recording); a plain local record, no invalidation.
-    pub async fn first_use_this_minute(&self, key: Uuid) -> bool {
+    pub async fn first_use_this_minute(&self, key: ApiKeyId) -> bool {
         let entry = self.key_uses.entry(key).or_insert(()).await;
         entry.is_fresh()
     }
@@ -289,10 +292,10 @@ mod tests {
 
     #[test]
     fn invalidations_survive_the_wire() {
-        let tenant = TenantId::new(Uuid::new_v4());
-        let user = UserId::new(Uuid::new_v4());
+        let tenant = TenantId::random();
+        let user = UserId::random();
         for change in [
-            Invalidation::Session(Uuid::new_v4()),
+            Invalidation::Session(SessionId::random()),
             Invalidation::Member(tenant, user),
             Invalidation::Key("0123456789ab".into()),
             Invalidation::Tenant(tenant),

@@ -7,11 +7,10 @@
 //! security log.
 
 use chrono::Utc;
-use db::TenantId;
+use db::{ApiKeyId, Role, TenantId};
 use poem::Request;
 use poem_openapi::auth::ApiKey;
 use poem_openapi::SecurityScheme;
-use uuid::Uuid;
 
 use crate::auth::secrets;
 use crate::error::ApiError;
@@ -57,9 +56,9 @@ fn prefix_of(key: &str) -> Option<&str> {
 /// A request authenticated by an API key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyCaller {
-    pub key: Uuid,
+    pub key: ApiKeyId,
     pub tenant: TenantId,
-    pub role: String,
+    pub role: Role,
     /// The key is over its limit (or the limit could not be counted): the
     /// route answers that, once authorization starts ([`crate::auth::authorize::require`]).
     /// Carried rather than raised here, so that it is not lost when the

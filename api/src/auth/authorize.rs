@@ -9,7 +9,7 @@
 //! every replica, within the access cache's invalidation), and the Casbin
 //! policy in `policies/` decides what the role may do.
 
-use db::TenantTx;
+use db::{Role, TenantTx};
 use policies::{Action, Object};
 
 use crate::auth::access::{Access, Principal};
@@ -42,7 +42,7 @@ impl TenantScope {
     /// caller's role. Refusals are 401 (not, or no longer, a member of the
     /// tenant) or 403 (the role does not allow it); an API key over its
     /// limit is 429.
-    pub async fn require(&mut self, object: Object, action: Action) -> Result<String, ApiError> {
+    pub async fn require(&mut self, object: Object, action: Action) -> Result<Role, ApiError> {
         let state = &self.state;
         let role = match &self.principal {
             Principal::User(user) => {
@@ -53,7 +53,7 @@ impl TenantScope {
                 }
             }
             Principal::Key(key) => match key.throttled {
-                None => key.role.clone(),
+                None => key.role,
                 Some(crate::auth::api_key::Throttled::RetryAfter(secs)) => return Err(ApiError::rate_limited(secs)),
                 Some(crate::auth::api_key::Throttled::Unavailable) => {
                     return Err(ApiError::unavailable("the API key's limit cannot be counted"))
@@ -62,7 +62,7 @@ impl TenantScope {
         };
         let tenant = self.principal.tenant().to_string();
         let allowed =
-            state.authorizer.role_allows(&role, &tenant, object, action, false).map_err(ApiError::internal)?;
+            state.authorizer.role_allows(role.as_str(), &tenant, object, action, false).map_err(ApiError::internal)?;
         if allowed {
             Ok(role)
         } else {

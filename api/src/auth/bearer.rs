@@ -2,11 +2,10 @@
 //! is read, with its session checked in Redis, so a revoked session's access
 //! tokens stop working at once on every replica.
 
-use db::{TenantId, UserId};
+use db::{SessionId, TenantId, UserId};
 use poem::Request;
 use poem_openapi::auth::Bearer;
 use poem_openapi::SecurityScheme;
-use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -16,7 +15,7 @@ use crate::state::AppState;
 pub struct Caller {
     pub user: UserId,
     pub tenant: TenantId,
-    pub session: Uuid,
+    pub session: SessionId,
 }
 
 /// `Authorization: Bearer <PASETO v4.public access token>`.

@@ -64,7 +64,7 @@ pub struct ForbiddenOrigin;
 
 impl ForbiddenOrigin {
     pub fn body(&self) -> poem_openapi::payload::Json<crate::error::ErrorBody> {
-        crate::error::ErrorBody::json("forbidden_origin", "this origin may not use the session cookie")
+        crate::error::error_json("forbidden_origin", "this origin may not use the session cookie")
     }
 }
 

@@ -22,7 +22,7 @@
 
 use std::time::Duration;
 
-use db::{TenantId, UserId};
+use db::{SessionId, TenantId, UserId};
 use uuid::Uuid;
 
 use crate::auth::access_cache::Invalidation;
@@ -33,12 +33,12 @@ use crate::redis_conn::Redis;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rotation {
     /// The token was current: here is its successor.
-    Rotated { successor: String, family: Uuid, user: UserId, tenant: TenantId },
+    Rotated { successor: String, family: SessionId, user: UserId, tenant: TenantId },
     /// The token was rotated a moment ago (concurrent refresh): the same
     /// successor again.
-    Concurrent { successor: String, family: Uuid, user: UserId, tenant: TenantId },
+    Concurrent { successor: String, family: SessionId, user: UserId, tenant: TenantId },
     /// The token had been used before: the family is now revoked.
-    ReuseDetected { family: Uuid, user: UserId, tenant: TenantId },
+    ReuseDetected { family: SessionId, user: UserId, tenant: TenantId },
     /// No such token (expired, revoked, or never issued).
     Unknown,
 }
@@ -53,7 +53,7 @@ pub struct Device {
 /// One open session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionInfo {
-    pub family: Uuid,
+    pub family: SessionId,
     pub tenant: TenantId,
     pub ip: String,
     pub user_agent: String,
@@ -161,8 +161,8 @@ impl RefreshStore {
         user: UserId,
         tenant: TenantId,
         device: &Device,
-    ) -> redis::RedisResult<(Uuid, String)> {
-        let family = Uuid::new_v4();
+    ) -> redis::RedisResult<(SessionId, String)> {
+        let family = SessionId::random();
         let id = random_id();
         let stored = stored_id(&id);
         let ttl = self.lifetime().as_secs() as i64;
@@ -225,13 +225,13 @@ impl RefreshStore {
     }
 
     /// Whether the session (family) is still open.
-    pub async fn is_active(&self, redis: &Redis, family: Uuid) -> redis::RedisResult<bool> {
+    pub async fn is_active(&self, redis: &Redis, family: SessionId) -> redis::RedisResult<bool> {
         let mut conn = redis.conn().await?;
         redis::cmd("EXISTS").arg(format!("{}fam:{family}", self.prefix)).query_async(&mut conn).await
     }
 
     /// The user and tenant of an open session.
-    pub async fn session(&self, redis: &Redis, family: Uuid) -> redis::RedisResult<Option<(UserId, TenantId)>> {
+    pub async fn session(&self, redis: &Redis, family: SessionId) -> redis::RedisResult<Option<(UserId, TenantId)>> {
         let mut conn = redis.conn().await?;
         let (user, tenant): (Option<String>, Option<String>) = redis::cmd("HMGET")
             .arg(format!("{}fam:{family}", self.prefix))
@@ -248,7 +248,7 @@ impl RefreshStore {
 
     /// Ends one session: every token of the family stops working. Returns
     /// whether this call ended it (`false`: it had ended already).
-    pub async fn revoke_family(&self, redis: &Redis, family: Uuid) -> redis::RedisResult<bool> {
+    pub async fn revoke_family(&self, redis: &Redis, family: SessionId) -> redis::RedisResult<bool> {
         let mut conn = redis.conn().await?;
         redis::Script::new(REVOKE_FAMILY)
             .arg(&self.prefix)
@@ -266,7 +266,7 @@ impl RefreshStore {
         let families: Vec<String> =
             redis::cmd("SMEMBERS").arg(format!("{}user:{user}:families", self.prefix)).query_async(&mut conn).await?;
         let mut open = Vec::new();
-        for family in families.iter().filter_map(|f| f.parse::<Uuid>().ok()) {
+        for family in families.iter().filter_map(|f| f.parse::<SessionId>().ok()) {
             let fields: std::collections::HashMap<String, String> =
                 redis::cmd("HGETALL").arg(format!("{}fam:{family}", self.prefix)).query_async(&mut conn).await?;
             let (Some(tenant), Some(owner)) = (fields.get("tenant"), fields.get("user")) else { continue };
@@ -289,7 +289,7 @@ impl RefreshStore {
     }
 
     /// Ends every session of the user; returns the families ended.
-    pub async fn revoke_user(&self, redis: &Redis, user: UserId) -> redis::RedisResult<Vec<Uuid>> {
+    pub async fn revoke_user(&self, redis: &Redis, user: UserId) -> redis::RedisResult<Vec<SessionId>> {
         let mut conn = redis.conn().await?;
         let families: Vec<String> =
             redis::cmd("SMEMBERS").arg(format!("{}user:{user}:families", self.prefix)).query_async(&mut conn).await?;
@@ -307,7 +307,7 @@ fn parse_rotation(reply: &[String], successor: String) -> Rotation {
     match reply.first().map(String::as_str) {
         Some(kind @ ("rotated" | "concurrent")) => match (uuid(1), uuid(2), uuid(3)) {
             (Some(family), Some(user), Some(tenant)) => {
-                let (user, tenant) = (UserId::new(user), TenantId::new(tenant));
+                let (family, user, tenant) = (SessionId::new(family), UserId::new(user), TenantId::new(tenant));
                 if kind == "rotated" {
                     Rotation::Rotated { successor, family, user, tenant }
                 } else {
@@ -317,9 +317,11 @@ fn parse_rotation(reply: &[String], successor: String) -> Rotation {
             _ => Rotation::Unknown,
         },
         Some("reuse") => match (uuid(1), uuid(2), uuid(3)) {
-            (Some(family), Some(user), Some(tenant)) => {
-                Rotation::ReuseDetected { family, user: UserId::new(user), tenant: TenantId::new(tenant) }
-            }
+            (Some(family), Some(user), Some(tenant)) => Rotation::ReuseDetected {
+                family: SessionId::new(family),
+                user: UserId::new(user),
+                tenant: TenantId::new(tenant),
+            },
             _ => Rotation::Unknown,
         },
         _ => Rotation::Unknown,

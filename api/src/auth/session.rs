@@ -2,9 +2,8 @@
 //! refresh.
 
 use db::auth::{MembershipView, Origin};
-use db::{TenantId, TenantTx, UserId};
+use db::{Role, TenantId, TenantStatus, TenantTx, UserId};
 use poem_openapi::{Enum, Object};
-use uuid::Uuid;
 
 use crate::auth::tokens::RefreshClaims;
 use crate::error::ApiError;
@@ -24,11 +23,10 @@ pub enum TokenDelivery {
 /// A tenant and the caller's role in it.
 #[derive(Debug, Clone, Object)]
 pub struct TenantMembership {
-    pub id: Uuid,
+    pub id: TenantId,
     pub slug: String,
     pub name: String,
-    /// `admin`, `user` or `viewer`.
-    pub role: String,
+    pub role: Role,
 }
 
 /// The tokens of a session.
@@ -60,8 +58,11 @@ pub async fn choose_tenant(
     user: UserId,
     slug: Option<&str>,
 ) -> Result<Option<MembershipView>, ApiError> {
-    let active: Vec<MembershipView> =
-        db::auth::memberships(&state.platform, user).await?.into_iter().filter(|m| m.status == "active").collect();
+    let active: Vec<MembershipView> = db::auth::memberships(&state.platform, user)
+        .await?
+        .into_iter()
+        .filter(|m| m.status == TenantStatus::Active)
+        .collect();
     if let Some(slug) = slug {
         return Ok(active.into_iter().find(|m| m.slug == slug));
     }
@@ -137,7 +138,7 @@ pub fn tokens_response(
 }
 
 pub fn membership_view(m: MembershipView) -> TenantMembership {
-    TenantMembership { id: m.tenant.as_uuid(), slug: m.slug, name: m.name, role: m.role }
+    TenantMembership { id: m.tenant, slug: m.slug, name: m.name, role: m.role }
 }
 
 /// Appends to the tenant's audit log, as `actor`.
@@ -157,12 +158,12 @@ pub async fn audit(
 
 /// `object:action` (`:own` when limited to owned objects) for a role, from
 /// the policy in `policies/`.
-pub fn permissions_of(role: &str) -> Vec<String> {
+pub fn permissions_of(role: Role) -> Vec<String> {
     static RULES: std::sync::OnceLock<Vec<policies::Permission>> = std::sync::OnceLock::new();
     let rules = RULES.get_or_init(|| policies::permissions(policies::POLICY).unwrap_or_default());
     rules
         .iter()
-        .filter(|r| r.role == role)
+        .filter(|r| r.role == role.as_str())
         .map(|r| {
             if r.condition == "owner" {
                 format!("{}:{}:own", r.object, r.action)

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use db::{TenantId, UserId};
+use db::{SessionId, TenantId, UserId};
 use pasetors::claims::{Claims, ClaimsValidationRules};
 use pasetors::errors::{ClaimValidationError, Error as PasetoError};
 use pasetors::footer::Footer;
@@ -59,7 +59,7 @@ pub struct AccessClaims {
     pub user: UserId,
     pub tenant: TenantId,
     /// The session (refresh-token family) the token was issued for.
-    pub session: Uuid,
+    pub session: SessionId,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -68,7 +68,7 @@ pub struct AccessClaims {
 pub struct RefreshClaims {
     /// Random, 256 bits, hex: the key of its state in Redis.
     pub id: String,
-    pub family: Uuid,
+    pub family: SessionId,
 }
 
 /// The keys and rules for issuing and checking tokens.
@@ -152,7 +152,7 @@ impl TokenKeys {
     }
 
     /// Signs an access token for `user` acting in `tenant`.
-    pub fn issue_access(&self, user: UserId, tenant: TenantId, session: Uuid) -> Result<String, TokenError> {
+    pub fn issue_access(&self, user: UserId, tenant: TenantId, session: SessionId) -> Result<String, TokenError> {
         let now = Utc::now();
         let expires = now + chrono::Duration::from_std(self.access_ttl).map_err(|e| TokenError::Key(e.to_string()))?;
         let mut claims = self.base_claims(now, expires, ACCESS)?;
@@ -191,7 +191,7 @@ impl TokenKeys {
         Ok(AccessClaims {
             user: UserId::new(uuid("sub")?),
             tenant: TenantId::new(uuid("tid")?),
-            session: uuid("sid")?,
+            session: SessionId::new(uuid("sid")?),
             expires_at,
         })
     }

@@ -1,20 +1,18 @@
 //! API keys of the tenant, managed by its admins: create (the key is shown
 //! once), list (never the secret), revoke.
 
+use super::ApiTags;
+use crate::auth::access::{Access, Principal};
+use crate::domain::{ApiKeyId, ApiKeyName, Role};
+use crate::error::{error_json, ApiError, Body, ErrorBody, Fail, FieldProblem, Params, Tenant};
+use crate::payload::JsonBody;
+use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use poem::Request;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use policies::{Action, Object};
-use uuid::Uuid;
-
-use super::ApiTags;
-use crate::auth::access::{Access, Principal};
-use crate::domain::Role;
-use crate::error::{ApiError, Body, ErrorBody, Fail, FieldProblem, Params, Tenant};
-use crate::payload::JsonBody;
-use crate::state::AppState;
 
 #[derive(Debug)]
 pub struct ApiKeysApi {
@@ -27,11 +25,7 @@ pub struct ApiKeysApi {
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKey {
     /// 1–100 characters, no control characters, unique in the tenant.
-    #[oai(validator(
-        max_length = 100,
-        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
-    ))]
-    pub name: String,
+    pub name: ApiKeyName,
     pub role: Role,
     /// When the key stops working (in the future); never, when absent.
     #[serde(default, deserialize_with = "crate::payload::no_null")]
@@ -41,7 +35,7 @@ pub struct CreateApiKey {
 /// A key as listed: never its secret.
 #[derive(Debug, Object)]
 pub struct ApiKeyView {
-    pub id: Uuid,
+    pub id: ApiKeyId,
     pub name: String,
     /// The key's public prefix (`tnt_<prefix>_…`), to recognise it.
     pub prefix: String,
@@ -93,16 +87,16 @@ pub enum RevokeKeyResponse {
     NotFound(Json<ErrorBody>),
 }
 
-fn view(k: db::api_keys::ApiKey) -> Result<ApiKeyView, ApiError> {
-    Ok(ApiKeyView {
+fn view(k: db::api_keys::ApiKey) -> ApiKeyView {
+    ApiKeyView {
         id: k.id,
         name: k.name,
         prefix: k.prefix,
-        role: Role::from_stored(&k.role)?,
+        role: k.role,
         expires_at: k.expires_at,
         last_used_at: k.last_used_at,
         created_at: k.created_at,
-    })
+    }
 }
 
 #[OpenApi(tag = "ApiTags::ApiKeys")]
@@ -116,18 +110,8 @@ impl ApiKeysApi {
         body: JsonBody<CreateApiKey>,
     ) -> Result<CreateKeyResponse, Fail<(Tenant, Body)>> {
         let CreateApiKey { name, role, expires_at } = body.0;
-        let name = name.trim().to_owned();
-        let mut problems = Vec::new();
-        if !(1..=100).contains(&name.chars().count()) {
-            problems.push(FieldProblem::new("name", "must be 1–100 characters"));
-        } else if name.chars().any(char::is_control) {
-            problems.push(FieldProblem::new("name", "must not contain control characters"));
-        }
         if expires_at.is_some_and(|at| at <= Utc::now()) {
-            problems.push(FieldProblem::new("expires_at", "must be in the future"));
-        }
-        if !problems.is_empty() {
-            return Err(ApiError::validation(problems).into());
+            return Err(ApiError::validation(vec![FieldProblem::new("expires_at", "must be in the future")]).into());
         }
         let mut scope = auth.scope(&self.state).await?;
         scope.require(Object::ApiKeys, Action::Create).await?;
@@ -139,19 +123,25 @@ impl ApiKeysApi {
             );
         }
         let new = crate::auth::api_key::generate();
-        let created =
-            match db::api_keys::create(scope.tx(), &name, &new.prefix, &new.secret_hash, role.as_str(), expires_at)
-                .await
-            {
-                Ok(created) => created,
-                Err(db::DbError::Conflict) => {
-                    return Ok(CreateKeyResponse::Conflict(ErrorBody::json("conflict", "a key of that name exists")))
-                }
-                Err(err) => return Err(err.into()),
-            };
+        let created = match db::api_keys::create(
+            scope.tx(),
+            name.as_str(),
+            &new.prefix,
+            &new.secret_hash,
+            role,
+            expires_at,
+        )
+        .await
+        {
+            Ok(created) => created,
+            Err(db::DbError::Conflict) => {
+                return Ok(CreateKeyResponse::Conflict(error_json("conflict", "a key of that name exists")))
+            }
+            Err(err) => return Err(err.into()),
+        };
         scope.audit(req, "api_key.created", &created.id.to_string()).await?;
         scope.commit().await?;
-        Ok(CreateKeyResponse::Created(Json(CreatedApiKey { key: new.key, details: view(created)? })))
+        Ok(CreateKeyResponse::Created(Json(CreatedApiKey { key: new.key, details: view(created) })))
     }
 
     /// List API keys
@@ -161,7 +151,7 @@ impl ApiKeysApi {
         scope.require(Object::ApiKeys, Action::Read).await?;
         let keys = db::api_keys::list(scope.tx()).await?;
         scope.commit().await?;
-        Ok(ListKeysResponse::List(Json(ApiKeyList { items: keys.into_iter().map(view).collect::<Result<_, _>>()? })))
+        Ok(ListKeysResponse::List(Json(ApiKeyList { items: keys.into_iter().map(view).collect() })))
     }
 
     /// Revoke an API key
@@ -173,13 +163,13 @@ impl ApiKeysApi {
         req: &Request,
         auth: Access,
         /// The key's id.
-        id: Path<Uuid>,
+        id: Path<ApiKeyId>,
     ) -> Result<RevokeKeyResponse, Fail<(Tenant, Params)>> {
         let id = id.0;
         let mut scope = auth.scope(&self.state).await?;
         scope.require(Object::ApiKeys, Action::Delete).await?;
         let Some(prefix) = db::api_keys::revoke(scope.tx(), id).await? else {
-            return Ok(RevokeKeyResponse::NotFound(ErrorBody::json("not_found", "no such key")));
+            return Ok(RevokeKeyResponse::NotFound(error_json("not_found", "no such key")));
         };
         scope.audit(req, "api_key.revoked", &id.to_string()).await?;
         scope.invalidate_on_commit(crate::auth::access_cache::Invalidation::Key(prefix));

@@ -28,48 +28,7 @@ pub struct Liveness {
     pub status: String,
 }
 
-/// Readiness of the process and its dependencies. Everything but `status`
-/// is present only for the internal network or an operator.
-#[derive(Debug, Object)]
-pub struct Health {
-    /// `ok` when every dependency answered; `unavailable` when one did not;
-    /// `draining` while the process shuts down.
-    pub status: String,
-    /// The API build version.
-    #[oai(skip_serializing_if_is_none)]
-    pub version: Option<String>,
-    /// The commit the binary was built from (`unknown` outside CI builds).
-    #[oai(skip_serializing_if_is_none)]
-    pub revision: Option<String>,
-    #[oai(skip_serializing_if_is_none)]
-    pub uptime_seconds: Option<u64>,
-    /// Newest applied database migration; absent if the database is down.
-    #[oai(skip_serializing_if_is_none)]
-    pub migration_version: Option<i64>,
-    #[oai(skip_serializing_if_is_none)]
-    pub checks: Option<HealthChecks>,
-}
-
-/// One entry per dependency.
-#[derive(Debug, Object)]
-pub struct HealthChecks {
-    /// The runtime role's pool.
-    pub database: DependencyCheck,
-    /// The platform role's pool.
-    pub platform_database: DependencyCheck,
-    pub redis: DependencyCheck,
-}
-
-/// The outcome of one dependency check.
-#[derive(Debug, Object)]
-pub struct DependencyCheck {
-    /// `ok` or `error`.
-    pub status: String,
-    pub latency_ms: f64,
-    /// What failed, in general terms (no addresses or credentials).
-    #[oai(skip_serializing_if_is_none)]
-    pub error: Option<String>,
-}
+pub use model::wire::{DependencyCheck, Health, HealthChecks};
 
 #[derive(Debug, ApiResponse)]
 pub enum LivenessResponse {

@@ -10,18 +10,16 @@ use db::invitations::Acceptance;
 use poem::Request;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use policies::{Action, Object};
-use uuid::Uuid;
 
 use super::ApiTags;
 use crate::auth::access::Access;
 use crate::auth::bearer::OptionalBearer;
 use crate::auth::email_token;
-use crate::domain::Role;
+use crate::domain::{DisplayName, EmailAddress, InvitationId, NewPassword, Role, TenantId, UserId};
 use crate::emails;
-use crate::error::{ApiError, Body, ErrorBody, Fail, FieldProblem, Params, Tenant};
-use crate::mail::normalize_address;
+use crate::error::{error_json, ApiError, Body, ErrorBody, Fail, FieldProblem, Params, Tenant};
 use crate::password;
 use crate::payload::JsonBody;
 use crate::request_meta::origin_of;
@@ -39,12 +37,7 @@ pub struct InvitationsApi {
 pub struct CreateInvitation {
     /// An email address (at most 254 characters). The pattern covers what
     /// clients should send; other RFC 5322 dot-atom addresses are accepted too.
-    #[oai(validator(
-        min_length = 3,
-        max_length = 254,
-        pattern = r"^([A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,64}|[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,31}\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,32}|[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,20}\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,20}\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,21})@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,3}$"
-    ))]
-    pub email: String,
+    pub email: EmailAddress,
     pub role: Role,
 }
 
@@ -61,30 +54,39 @@ pub struct AcceptInvitation {
     /// Only for a new account: 8–128 characters, not among the 10,000 most
     /// common passwords.
     #[serde(default, deserialize_with = "crate::payload::no_null")]
-    #[oai(validator(min_length = 8, max_length = 128))]
-    pub password: Option<String>,
+    pub password: Option<NewPassword>,
     /// Only for a new account: up to 200 characters, no control characters.
     #[serde(default, deserialize_with = "crate::payload::no_null")]
-    #[oai(validator(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$"))]
-    pub display_name: Option<String>,
+    pub display_name: Option<DisplayName>,
 }
 
 /// An invitation as listed (never its token).
 #[derive(Debug, Object)]
 pub struct InvitationView {
-    pub id: Uuid,
+    pub id: InvitationId,
     pub email: String,
-    pub role: String,
-    /// `pending`, `accepted`, `revoked` or `expired`.
-    pub status: String,
+    pub role: Role,
+    pub status: InvitationStatus,
     #[oai(skip_serializing_if_is_none)]
-    pub invited_by: Option<Uuid>,
+    pub invited_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     #[oai(skip_serializing_if_is_none)]
     pub accepted_at: Option<DateTime<Utc>>,
     #[oai(skip_serializing_if_is_none)]
     pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Where an invitation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum InvitationStatus {
+    /// Sent, and its link still works.
+    Pending,
+    Accepted,
+    Revoked,
+    /// Not accepted in time; its link no longer works.
+    Expired,
 }
 
 /// The tenant's invitations: open ones, and those settled in the last 30
@@ -97,12 +99,12 @@ pub struct InvitationList {
 /// What accepting did.
 #[derive(Debug, Object)]
 pub struct InvitationAccepted {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     /// The account was created by this acceptance.
     pub created_account: bool,
     /// The tenant joined; sign in to use it.
-    pub tenant_id: Uuid,
-    pub role: String,
+    pub tenant_id: TenantId,
+    pub role: Role,
 }
 
 #[derive(Debug, ApiResponse)]
@@ -173,19 +175,19 @@ async fn email_caps(state: &AppState, tenant: db::TenantId, email: &str) -> Resu
 
 fn view(i: db::invitations::Invitation) -> InvitationView {
     let status = if i.accepted_at.is_some() {
-        "accepted"
+        InvitationStatus::Accepted
     } else if i.revoked_at.is_some() {
-        "revoked"
+        InvitationStatus::Revoked
     } else if i.expires_at <= Utc::now() {
-        "expired"
+        InvitationStatus::Expired
     } else {
-        "pending"
+        InvitationStatus::Pending
     };
     InvitationView {
         id: i.id,
         email: i.email,
         role: i.role,
-        status: status.into(),
+        status,
         invited_by: i.invited_by,
         created_at: i.created_at,
         expires_at: i.expires_at,
@@ -209,18 +211,11 @@ impl InvitationsApi {
     ) -> Result<CreateInvitationResponse, Fail<(Tenant, Body)>> {
         let state = &self.state;
         let CreateInvitation { email, role } = body.0;
-        let mut problems = Vec::new();
-        let email = normalize_address(&email);
-        if email.is_none() {
-            problems.push(FieldProblem::new("email", "is not an email address"));
-        }
-        let (Some(email), true) = (email, problems.is_empty()) else {
-            return Err(ApiError::validation(problems).into());
-        };
+        let email = email.into_inner();
         let mut scope = auth.scope(state).await?;
         scope.require(Object::Invitations, Action::Create).await?;
         if db::members::has_email(scope.tx(), &email).await? {
-            return Ok(CreateInvitationResponse::Conflict(ErrorBody::json(
+            return Ok(CreateInvitationResponse::Conflict(error_json(
                 "already_member",
                 "this email belongs to a member of the tenant already",
             )));
@@ -231,10 +226,10 @@ impl InvitationsApi {
         let token = email_token::generate();
         let ttl = state.settings.onboarding.invitation_ttl;
         let expires_at = Utc::now() + chrono::Duration::from_std(ttl).map_err(ApiError::internal)?;
-        let created = match db::invitations::create(scope.tx(), &email, role.as_str(), &token.hash, expires_at).await {
+        let created = match db::invitations::create(scope.tx(), &email, role, &token.hash, expires_at).await {
             Ok(created) => created,
             Err(db::DbError::Conflict) => {
-                return Ok(CreateInvitationResponse::Conflict(ErrorBody::json(
+                return Ok(CreateInvitationResponse::Conflict(error_json(
                     "conflict",
                     "an open invitation for this email exists; revoke it first",
                 )))
@@ -272,13 +267,13 @@ impl InvitationsApi {
         req: &Request,
         auth: Access,
         /// The invitation's id.
-        id: Path<Uuid>,
+        id: Path<InvitationId>,
     ) -> Result<RevokeInvitationResponse, Fail<(Tenant, Params)>> {
         let id = id.0;
         let mut scope = auth.scope(&self.state).await?;
         scope.require(Object::Invitations, Action::Delete).await?;
         if db::invitations::revoke(scope.tx(), id).await?.is_none() {
-            let body = ErrorBody::json("not_found", "no open invitation with this id");
+            let body = error_json("not_found", "no open invitation with this id");
             return Ok(RevokeInvitationResponse::NotFound(body));
         }
         scope.audit(req, "invitation.revoked", &id.to_string()).await?;
@@ -302,17 +297,6 @@ impl InvitationsApi {
         let origin = origin_of(req, state);
         crate::rate_limit::per_address(state, "accept", &origin.ip).await?;
         let AcceptInvitation { token, password, display_name } = body.0;
-        let display_name = display_name.map(|n| n.trim().to_owned());
-        let mut problems = Vec::new();
-        if let Some(problem) = password.as_deref().and_then(password::weakness) {
-            problems.push(FieldProblem::new("password", problem));
-        }
-        if let Some(problem) = display_name.as_deref().and_then(|n| crate::payload::name_problem(n, false)) {
-            problems.push(FieldProblem::new("display_name", problem));
-        }
-        if !problems.is_empty() {
-            return Err(ApiError::validation(problems).into());
-        }
         let invalid = || {
             let message = "the invitation is not valid, was used or revoked, or has expired";
             ApiError::refusal(poem::http::StatusCode::BAD_REQUEST, "invalid_token", message)
@@ -322,18 +306,23 @@ impl InvitationsApi {
         };
         let signed_in = auth.caller().map(|c| c.user);
         let hash = match password {
-            Some(p) => Some(password::hash_off_thread(p).await.map_err(ApiError::internal)?),
+            Some(p) => Some(password::hash_off_thread(p.into_inner()).await.map_err(ApiError::internal)?),
             None => None,
         };
         // Two acceptances creating the same account at once: the second meets
         // the unique email, as if the account had existed.
-        let outcome =
-            match db::invitations::accept(&state.platform, token, hash.as_deref(), display_name.as_deref(), signed_in)
-                .await
-            {
-                Err(db::DbError::Conflict) => Acceptance::AccountExists,
-                other => other?,
-            };
+        let outcome = match db::invitations::accept(
+            &state.platform,
+            token,
+            hash.as_deref(),
+            display_name.as_ref().map(DisplayName::as_str),
+            signed_in,
+        )
+        .await
+        {
+            Err(db::DbError::Conflict) => Acceptance::AccountExists,
+            other => other?,
+        };
         let (user, tenant, invitation, role, created_account) = match outcome {
             Acceptance::Accepted { user, tenant, invitation, role, created_account } => {
                 (user, tenant, invitation, role, created_account)
@@ -348,19 +337,19 @@ impl InvitationsApi {
                 .into())
             }
             Acceptance::SignInRequired => {
-                return Ok(AcceptResponse::Unauthorized(ErrorBody::json(
+                return Ok(AcceptResponse::Unauthorized(error_json(
                     "sign_in_required",
                     "the invited email has an account: sign in as it, then accept",
                 )))
             }
             Acceptance::WrongAccount => {
-                return Ok(AcceptResponse::Forbidden(ErrorBody::json(
+                return Ok(AcceptResponse::Forbidden(error_json(
                     "wrong_account",
                     "you are signed in as another account than the invited one",
                 )))
             }
             Acceptance::AccountExists => {
-                return Ok(AcceptResponse::Conflict(ErrorBody::json(
+                return Ok(AcceptResponse::Conflict(error_json(
                     "account_exists",
                     "the invited email has an account: accept without a password, then sign in",
                 )))
@@ -372,9 +361,9 @@ impl InvitationsApi {
         crate::auth::session::audit(state, tenant, Some(user), "invitation.accepted", &invitation.to_string(), &origin)
             .await?;
         Ok(AcceptResponse::Accepted(Json(InvitationAccepted {
-            user_id: user.as_uuid(),
+            user_id: user,
             created_account,
-            tenant_id: tenant.as_uuid(),
+            tenant_id: tenant,
             role,
         })))
     }

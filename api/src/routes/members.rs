@@ -11,8 +11,8 @@ use uuid::Uuid;
 use super::ApiTags;
 use crate::auth::access::Access;
 use crate::auth::access_cache::Invalidation;
-use crate::domain::Role;
-use crate::error::{ApiError, Body, ErrorBody, Fail, Params, Tenant};
+use crate::domain::{Role, UserId};
+use crate::error::{error_json, Body, ErrorBody, Fail, Params, Tenant};
 use crate::payload::JsonBody;
 use crate::state::AppState;
 
@@ -24,7 +24,7 @@ pub struct MembersApi {
 /// A member of the tenant.
 #[derive(Debug, Object)]
 pub struct MemberView {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub email: String,
     pub display_name: String,
     pub role: Role,
@@ -106,14 +106,8 @@ pub enum MemberRemovalResponse {
     Conflict(Json<ErrorBody>),
 }
 
-fn member_view(m: db::members::Member) -> Result<MemberView, ApiError> {
-    Ok(MemberView {
-        user_id: m.user.as_uuid(),
-        email: m.email,
-        display_name: m.display_name,
-        role: Role::from_stored(&m.role)?,
-        joined_at: m.joined_at,
-    })
+fn member_view(m: db::members::Member) -> MemberView {
+    MemberView { user_id: m.user, email: m.email, display_name: m.display_name, role: m.role, joined_at: m.joined_at }
 }
 
 /// Why a change of membership was refused: not found (404), or the last
@@ -126,10 +120,8 @@ enum Refused {
 fn change_refused(change: db::members::MembershipChange) -> Option<Refused> {
     match change {
         db::members::MembershipChange::Done => None,
-        db::members::MembershipChange::NotFound => {
-            Some(Refused::NotFound(ErrorBody::json("not_found", "no such member")))
-        }
-        db::members::MembershipChange::LastAdmin => Some(Refused::LastAdmin(ErrorBody::json(
+        db::members::MembershipChange::NotFound => Some(Refused::NotFound(error_json("not_found", "no such member"))),
+        db::members::MembershipChange::LastAdmin => Some(Refused::LastAdmin(error_json(
             "last_admin",
             "the tenant's last admin can be neither demoted nor removed",
         ))),
@@ -145,7 +137,7 @@ impl MembersApi {
         scope.require(Object::Members, Action::Read).await?;
         let members = db::members::list(scope.tx()).await?;
         scope.commit().await?;
-        let items = members.into_iter().map(member_view).collect::<Result<_, _>>()?;
+        let items = members.into_iter().map(member_view).collect();
         Ok(MembersResponse::Ok(Json(MemberList { items })))
     }
 
@@ -156,14 +148,14 @@ impl MembersApi {
         req: &Request,
         auth: Access,
         /// The member's user id.
-        id: Path<Uuid>,
+        id: Path<UserId>,
         body: JsonBody<RoleChange>,
     ) -> Result<MemberChangeResponse, Fail<(Tenant, Body)>> {
         let role = body.0.role;
         let mut scope = auth.scope(&self.state).await?;
         scope.require(Object::Members, Action::Update).await?;
-        let target = db::UserId::new(id.0);
-        match change_refused(db::members::set_role(scope.tx(), target, role.as_str()).await?) {
+        let target = id.0;
+        match change_refused(db::members::set_role(scope.tx(), target, role).await?) {
             Some(Refused::NotFound(body)) => return Ok(MemberChangeResponse::NotFound(body)),
             Some(Refused::LastAdmin(body)) => return Ok(MemberChangeResponse::Conflict(body)),
             None => {}
@@ -174,9 +166,9 @@ impl MembersApi {
         scope.invalidate_on_commit(Invalidation::Member(tenant, target));
         scope.commit().await?;
         let Some(m) = member else {
-            return Ok(MemberChangeResponse::NotFound(ErrorBody::json("not_found", "no such member")));
+            return Ok(MemberChangeResponse::NotFound(error_json("not_found", "no such member")));
         };
-        Ok(MemberChangeResponse::Ok(Json(member_view(m)?)))
+        Ok(MemberChangeResponse::Ok(Json(member_view(m))))
     }
 
     /// Remove a member from the tenant
@@ -189,11 +181,11 @@ impl MembersApi {
         req: &Request,
         auth: Access,
         /// The member's user id.
-        id: Path<Uuid>,
+        id: Path<UserId>,
     ) -> Result<MemberRemovalResponse, Fail<(Tenant, Params)>> {
         let mut scope = auth.scope(&self.state).await?;
         scope.require(Object::Members, Action::Delete).await?;
-        let target = db::UserId::new(id.0);
+        let target = id.0;
         match change_refused(db::members::remove(scope.tx(), target).await?) {
             Some(Refused::NotFound(body)) => return Ok(MemberRemovalResponse::NotFound(body)),
             Some(Refused::LastAdmin(body)) => return Ok(MemberRemovalResponse::Conflict(body)),

@@ -7,12 +7,11 @@ use chrono::{DateTime, Utc};
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
-use uuid::Uuid;
 
 use super::ApiTags;
 use crate::auth::operator::{Operator, OperatorToken};
-use crate::error::{ApiError, Body, ErrorBody, Fail, FieldProblem, Operators, Params};
-use crate::payload::valid_slug;
+use crate::domain::{Slug, TenantId, TenantName, TenantStatus};
+use crate::error::{error_json, Body, ErrorBody, Fail, Operators, Params};
 use crate::payload::JsonBody;
 use crate::state::AppState;
 
@@ -48,14 +47,9 @@ impl Plan {
 pub struct CreateTenant {
     /// URL-safe identifier: 1–63 lowercase letters, digits and hyphens, not
     /// starting or ending with a hyphen. Unique across the platform.
-    #[oai(validator(max_length = 63, pattern = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"))]
-    pub slug: String,
+    pub slug: Slug,
     /// Display name, 1–200 characters, no control characters.
-    #[oai(validator(
-        max_length = 200,
-        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
-    ))]
-    pub name: String,
+    pub name: TenantName,
     #[serde(default, deserialize_with = "crate::payload::no_null")]
     pub plan: Option<Plan>,
 }
@@ -63,11 +57,10 @@ pub struct CreateTenant {
 /// A tenant as operators see it.
 #[derive(Debug, Object)]
 pub struct Tenant {
-    pub id: Uuid,
+    pub id: TenantId,
     pub slug: String,
     pub name: String,
-    /// `active` or `suspended`.
-    pub status: String,
+    pub status: TenantStatus,
     pub plan: String,
     pub created_at: DateTime<Utc>,
 }
@@ -78,7 +71,7 @@ pub struct TenantPage {
     pub items: Vec<Tenant>,
     /// Pass as `after` for the next page; absent on the last page.
     #[oai(skip_serializing_if_is_none)]
-    pub next_after: Option<Uuid>,
+    pub next_after: Option<TenantId>,
 }
 
 #[derive(Debug, ApiResponse)]
@@ -109,12 +102,10 @@ impl TenantsApi {
         body: JsonBody<CreateTenant>,
     ) -> Result<CreateTenantResponse, Fail<(Operators, Body)>> {
         let OperatorToken(Operator) = auth;
-        let new = match body.0.validate() {
-            Ok(new) => new,
-            Err(problems) => return Err(ApiError::validation(problems).into()),
-        };
+        let CreateTenant { slug, name, plan } = body.0;
         let state = &self.state;
-        match db::tenants::provision(&state.platform, &new.slug, &new.name, new.plan.as_str()).await {
+        let plan = plan.unwrap_or(Plan::Free);
+        match db::tenants::provision(&state.platform, &slug, &name, plan.as_str()).await {
             Ok(tenant) => {
                 tracing::info!(tenant_id = %tenant.id, slug = %tenant.slug, "tenant provisioned");
                 let origin = crate::request_meta::origin_of(req, state);
@@ -123,7 +114,7 @@ impl TenantsApi {
                 Ok(CreateTenantResponse::Created(Json(tenant.into())))
             }
             Err(db::DbError::Conflict) => {
-                Ok(CreateTenantResponse::Conflict(ErrorBody::json("conflict", "the slug is not available")))
+                Ok(CreateTenantResponse::Conflict(error_json("conflict", "the slug is not available")))
             }
             Err(err) => Err(err.into()),
         }
@@ -135,14 +126,14 @@ impl TenantsApi {
         &self,
         auth: OperatorToken,
         /// Return tenants whose id sorts after this one (the previous page's `next_after`).
-        after: Query<Option<Uuid>>,
+        after: Query<Option<TenantId>>,
         /// Page size, 1–200.
         #[oai(default = "default_limit", validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<i32>,
     ) -> Result<ListTenantsResponse, Fail<(Operators, Params)>> {
         let OperatorToken(Operator) = auth;
-        let tenants = db::tenants::list(&self.state.platform, after.0.map(db::TenantId::new), limit.0).await?;
-        let next_after = (tenants.len() == limit.0 as usize).then(|| tenants.last().map(|t| t.id.as_uuid())).flatten();
+        let tenants = db::tenants::list(&self.state.platform, after.0, limit.0).await?;
+        let next_after = (tenants.len() == limit.0 as usize).then(|| tenants.last().map(|t| t.id)).flatten();
         let items = tenants.into_iter().map(Tenant::from).collect();
         Ok(ListTenantsResponse::Ok(Json(TenantPage { items, next_after })))
     }
@@ -152,66 +143,8 @@ fn default_limit() -> i32 {
     50
 }
 
-/// A tenant request that passed validation.
-struct NewTenant {
-    slug: String,
-    name: String,
-    plan: Plan,
-}
-
-impl CreateTenant {
-    fn validate(self) -> Result<NewTenant, Vec<FieldProblem>> {
-        let mut problems = Vec::new();
-        let slug = self.slug.trim().to_owned();
-        if !valid_slug(&slug) {
-            problems.push(FieldProblem::new(
-                "slug",
-                "must be 1–63 lowercase letters, digits or hyphens, not starting or ending with a hyphen",
-            ));
-        }
-        let name = self.name.trim().to_owned();
-        if let Some(problem) = crate::payload::name_problem(&name, true) {
-            problems.push(FieldProblem::new("name", problem));
-        }
-        if problems.is_empty() {
-            Ok(NewTenant { slug, name, plan: self.plan.unwrap_or(Plan::Free) })
-        } else {
-            Err(problems)
-        }
-    }
-}
-
 impl From<db::tenants::Tenant> for Tenant {
     fn from(t: db::tenants::Tenant) -> Self {
-        Self {
-            id: t.id.as_uuid(),
-            slug: t.slug,
-            name: t.name,
-            status: t.status,
-            plan: t.plan,
-            created_at: t.created_at,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slugs_follow_the_database_rule() {
-        for good in ["a", "acme", "acme-2", "0x"] {
-            assert!(valid_slug(good), "{good}");
-        }
-        for bad in ["", "-a", "a-", "Acme", "a_b", "a b", &"a".repeat(64)] {
-            assert!(!valid_slug(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn every_invalid_field_is_reported() {
-        let problems = CreateTenant { slug: "Bad Slug".into(), name: " ".into(), plan: None }.validate().err().unwrap();
-        let fields: Vec<_> = problems.iter().map(|p| p.field.as_str()).collect();
-        assert_eq!(fields, ["slug", "name"]);
+        Self { id: t.id, slug: t.slug, name: t.name, status: t.status, plan: t.plan, created_at: t.created_at }
     }
 }

@@ -260,7 +260,7 @@ async fn with_sessions_unknowable_a_bearer_caller_gets_503_not_401() {
         &KeyMaterial { signing_key_hex: &signing, previous_keys: &[], refresh_key_hex: &refresh },
     )
     .unwrap();
-    let token = keys.issue_access(db::UserId::random(), db::TenantId::random(), uuid::Uuid::new_v4()).unwrap();
+    let token = keys.issue_access(db::UserId::random(), db::TenantId::random(), db::SessionId::random()).unwrap();
     let response = app.client.get(app.url("/api/users")).bearer_auth(token).send().await.unwrap();
     assert_error(response, 503, "unavailable").await;
 }

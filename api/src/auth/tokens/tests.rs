@@ -24,8 +24,8 @@ fn with_keys(signing: &str, previous: &[&str], refresh: &str, iss: &str, aud: &s
     TokenKeys::new(iss, aud, Duration::from_secs(600), &material).unwrap()
 }
 
-fn ids() -> (UserId, TenantId, Uuid) {
-    (UserId::random(), TenantId::random(), Uuid::new_v4())
+fn ids() -> (UserId, TenantId, SessionId) {
+    (UserId::random(), TenantId::random(), SessionId::random())
 }
 
 /// Claims as an access token would carry them, with times shifted.
@@ -165,7 +165,7 @@ fn rotation_accepts_the_previous_key_until_it_is_dropped() {
 #[test]
 fn refresh_tokens_are_opaque_and_checked() {
     let f = fixture();
-    let claims = RefreshClaims { id: "ab".repeat(32), family: Uuid::new_v4() };
+    let claims = RefreshClaims { id: "ab".repeat(32), family: SessionId::random() };
     let token = f.keys.seal_refresh(&claims, Duration::from_secs(3600)).unwrap();
     assert!(token.starts_with("v4.local."));
     assert!(!token.contains(&claims.id), "the id must not be readable");

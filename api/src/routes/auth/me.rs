@@ -3,11 +3,11 @@
 
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use uuid::Uuid;
 
 use super::session_not_valid;
 use crate::auth::bearer::BearerAccess;
 use crate::auth::session::TenantMembership;
+use crate::domain::{TenantStatus, UserId};
 use crate::error::{Fail, SignedIn};
 use crate::routes::ApiTags;
 use crate::state::AppState;
@@ -20,7 +20,7 @@ pub struct MeApi {
 /// The signed-in user, the active tenant, the role there and what it allows.
 #[derive(Debug, Object)]
 pub struct Me {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub email: String,
     pub display_name: String,
     pub tenant: TenantMembership,
@@ -47,18 +47,18 @@ impl MeApi {
         let memberships: Vec<TenantMembership> = db::auth::memberships(&state.platform, caller.user)
             .await?
             .into_iter()
-            .filter(|m| m.status == "active")
+            .filter(|m| m.status == TenantStatus::Active)
             .map(crate::auth::session::membership_view)
             .collect();
-        let Some(current) = memberships.iter().find(|m| m.id == caller.tenant.as_uuid()).cloned() else {
+        let Some(current) = memberships.iter().find(|m| m.id == caller.tenant).cloned() else {
             return Err(session_not_valid().into());
         };
         let Some((email, display_name)) = db::auth::profile(&state.platform, caller.user).await? else {
             return Err(session_not_valid().into());
         };
-        let permissions = crate::auth::session::permissions_of(&current.role);
+        let permissions = crate::auth::session::permissions_of(current.role);
         Ok(MeResponse::Ok(Json(Me {
-            user_id: caller.user.as_uuid(),
+            user_id: caller.user,
             email,
             display_name,
             tenant: current,

@@ -14,17 +14,17 @@ pub use sign_in::{SessionResponse, SignInApi};
 
 use poem_openapi::payload::Json;
 
-use crate::error::{ApiError, Body, ErrorBody, Fail, Unavailable};
+use crate::error::{error_json, ApiError, Body, ErrorBody, Fail, Unavailable};
 
 /// Sign-in and refresh read a body and count requests in Redis.
 pub(super) type Failure = Fail<(Body, Unavailable)>;
 
 pub(super) fn invalid_credentials() -> Json<ErrorBody> {
-    ErrorBody::json("invalid_credentials", "the email, password or tenant is not valid")
+    error_json("invalid_credentials", "the email, password or tenant is not valid")
 }
 
 pub(super) fn invalid_session() -> Json<ErrorBody> {
-    ErrorBody::json("unauthenticated", "the session is not valid; sign in again")
+    error_json("unauthenticated", "the session is not valid; sign in again")
 }
 
 pub(super) fn session_not_valid() -> ApiError {

@@ -7,7 +7,8 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::session_not_valid;
 use crate::auth::bearer::BearerAccess;
-use crate::error::{ApiError, Body, ErrorBody, Fail, FieldProblem, SignedIn};
+use crate::domain::NewPassword;
+use crate::error::{error_json, ApiError, Body, ErrorBody, Fail, SignedIn};
 use crate::payload::JsonBody;
 use crate::routes::ApiTags;
 use crate::state::AppState;
@@ -26,8 +27,7 @@ pub struct PasswordChange {
     pub current_password: String,
     /// 8–128 characters, not among the 10,000 most common passwords; no
     /// composition rules.
-    #[oai(validator(min_length = 8, max_length = 128))]
-    pub new_password: String,
+    pub new_password: NewPassword,
 }
 
 #[derive(Debug, ApiResponse)]
@@ -56,9 +56,6 @@ impl PasswordApi {
         let BearerAccess(caller) = auth;
         let state = &self.state;
         let PasswordChange { current_password, new_password } = body.0;
-        if let Some(problem) = password::weakness(&new_password) {
-            return Err(ApiError::validation(vec![FieldProblem::new("new_password", problem)]).into());
-        }
         let budget = state.settings.auth.login_limit_per_minute;
         if let Some(retry) = rate_limit::hit_or_refuse(state, &format!("password:user:{}", caller.user), budget).await?
         {
@@ -66,19 +63,16 @@ impl PasswordApi {
         }
         let current = db::auth::password_hash(&state.platform, caller.user).await?;
         if !password::verify_off_thread(current_password, current.clone()).await {
-            return Ok(PasswordResponse::Forbidden(ErrorBody::json(
-                "wrong_password",
-                "the current password is not right",
-            )));
+            return Ok(PasswordResponse::Forbidden(error_json("wrong_password", "the current password is not right")));
         }
         let Some(current) = current else {
             return Err(session_not_valid().into());
         };
-        let hash = password::hash_off_thread(new_password).await.map_err(ApiError::internal)?;
+        let hash = password::hash_off_thread(new_password.into_inner()).await.map_err(ApiError::internal)?;
         // Compare-and-swap: a change made meanwhile (a reset, another tab)
         // wins, and this one asks to try again.
         if !db::auth::change_password(&state.platform, caller.user, &current, &hash).await? {
-            return Ok(PasswordResponse::Forbidden(ErrorBody::json(
+            return Ok(PasswordResponse::Forbidden(error_json(
                 "wrong_password",
                 "the password changed meanwhile; enter the current one again",
             )));

@@ -3,10 +3,10 @@
 use poem::Request;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use uuid::Uuid;
 
 use crate::auth::bearer::BearerAccess;
-use crate::error::{ApiError, ErrorBody, Fail, Params, SignedIn};
+use crate::domain::{SessionId, TenantId};
+use crate::error::{error_json, ApiError, ErrorBody, Fail, Params, SignedIn};
 use crate::routes::ApiTags;
 use crate::state::AppState;
 
@@ -19,8 +19,8 @@ pub struct SessionsApi {
 #[derive(Debug, Object)]
 pub struct SessionView {
     /// The session id (use it to end the session).
-    pub id: Uuid,
-    pub tenant_id: Uuid,
+    pub id: SessionId,
+    pub tenant_id: TenantId,
     /// Where it was opened from.
     pub ip: String,
     pub user_agent: String,
@@ -70,7 +70,7 @@ impl SessionsApi {
             .into_iter()
             .map(|s| SessionView {
                 id: s.family,
-                tenant_id: s.tenant.as_uuid(),
+                tenant_id: s.tenant,
                 ip: s.ip,
                 user_agent: s.user_agent,
                 created_at: time(s.created_at_ms),
@@ -88,7 +88,7 @@ impl SessionsApi {
         req: &Request,
         auth: BearerAccess,
         /// The session id.
-        id: poem_openapi::param::Path<Uuid>,
+        id: poem_openapi::param::Path<SessionId>,
     ) -> Result<EndSessionResponse, Fail<(SignedIn, Params)>> {
         let BearerAccess(caller) = auth;
         let family = id.0;
@@ -99,7 +99,7 @@ impl SessionsApi {
         };
         // Another user's session id is as unknown as a made-up one.
         if !owned {
-            return Ok(EndSessionResponse::NotFound(ErrorBody::json("not_found", "no such session")));
+            return Ok(EndSessionResponse::NotFound(error_json("not_found", "no such session")));
         }
         if let Err(err) = state.refresh.revoke_family(&state.redis, family).await {
             return Err(ApiError::unavailable(err).into());

@@ -15,7 +15,8 @@ use crate::auth::login_guard;
 use crate::auth::refresh_store::Rotation;
 use crate::auth::session::{SessionTokens, TokenDelivery};
 use crate::auth::tokens::RefreshClaims;
-use crate::error::{ApiError, Body, ErrorBody, Fail, FieldProblem, SignedIn};
+use crate::domain::TenantStatus;
+use crate::error::{error_json, ApiError, Body, ErrorBody, Fail, FieldProblem, SignedIn};
 use crate::payload::JsonBody;
 use crate::routes::ApiTags;
 use crate::state::AppState;
@@ -208,7 +209,8 @@ impl SignInApi {
             Rotation::Rotated { successor, family, user, tenant }
             | Rotation::Concurrent { successor, family, user, tenant } => {
                 let memberships = db::auth::memberships(&state.platform, user).await?;
-                let Some(membership) = memberships.into_iter().find(|m| m.tenant == tenant && m.status == "active")
+                let Some(membership) =
+                    memberships.into_iter().find(|m| m.tenant == tenant && m.status == TenantStatus::Active)
                 else {
                     let _ = state.refresh.revoke_family(&state.redis, family).await;
                     return Ok(SessionResponse::Unauthorized(invalid_session(), clear));
@@ -343,7 +345,7 @@ impl SignInApi {
         }
         let Some(membership) = crate::auth::session::choose_tenant(state, caller.user, Some(tenant.trim())).await?
         else {
-            return Ok(SwitchResponse::NotFound(ErrorBody::json("not_found", "you belong to no such tenant")));
+            return Ok(SwitchResponse::NotFound(error_json("not_found", "you belong to no such tenant")));
         };
         match state.refresh.rotate(&state.redis, &claims.id).await {
             Ok(Rotation::Rotated { family, .. } | Rotation::Concurrent { family, .. }) if family == caller.session => {}

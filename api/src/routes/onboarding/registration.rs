@@ -4,14 +4,13 @@
 use poem::Request;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use uuid::Uuid;
 
 use super::{invalid_token, Failure, RequestAccepted};
 use crate::auth::email_token;
 use crate::auth::session::{membership_view, TenantMembership};
+use crate::domain::{DisplayName, EmailAddress, NewPassword, Role, Slug, TenantName, TenantStatus, UserId};
 use crate::emails;
-use crate::error::{ApiError, ErrorBody, FieldProblem};
-use crate::mail::normalize_address;
+use crate::error::{error_json, ApiError, ErrorBody};
 use crate::payload::JsonBody;
 use crate::request_meta::origin_of;
 use crate::routes::ApiTags;
@@ -32,25 +31,14 @@ pub struct RegistrationApi {
 pub struct Registration {
     /// An email address (at most 254 characters). The pattern covers what
     /// clients should send; other RFC 5322 dot-atom addresses are accepted too.
-    #[oai(validator(
-        min_length = 3,
-        max_length = 254,
-        pattern = r"^([A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,64}|[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,31}\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,32}|[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,20}\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,20}\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,21})@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,3}$"
-    ))]
-    pub email: String,
+    pub email: EmailAddress,
     /// Up to 200 characters, no control characters.
     #[serde(default, deserialize_with = "crate::payload::no_null")]
-    #[oai(validator(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$"))]
-    pub display_name: Option<String>,
+    pub display_name: Option<DisplayName>,
     /// The tenant's name, 1–200 characters, no control characters.
-    #[oai(validator(
-        max_length = 200,
-        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
-    ))]
-    pub tenant_name: String,
+    pub tenant_name: TenantName,
     /// The tenant's slug: lowercase letters, digits and inner hyphens, 1–63.
-    #[oai(validator(max_length = 63, pattern = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"))]
-    pub tenant_slug: String,
+    pub tenant_slug: Slug,
 }
 
 /// The token of a verification email, and the password of the new account.
@@ -62,14 +50,13 @@ pub struct VerifyEmail {
     #[oai(validator(pattern = r"^[0-9a-f]{64}$"))]
     pub token: String,
     /// 8–128 characters, not among the 10,000 most common passwords.
-    #[oai(validator(min_length = 8, max_length = 128))]
-    pub password: String,
+    pub password: NewPassword,
 }
 
 /// The account and tenant a verified registration created.
 #[derive(Debug, Object)]
 pub struct Registered {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub email: String,
     /// The new tenant; the user is its admin. Sign in to use it.
     pub tenant: TenantMembership,
@@ -113,7 +100,7 @@ impl RegistrationApi {
     async fn register(&self, req: &Request, body: JsonBody<Registration>) -> Result<RegisterResponse, Failure> {
         let state = &self.state;
         if !state.settings.onboarding.registration_enabled {
-            return Ok(RegisterResponse::Forbidden(ErrorBody::json(
+            return Ok(RegisterResponse::Forbidden(error_json(
                 "registration_disabled",
                 "self-service registration is turned off; ask an operator for a tenant",
             )));
@@ -121,26 +108,7 @@ impl RegistrationApi {
         let origin = origin_of(req, state);
         let Registration { email, display_name, tenant_name, tenant_slug } = body.0;
         rate_limit::per_address(state, "register", &origin.ip).await?;
-        let display_name = display_name.unwrap_or_default().trim().to_owned();
-        let tenant_name = tenant_name.trim().to_owned();
-        let tenant_slug = tenant_slug.trim().to_owned();
-        let mut problems = Vec::new();
-        let email = normalize_address(&email);
-        if email.is_none() {
-            problems.push(FieldProblem::new("email", "is not an email address"));
-        }
-        if let Some(problem) = crate::payload::name_problem(&display_name, false) {
-            problems.push(FieldProblem::new("display_name", problem));
-        }
-        if let Some(problem) = crate::payload::name_problem(&tenant_name, true) {
-            problems.push(FieldProblem::new("tenant_name", problem));
-        }
-        if !crate::payload::valid_slug(&tenant_slug) {
-            problems.push(FieldProblem::new("tenant_slug", "must be 1–63 lowercase letters, digits or inner hyphens"));
-        }
-        let (Some(email), true) = (email, problems.is_empty()) else {
-            return Err(ApiError::validation(problems).into());
-        };
+        let display_name = display_name.unwrap_or_default();
         let accepted = || {
             RegisterResponse::Accepted(Json(RequestAccepted {
                 message: "if the address can be registered, a verification email is on its way".into(),
@@ -165,7 +133,7 @@ impl RegistrationApi {
         .await?;
         let message = match outcome {
             db::onboarding::Registration::SlugTaken => {
-                return Ok(RegisterResponse::Conflict(ErrorBody::json(
+                return Ok(RegisterResponse::Conflict(error_json(
                     "slug_taken",
                     "the tenant slug is not available; choose another",
                 )))
@@ -190,13 +158,10 @@ impl RegistrationApi {
         let origin = origin_of(req, state);
         rate_limit::per_address(state, "verify", &origin.ip).await?;
         let VerifyEmail { token, password } = body.0;
-        if let Some(problem) = password::weakness(&password) {
-            return Err(ApiError::validation(vec![FieldProblem::new("password", problem)]).into());
-        }
         let Some(token) = email_token::parse(&token) else {
             return Err(invalid_token());
         };
-        let hash = password::hash_off_thread(password).await.map_err(ApiError::internal)?;
+        let hash = password::hash_off_thread(password.into_inner()).await.map_err(ApiError::internal)?;
         // Two registrations of one email (or slug) verified at the same
         // moment: the second meets the unique key.
         let outcome = match db::onboarding::verify(&state.platform, token, &hash).await {
@@ -217,19 +182,19 @@ impl RegistrationApi {
                 let email = db::auth::profile(&state.platform, user).await?.map(|(email, _)| email).unwrap_or_default();
                 tracing::info!(tenant_id = %tenant, slug = %slug, "tenant registered");
                 let membership =
-                    db::auth::MembershipView { tenant, slug, name, status: "active".into(), role: "admin".into() };
+                    db::auth::MembershipView { tenant, slug, name, status: TenantStatus::Active, role: Role::Admin };
                 Ok(VerifyResponse::Created(Json(Registered {
-                    user_id: user.as_uuid(),
+                    user_id: user,
                     email,
                     tenant: membership_view(membership),
                 })))
             }
             db::onboarding::Verification::Invalid => Err(invalid_token()),
-            db::onboarding::Verification::EmailTaken => Ok(VerifyResponse::Conflict(ErrorBody::json(
+            db::onboarding::Verification::EmailTaken => Ok(VerifyResponse::Conflict(error_json(
                 "email_taken",
                 "this email or the tenant slug was taken meanwhile; sign in, or register again",
             ))),
-            db::onboarding::Verification::SlugTaken => Ok(VerifyResponse::Conflict(ErrorBody::json(
+            db::onboarding::Verification::SlugTaken => Ok(VerifyResponse::Conflict(error_json(
                 "slug_taken",
                 "the tenant slug was taken in the meantime; register again with another",
             ))),

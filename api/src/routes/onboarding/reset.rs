@@ -7,9 +7,9 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::{invalid_token, Failure, RequestAccepted};
 use crate::auth::email_token;
+use crate::domain::{EmailAddress, NewPassword};
 use crate::emails;
-use crate::error::{ApiError, FieldProblem};
-use crate::mail::normalize_address;
+use crate::error::ApiError;
 use crate::payload::JsonBody;
 use crate::request_meta::origin_of;
 use crate::routes::ApiTags;
@@ -28,12 +28,7 @@ pub struct ResetApi {
 pub struct ForgotPassword {
     /// An email address (at most 254 characters). The pattern covers what
     /// clients should send; other RFC 5322 dot-atom addresses are accepted too.
-    #[oai(validator(
-        min_length = 3,
-        max_length = 254,
-        pattern = r"^([A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,64}|[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,31}\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,32}|[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,20}\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,20}\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,21})@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,3}$"
-    ))]
-    pub email: String,
+    pub email: EmailAddress,
 }
 
 /// A reset token and the new password.
@@ -45,8 +40,7 @@ pub struct ResetPassword {
     #[oai(validator(pattern = r"^[0-9a-f]{64}$"))]
     pub token: String,
     /// 8–128 characters, not among the 10,000 most common passwords.
-    #[oai(validator(min_length = 8, max_length = 128))]
-    pub new_password: String,
+    pub new_password: NewPassword,
 }
 
 #[derive(Debug, ApiResponse)]
@@ -77,9 +71,7 @@ impl ResetApi {
         let state = &self.state;
         let origin = origin_of(req, state);
         rate_limit::per_address(state, "forgot", &origin.ip).await?;
-        let Some(email) = normalize_address(&body.0.email) else {
-            return Err(ApiError::validation(vec![FieldProblem::new("email", "is not an email address")]).into());
-        };
+        let email = body.0.email;
         let accepted = || {
             ForgotResponse::Accepted(Json(RequestAccepted {
                 message: "if the address has an account, a reset link is on its way".into(),
@@ -106,9 +98,6 @@ impl ResetApi {
         let origin = origin_of(req, state);
         rate_limit::per_address(state, "reset", &origin.ip).await?;
         let ResetPassword { token, new_password } = body.0;
-        if let Some(problem) = password::weakness(&new_password) {
-            return Err(ApiError::validation(vec![FieldProblem::new("new_password", problem)]).into());
-        }
         let Some(token) = email_token::parse(&token) else {
             return Err(invalid_token());
         };
@@ -121,7 +110,7 @@ impl ResetApi {
             Ok(ended) => ended.len(),
             Err(err) => return Err(ApiError::unavailable(err).into()),
         };
-        let hash = password::hash_off_thread(new_password).await.map_err(ApiError::internal)?;
+        let hash = password::hash_off_thread(new_password.into_inner()).await.map_err(ApiError::internal)?;
         let Some(user) = db::onboarding::finish_password_reset(&state.platform, token, &hash).await? else {
             return Err(invalid_token());
         };
