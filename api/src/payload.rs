@@ -72,28 +72,59 @@ impl<'a, T: Type + DeserializeOwned> ApiExtractor<'a> for JsonBody<T> {
     }
 }
 
+/// Parses `bytes` as a `T`; when it is not one, reports every invalid
+/// top-level field, not just the first: serde stops at the first, so each
+/// field it refuses is set aside and the rest parsed again (an error path
+/// only, at most once per field).
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            return ApiError::validation(vec![FieldProblem::new("body", format!("malformed JSON: {inner}"))]);
+    let first = serde_path_to_error::deserialize::<_, T>(&mut de);
+    let err = match first {
+        Ok(value) => {
+            de.end().map_err(|_| {
+                ApiError::validation(vec![FieldProblem::new("body", "trailing characters after the JSON value")])
+            })?;
+            return Ok(value);
         }
-        let message = strip_position(&inner.to_string());
-        // serde reports a missing or unknown field at the enclosing object's
-        // path and names the field in the message, between backticks.
-        let field = match (path.as_str(), backticked(&message)) {
-            (".", Some(name)) => name.to_owned(),
-            (".", None) => "body".to_owned(),
-            (p, _) => p.to_owned(),
-        };
-        ApiError::validation(vec![FieldProblem::new(field, message)])
-    })?;
-    de.end().map_err(|_| {
-        ApiError::validation(vec![FieldProblem::new("body", "trailing characters after the JSON value")])
-    })?;
-    Ok(value)
+        Err(err) => err,
+    };
+    let mut problems = vec![problem(err)];
+    if problems[0].field == "body" {
+        return Err(ApiError::validation(problems));
+    }
+    // The value parses as JSON (the error was not a syntax error): retry
+    // without each refused field until nothing new is refused.
+    if let Ok(serde_json::Value::Object(mut object)) = serde_json::from_slice::<serde_json::Value>(bytes) {
+        while object.remove(&problems[problems.len() - 1].field).is_some() {
+            let Err(err) = serde_path_to_error::deserialize::<_, T>(serde_json::Value::Object(object.clone())) else {
+                break;
+            };
+            let next = problem(err);
+            if problems.iter().any(|p| p.field == next.field) {
+                break;
+            }
+            problems.push(next);
+        }
+    }
+    Err(ApiError::validation(problems))
+}
+
+/// The field (as named in the request) and the rule it broke.
+fn problem(err: serde_path_to_error::Error<serde_json::Error>) -> FieldProblem {
+    let path = err.path().to_string();
+    let inner = err.into_inner();
+    if inner.is_syntax() || inner.is_eof() {
+        return FieldProblem::new("body", format!("malformed JSON: {inner}"));
+    }
+    let message = strip_position(&inner.to_string());
+    // serde reports a missing or unknown field at the enclosing object's
+    // path and names the field in the message, between backticks.
+    let field = match (path.as_str(), backticked(&message)) {
+        (".", Some(name)) => name.to_owned(),
+        (".", None) => "body".to_owned(),
+        (p, _) => p.to_owned(),
+    };
+    FieldProblem::new(field, message)
 }
 
 /// For optional body fields: absent is `None`, but an explicit `null` is
@@ -152,6 +183,13 @@ mod tests {
     #[test]
     fn an_unknown_field_is_named() {
         assert_eq!(problem(r#"{"slug": "a", "count": 1, "tenant_id": "x"}"#).field, "tenant_id");
+    }
+
+    #[test]
+    fn every_invalid_field_is_reported() {
+        let err = parse::<Sample>(br#"{"slug": 1, "count": "x", "extra": true}"#).unwrap_err();
+        let fields: Vec<String> = err.body().error.details.unwrap().into_iter().map(|p| p.field).collect();
+        assert_eq!(fields, ["slug", "count", "extra"]);
     }
 
     #[test]

@@ -287,7 +287,7 @@ mod tests {
         assert_eq!(DisplayName::parse("").unwrap().as_str(), "");
         assert_eq!(DisplayName::parse(&"x".repeat(201)), Err("must be at most 200 characters"));
         assert_eq!(ApiKeyName::parse(&"x".repeat(101)), Err("must be 1–100 characters"));
-        assert_eq!(ApiKeyName::parse("ci\u{85}"), Err("must not contain control characters"));
+        assert_eq!(ApiKeyName::parse("c\u{85}i"), Err("must not contain control characters"));
     }
 
     #[test]
