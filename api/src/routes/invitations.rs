@@ -19,7 +19,7 @@ use crate::auth::bearer::OptionalBearer;
 use crate::auth::email_token;
 use crate::domain::{DisplayName, EmailAddress, InvitationId, NewPassword, Role, TenantId, UserId};
 use crate::emails;
-use crate::error::{error_json, ApiError, Body, ErrorBody, Fail, FieldProblem, Params, Tenant};
+use crate::error::{error_json, ApiError, Body, ErrorBody, Fail, FieldProblem, Params, Tenant, Unavailable};
 use crate::password;
 use crate::payload::JsonBody;
 use crate::request_meta::origin_of;
@@ -292,7 +292,7 @@ impl InvitationsApi {
         req: &Request,
         auth: OptionalBearer,
         body: JsonBody<AcceptInvitation>,
-    ) -> Result<AcceptResponse, Fail<Body>> {
+    ) -> Result<AcceptResponse, Fail<(Body, Unavailable)>> {
         let state = &self.state;
         let origin = origin_of(req, state);
         crate::rate_limit::per_address(state, "accept", &origin.ip).await?;
