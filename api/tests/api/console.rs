@@ -1,7 +1,6 @@
 //! The built console, loaded in Debian's headless Chromium from the API's
 //! console port, renders the health it fetched from `/api/health`.
 
-use sqlx::Connection;
 use tokio::process::Command;
 
 use crate::helpers::spawn_app_with;
@@ -59,6 +58,7 @@ fn rendered_text(dom: &str, open: &str, close: &str) -> Option<String> {
 /// the API, and the accounts work afterwards.
 #[tokio::test]
 async fn the_emailed_links_work_in_a_real_browser() {
+    use api::domain::Role;
     use serde_json::{json, Value};
 
     let dist = testkit::env("TEST_CONSOLE_DIR");
@@ -74,37 +74,22 @@ async fn the_emailed_links_work_in_a_real_browser() {
         assert!(link.starts_with("https://console.tenantry.test/"), "{link}");
         link.replacen("https://console.tenantry.test", &console, 1)
     };
-    let post = |path: &str, body: Value| app.client.post(app.url(path)).json(&body).send();
-    let login = |email: &'static str, password: &'static str| {
-        post("/api/auth/login", json!({ "email": email, "password": password, "token_delivery": "body" }))
-    };
     let browser = crate::webdriver::Browser::start().await;
-
-    let users_named = |email: &'static str| {
-        let url = app.db.superuser_url.clone();
-        async move {
-            let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
-            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM users WHERE email = $1")
-                .bind(email)
-                .fetch_one(&mut conn)
-                .await
-                .unwrap()
-        }
-    };
 
     // Registration: opening the link does nothing by itself (a mail scanner
     // opens links); whoever holds it chooses the password and submits.
     let registration = json!({ "email": "nia@initech.test", "tenant_name": "Initech", "tenant_slug": "initech" });
-    assert_eq!(post("/api/auth/register", registration).await.unwrap().status(), 202);
+    assert_eq!(app.post("/api/auth/register", registration).await.status(), 202);
     let link = followed(app.mail.wait_for("nia@initech.test", 1).await.unwrap().link());
     assert!(link.contains("/verify-email#token="), "{link}");
     browser.open(&link).await;
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    assert_eq!(users_named("nia@initech.test").await, 0, "opening the link created the account");
+    let accounts = app.select_i64("SELECT count(*) FROM users WHERE email = 'nia@initech.test'").await;
+    assert_eq!(accounts, 0, "opening the link created the account");
     browser.type_into("#password", "the first passphrase").await;
     browser.click("#submit").await;
     browser.text_containing("#outcome", "Initech (initech) is ready").await;
-    assert_eq!(login("nia@initech.test", "the first passphrase").await.unwrap().status(), 200);
+    assert_eq!(app.log_in("nia@initech.test", "the first passphrase").await.status(), 200);
 
     // Forgot password, from its page; then the reset link.
     browser.open(&format!("{console}/forgot-password")).await;
@@ -116,26 +101,18 @@ async fn the_emailed_links_work_in_a_real_browser() {
     browser.type_into("#new-password", "the second passphrase").await;
     browser.click("#submit").await;
     browser.text_containing("#outcome", "Your password is changed").await;
-    assert_eq!(login("nia@initech.test", "the first passphrase").await.unwrap().status(), 401);
-    let session: Value = login("nia@initech.test", "the second passphrase").await.unwrap().json().await.unwrap();
+    assert_eq!(app.log_in("nia@initech.test", "the first passphrase").await.status(), 401);
+    let nia = app.sign_in("nia@initech.test", "the second passphrase").await.access_token;
 
     // An invitation to someone without an account.
-    let invited = app
-        .client
-        .post(app.url("/api/invitations"))
-        .bearer_auth(session["access_token"].as_str().unwrap())
-        .json(&json!({ "email": "ola@initech.test", "role": "user" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(invited.status(), 201);
+    assert_eq!(app.invite(&nia, "ola@initech.test", Role::User).await.status(), 201);
     let link = followed(app.mail.wait_for("ola@initech.test", 1).await.unwrap().link());
     browser.open(&link).await;
     browser.type_into("#display-name", "Ola").await;
     browser.type_into("#password", "ola's own passphrase").await;
     browser.click("#submit").await;
     browser.text_containing("#outcome", "Your account is created. You joined the tenant as user").await;
-    let ola: Value = login("ola@initech.test", "ola's own passphrase").await.unwrap().json().await.unwrap();
+    let ola: Value = app.log_in("ola@initech.test", "ola's own passphrase").await.json().await.unwrap();
     assert_eq!(ola["tenant"]["slug"], "initech");
 
     // A link used twice: the page says why it fails.
@@ -145,16 +122,8 @@ async fn the_emailed_links_work_in_a_real_browser() {
 
     // An invitation to someone who has an account: the page asks them to
     // sign in as it, and only then accepts.
-    let invited = app
-        .client
-        .post(app.url("/api/invitations"))
-        .bearer_auth(session["access_token"].as_str().unwrap())
-        .json(&json!({ "email": "ola@other.test", "role": "viewer" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(invited.status(), 201);
-    let other = testkit::seed_tenant(&app.db, "other", 0).await.unwrap();
+    assert_eq!(app.invite(&nia, "ola@other.test", Role::Viewer).await.status(), 201);
+    let other = app.seed_tenant("other").await;
     let hash = api::password::hash("ola's other passphrase").unwrap();
     testkit::seed_member(&app.db, other, "ola@other.test", &hash, "user").await.unwrap();
     let link = followed(app.mail.wait_for("ola@other.test", 1).await.unwrap().link());
@@ -167,11 +136,11 @@ async fn the_emailed_links_work_in_a_real_browser() {
     browser.type_into("#current-password", "ola's other passphrase").await;
     browser.click("#sign-in-submit").await;
     browser.text_containing("#outcome", "You joined the tenant as viewer").await;
-    let joined = post(
-        "/api/auth/login",
-        json!({ "email": "ola@other.test", "password": "ola's other passphrase", "tenant": "initech", "token_delivery": "body" }),
-    )
-    .await
-    .unwrap();
+    let joined = app
+        .post(
+            "/api/auth/login",
+            json!({ "email": "ola@other.test", "password": "ola's other passphrase", "tenant": "initech", "token_delivery": "body" }),
+        )
+        .await;
     assert_eq!(joined.status(), 200);
 }

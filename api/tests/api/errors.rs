@@ -1,7 +1,9 @@
 //! Every failure answers in the one JSON shape with the request id.
 
-use crate::helpers::{assert_error, dead_port, spawn_app, spawn_app_with, OPERATOR_TOKEN};
+use api::domain::Role;
 use serde_json::json;
+
+use crate::helpers::{assert_error, dead_port, spawn_app, spawn_app_with, OPERATOR_TOKEN};
 
 #[tokio::test]
 async fn an_unknown_route_is_404() {
@@ -73,8 +75,8 @@ async fn validation_failures_are_400_and_name_the_fields() {
             error["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
         assert_eq!(fields, [field], "for {body}");
     }
-    let response = app.client.get(app.url("/api/tenants?limit=0")).bearer_auth(OPERATOR_TOKEN).send().await.unwrap();
-    let error = assert_error(response, 400, "validation_failed").await;
+    let error =
+        assert_error(app.bearer_get("/api/tenants?limit=0", OPERATOR_TOKEN).await, 400, "validation_failed").await;
     assert_eq!(error["error"]["details"][0]["field"], "limit");
     let malformed = app
         .client
@@ -92,20 +94,11 @@ async fn validation_failures_are_400_and_name_the_fields() {
 #[tokio::test]
 async fn a_missing_or_wrong_operator_token_is_401() {
     let app = spawn_app().await;
-    let response = app.client.get(app.url("/api/tenants")).send().await.unwrap();
-    assert_error(response, 401, "unauthenticated").await;
-    let response = app.client.get(app.url("/api/tenants")).bearer_auth("not-the-token").send().await.unwrap();
-    assert_error(response, 401, "unauthenticated").await;
+    assert_error(app.get("/api/tenants").await, 401, "unauthenticated").await;
+    assert_error(app.bearer_get("/api/tenants", "not-the-token").await, 401, "unauthenticated").await;
     // The token is checked before the body: a wrong token learns nothing
     // about what the body should look like.
-    let response = app
-        .client
-        .post(app.url("/api/tenants"))
-        .bearer_auth("not-the-token")
-        .json(&json!({ "unexpected": true }))
-        .send()
-        .await
-        .unwrap();
+    let response = app.bearer_post("/api/tenants", "not-the-token", json!({ "unexpected": true })).await;
     assert_error(response, 401, "unauthenticated").await;
 }
 
@@ -194,20 +187,12 @@ async fn cors_answers_listed_origins_only() {
 /// it is sent, never a 500.
 #[tokio::test]
 async fn control_characters_are_refused_before_they_reach_the_database() {
-    let app = crate::helpers::spawn_app().await;
-    let tenant = testkit::seed_tenant(&app.db, "acme", 0).await.unwrap();
-    let hash = api::password::hash("a long enough passphrase").unwrap();
-    testkit::seed_member(&app.db, tenant, "ada@acme.test", &hash, "admin").await.unwrap();
-    let token = crate::helpers::access_token(&app, "ada@acme.test", "a long enough passphrase").await;
-    let login =
-        app.client.post(app.url("/api/auth/login")).json(&json!({ "email": "a\u{0}@acme.test", "password": "x" }));
-    assert_error(login.send().await.unwrap(), 400, "validation_failed").await;
-    let key = app
-        .client
-        .post(app.url("/api/api-keys"))
-        .bearer_auth(&token)
-        .json(&json!({ "name": "ci\u{0}", "role": "viewer" }));
-    assert_error(key.send().await.unwrap(), 400, "validation_failed").await;
-    let audit = app.client.get(app.url("/api/audit?action=login%00")).bearer_auth(&token);
-    assert_error(audit.send().await.unwrap(), 400, "validation_failed").await;
+    let app = spawn_app().await;
+    let token = app.sign_in_as(Role::Admin).await.token;
+    let login = app.post("/api/auth/login", json!({ "email": "a\u{0}@acme.test", "password": "x" })).await;
+    assert_error(login, 400, "validation_failed").await;
+    let key = app.bearer_post("/api/api-keys", &token, json!({ "name": "ci\u{0}", "role": "viewer" })).await;
+    assert_error(key, 400, "validation_failed").await;
+    let audit = app.bearer_get("/api/audit?action=login%00", &token).await;
+    assert_error(audit, 400, "validation_failed").await;
 }

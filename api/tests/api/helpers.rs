@@ -1,5 +1,7 @@
 //! `spawn_app`: the real application on a free port, against its own
-//! database (through pgbouncer) and the suite's Redis.
+//! database (through pgbouncer) and the suite's Redis; and what every test
+//! file asserts with. Seeded tenants and members are in `fixtures`,
+//! requests in `requests`.
 
 use std::collections::HashMap;
 
@@ -70,37 +72,22 @@ pub async fn spawn_app_with(overrides: Overrides) -> TestApp {
 }
 
 impl TestApp {
-    /// Adds `email` to `tenant` with `role` and [`PASSWORD`], and signs in
-    /// as them: their access token.
-    pub async fn member(&self, tenant: uuid::Uuid, email: &str, role: &str) -> String {
-        testkit::seed_member(&self.db, tenant, email, password_hash(), role).await.expect("a seeded member");
-        access_token(self, email, PASSWORD).await
+    /// As the database superuser, past row-level security: the one number
+    /// `sql` selects.
+    pub async fn select_i64(&self, sql: &str) -> i64 {
+        let mut conn = self.superuser().await;
+        sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
-    /// Creates an API key as the holder of `bearer`: the key, shown once.
-    pub async fn api_key(&self, bearer: &str, name: &str, role: &str) -> String {
-        let request = self.client.post(self.url("/api/api-keys")).bearer_auth(bearer);
-        let response = request.json(&serde_json::json!({ "name": name, "role": role })).send().await.expect("sent");
-        let created: serde_json::Value = response.json().await.expect("a JSON body");
-        created["key"].as_str().unwrap_or_else(|| panic!("no key created: {created}")).to_owned()
+    /// As the database superuser, past row-level security: runs `sql`.
+    pub async fn execute_sql(&self, sql: &str) {
+        let mut conn = self.superuser().await;
+        sqlx::query(sql).execute(&mut conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.address)
-    }
-
-    pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.expect("request sent")
-    }
-
-    /// `GET path` with a bearer token; the JSON body, whatever the status.
-    pub async fn get_json(&self, path: &str, token: &str) -> serde_json::Value {
-        let response = self.client.get(self.url(path)).bearer_auth(token).send().await.expect("request sent");
-        response.json().await.expect("a JSON body")
-    }
-
-    pub async fn operator_post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
-        self.client.post(self.url(path)).bearer_auth(OPERATOR_TOKEN).json(&body).send().await.expect("request sent")
+    async fn superuser(&self) -> sqlx::PgConnection {
+        use sqlx::Connection;
+        sqlx::PgConnection::connect(&self.db.superuser_url).await.expect("a superuser connection")
     }
 }
 
@@ -113,25 +100,15 @@ pub async fn wait_for_fresh_rate_window() {
     }
 }
 
-/// A URL of a port nothing listens on.
+/// A port nothing listens on.
 pub fn dead_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
 }
 
-/// Signs in with the refresh token in the body; returns the access token.
+/// Signs in, which must succeed: the access token.
 pub async fn access_token(app: &TestApp, email: &str, password: &str) -> String {
-    let body: serde_json::Value = app
-        .client
-        .post(app.url("/api/auth/login"))
-        .json(&serde_json::json!({ "email": email, "password": password, "token_delivery": "body" }))
-        .send()
-        .await
-        .expect("request sent")
-        .json()
-        .await
-        .expect("a JSON body");
-    body["access_token"].as_str().unwrap_or_else(|| panic!("{email} could not sign in: {body}")).to_owned()
+    app.sign_in(email, password).await.access_token
 }
 
 /// Asserts the one error shape and returns the body.

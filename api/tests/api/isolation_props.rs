@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use api::domain::Role;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Value};
@@ -11,7 +12,7 @@ use serde_json::{json, Value};
 use crate::helpers::{access_token, spawn_app_with, TestApp, PASSWORD};
 
 const TENANTS: [&str; 3] = ["alpha", "bravo", "charlie"];
-const ROLES: [&str; 3] = ["admin", "user", "viewer"];
+const ROLES: [Role; 3] = [Role::Admin, Role::User, Role::Viewer];
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -63,16 +64,13 @@ async fn world() -> World {
         ("APP_RATE_LIMIT_PER_MINUTE", Some("0".into())),
     ])
     .await;
-    let hash = api::password::hash(PASSWORD).unwrap();
     let (mut admin, mut members, mut member_ids) = (Vec::new(), Vec::new(), HashMap::new());
     for (i, slug) in TENANTS.iter().enumerate() {
-        let tenant = testkit::seed_tenant(&app.db, slug, 1).await.unwrap();
-        let email = format!("boss@{slug}.test");
-        testkit::seed_member(&app.db, tenant, &email, &hash, "admin").await.unwrap();
-        admin.push(access_token(&app, &email, PASSWORD).await);
+        let tenant = app.seed_tenant(slug).await;
+        admin.push(app.member(tenant, &format!("boss@{slug}.test"), Role::Admin).await.token);
         let mut ids = Vec::new();
         for n in 0..3 {
-            let id = testkit::seed_member(&app.db, tenant, &format!("m{n}@{slug}.test"), &hash, "user").await.unwrap();
+            let id = app.seed_member(tenant, &format!("m{n}@{slug}.test"), Role::User).await.user_id;
             member_ids.insert(id, i);
             ids.push(id);
         }
@@ -92,90 +90,45 @@ async fn world() -> World {
 }
 
 async fn run(w: &mut World, op: &Op) {
-    let client = &w.app.client;
+    let app = &w.app;
     match *op {
         Op::CreateKey { tenant, role } => {
             w.keys_made += 1;
             let name = format!("{}-key-{}", TENANTS[tenant], w.keys_made);
-            let status = client
-                .post(w.app.url("/api/api-keys"))
-                .bearer_auth(&w.admin[tenant])
-                .json(&json!({ "name": name, "role": ROLES[role] }))
-                .send()
+            let status = app
+                .bearer_post("/api/api-keys", &w.admin[tenant], json!({ "name": name, "role": ROLES[role].as_str() }))
                 .await
-                .unwrap()
                 .status();
             assert_eq!(status, 201);
         }
         Op::ChangeRole { tenant, member, role } => {
             let id = w.members[tenant][member];
-            let status = client
-                .patch(w.app.url(&format!("/api/users/{id}")))
-                .bearer_auth(&w.admin[tenant])
-                .json(&json!({ "role": ROLES[role] }))
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16();
+            let body = json!({ "role": ROLES[role].as_str() });
+            let status = app.bearer_patch(&format!("/api/users/{id}"), &w.admin[tenant], body).await.status().as_u16();
             assert!(status == 200 || status == 404, "{status}");
         }
         Op::Remove { tenant, member } => {
             let id = w.members[tenant][member];
-            let status = client
-                .delete(w.app.url(&format!("/api/users/{id}")))
-                .bearer_auth(&w.admin[tenant])
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16();
+            let status = app.bearer_delete(&format!("/api/users/{id}"), &w.admin[tenant]).await.status().as_u16();
             assert!(status == 204 || status == 404, "{status}");
         }
         Op::RevokeFirstKey { tenant } => {
-            let keys: Value = client
-                .get(w.app.url("/api/api-keys"))
-                .bearer_auth(&w.admin[tenant])
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if let Some(id) = keys["items"].as_array().unwrap().first().and_then(|k| k["id"].as_str()) {
-                let status = client
-                    .delete(w.app.url(&format!("/api/api-keys/{id}")))
-                    .bearer_auth(&w.admin[tenant])
-                    .send()
-                    .await
-                    .unwrap()
-                    .status();
+            let keys = app.list_api_keys(&w.admin[tenant]).await;
+            if let Some(id) = keys.first().and_then(|k| k["id"].as_str()) {
+                let status = app.bearer_delete(&format!("/api/api-keys/{id}"), &w.admin[tenant]).await.status();
                 assert_eq!(status, 204);
             }
         }
         Op::Invite { tenant, role } => {
             w.invitations_made += 1;
             let email = format!("inv{}@{}.test", w.invitations_made, TENANTS[tenant]);
-            let status = client
-                .post(w.app.url("/api/invitations"))
-                .bearer_auth(&w.admin[tenant])
-                .json(&json!({ "email": email, "role": ROLES[role] }))
-                .send()
-                .await
-                .unwrap()
-                .status();
-            assert_eq!(status, 201);
+            assert_eq!(app.invite(&w.admin[tenant], &email, ROLES[role]).await.status(), 201);
             w.invited.push_back((tenant, email));
         }
         Op::AcceptOldestInvitation => {
             let Some((tenant, email)) = w.invited.pop_front() else { return };
-            let token = w.app.mail.wait_for(&email, 1).await.unwrap().code().unwrap();
-            let response = client
-                .post(w.app.url("/api/invitations/accept"))
-                .json(&json!({ "token": token, "password": PASSWORD }))
-                .send()
-                .await
-                .unwrap();
+            let token = app.mail.wait_for(&email, 1).await.unwrap().code().unwrap();
+            let response = app.post("/api/invitations/accept", json!({ "token": token, "password": PASSWORD })).await;
             // 400 when it was revoked meanwhile.
             let status = response.status().as_u16();
             assert!(status == 200 || status == 400, "{status}");
@@ -185,38 +138,20 @@ async fn run(w: &mut World, op: &Op) {
             }
         }
         Op::RevokeFirstInvitation { tenant } => {
-            let list: Value = client
-                .get(w.app.url("/api/invitations"))
-                .bearer_auth(&w.admin[tenant])
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            let open = list["items"].as_array().unwrap().iter().find(|i| i["status"] == "pending").cloned();
-            if let Some(open) = open {
+            let list = app.list_invitations(&w.admin[tenant]).await;
+            if let Some(open) = list.iter().find(|i| i["status"] == "pending") {
                 let path = format!("/api/invitations/{}", open["id"].as_str().unwrap());
-                let status =
-                    client.delete(w.app.url(&path)).bearer_auth(&w.admin[tenant]).send().await.unwrap().status();
-                assert_eq!(status, 204);
+                assert_eq!(app.bearer_delete(&path, &w.admin[tenant]).await.status(), 204);
             }
         }
         Op::Register => {
             w.registered += 1;
             let slug = format!("reg{}", w.registered);
             let email = format!("owner@{slug}.test");
-            let status = client
-                .post(w.app.url("/api/auth/register"))
-                .json(&json!({ "email": email, "tenant_name": slug, "tenant_slug": slug }))
-                .send()
-                .await
-                .unwrap()
-                .status();
-            assert_eq!(status, 202);
-            let token = w.app.mail.wait_for(&email, 1).await.unwrap().code().unwrap();
-            let body = json!({ "token": token, "password": PASSWORD });
-            let verified = client.post(w.app.url("/api/auth/verify-email")).json(&body).send().await.unwrap();
+            let registration = json!({ "email": email, "tenant_name": slug, "tenant_slug": slug });
+            assert_eq!(app.post("/api/auth/register", registration).await.status(), 202);
+            let token = app.mail.wait_for(&email, 1).await.unwrap().code().unwrap();
+            let verified = app.post("/api/auth/verify-email", json!({ "token": token, "password": PASSWORD })).await;
             assert_eq!(verified.status(), 201);
             let body: Value = verified.json().await.unwrap();
             w.member_ids.insert(body["user_id"].as_str().unwrap().parse().unwrap(), w.slugs.len());
@@ -229,29 +164,26 @@ async fn run(w: &mut World, op: &Op) {
 /// Every list of every tenant holds only that tenant's rows.
 async fn check(w: &World) -> Result<(), String> {
     for (i, slug) in w.slugs.iter().enumerate() {
-        let get = |path: &str| {
-            let request = w.app.client.get(w.app.url(path)).bearer_auth(&w.admin[i]);
-            async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
-        };
-        for member in get("/api/users").await["items"].as_array().unwrap() {
+        let admin = &w.admin[i];
+        for member in w.app.list_members(admin).await {
             let email = member["email"].as_str().unwrap();
             if !email.ends_with(&format!("@{slug}.test")) {
                 return Err(format!("{slug} lists member {email}"));
             }
         }
-        for key in get("/api/api-keys").await["items"].as_array().unwrap() {
+        for key in w.app.list_api_keys(admin).await {
             let name = key["name"].as_str().unwrap();
             if !name.starts_with(&format!("{slug}-")) {
                 return Err(format!("{slug} lists key {name}"));
             }
         }
-        for invitation in get("/api/invitations").await["items"].as_array().unwrap() {
+        for invitation in w.app.list_invitations(admin).await {
             let email = invitation["email"].as_str().unwrap();
             if !email.ends_with(&format!("@{slug}.test")) {
                 return Err(format!("{slug} lists an invitation of {email}"));
             }
         }
-        for entry in get("/api/audit?limit=200").await["items"].as_array().unwrap() {
+        for entry in w.app.get_json("/api/audit?limit=200", admin).await["items"].as_array().unwrap() {
             if let Some(actor) = entry["actor_user_id"].as_str().and_then(|a| a.parse::<uuid::Uuid>().ok()) {
                 if w.member_ids.get(&actor).is_some_and(|t| *t != i) {
                     return Err(format!("{slug} lists an entry by a member of another tenant"));

@@ -3,11 +3,13 @@
 //! the status each must get. A viewer writes nowhere; another tenant's admin
 //! has no rights here; ids of another tenant are 404.
 
-use reqwest::Method;
-use serde_json::{json, Value};
 use std::collections::HashMap;
 
-use crate::helpers::{access_token, password_hash, spawn_app, TestApp, PASSWORD};
+use api::domain::Role;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, TestApp};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Who {
@@ -33,32 +35,25 @@ struct World {
 
 async fn world() -> World {
     let app = spawn_app().await;
-    let acme = testkit::seed_tenant(&app.db, "acme", 1).await.unwrap();
-    let globex = testkit::seed_tenant(&app.db, "globex", 1).await.unwrap();
-    let mut ids = HashMap::new();
-    for (who, tenant, email, role) in [
-        (Who::Admin, acme, "ada@acme.test", "admin"),
-        (Who::User, acme, "bob@acme.test", "user"),
-        (Who::Viewer, acme, "cyd@acme.test", "viewer"),
-        (Who::OtherAdmin, globex, "mal@globex.test", "admin"),
-    ] {
-        ids.insert(who, (testkit::seed_member(&app.db, tenant, email, password_hash(), role).await.unwrap(), email));
-    }
-    let mut bearer = HashMap::new();
-    for (who, (_, email)) in &ids {
-        bearer.insert(*who, access_token(&app, email, PASSWORD).await);
-    }
-    let key = app.api_key(&bearer[&Who::Admin], "matrix", "viewer").await;
+    let t = app.two_tenants().await;
+    let key = app.api_key(&t.admin.token, "matrix", Role::Viewer).await;
     let invitation_id = {
         use sqlx::Connection;
         let mut conn = sqlx::PgConnection::connect(&app.db.superuser_url).await.unwrap();
         sqlx::query_scalar("SELECT id FROM invitations WHERE tenant_id = $1")
-            .bind(acme)
+            .bind(t.admin.tenant)
             .fetch_one(&mut conn)
             .await
             .unwrap()
     };
-    World { app, bearer, key, viewer_id: ids[&Who::Viewer].0, other_member_id: ids[&Who::OtherAdmin].0, invitation_id }
+    let (viewer_id, other_member_id) = (t.viewer.user_id, t.other_admin.user_id);
+    let bearer = HashMap::from([
+        (Who::Admin, t.admin.token),
+        (Who::User, t.user.token),
+        (Who::Viewer, t.viewer.token),
+        (Who::OtherAdmin, t.other_admin.token),
+    ]);
+    World { app, bearer, key, viewer_id, other_member_id, invitation_id }
 }
 
 async fn call(w: &World, who: Who, method: Method, path: &str, body: Option<Value>) -> u16 {
@@ -144,17 +139,7 @@ async fn every_endpoint_answers_every_caller_as_the_policy_says() {
 #[tokio::test]
 async fn a_viewer_writes_nowhere_and_nothing_changed() {
     let w = world().await;
-    let before: Value = w
-        .app
-        .client
-        .get(w.app.url("/api/users"))
-        .bearer_auth(&w.bearer[&Who::Admin])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let before = w.app.list_members(&w.bearer[&Who::Admin]).await;
     for who in [Who::Viewer, Who::Key] {
         for (method, path, body) in [
             (Method::PATCH, format!("/api/users/{}", w.viewer_id), Some(json!({ "role": "admin" }))),
@@ -166,16 +151,6 @@ async fn a_viewer_writes_nowhere_and_nothing_changed() {
             assert_eq!(call(&w, who, method.clone(), &path, body).await, 403, "{who:?} {method} {path}");
         }
     }
-    let after: Value = w
-        .app
-        .client
-        .get(w.app.url("/api/users"))
-        .bearer_auth(&w.bearer[&Who::Admin])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let after = w.app.list_members(&w.bearer[&Who::Admin]).await;
     assert_eq!(before, after);
 }

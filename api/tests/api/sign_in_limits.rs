@@ -6,17 +6,16 @@
 
 use std::time::Duration;
 
+use api::domain::Role;
 use serde_json::json;
-use sqlx::Connection;
 
-use crate::helpers::{assert_error, password_hash, spawn_app_with, wait_for_fresh_rate_window, TestApp, PASSWORD};
+use crate::helpers::{assert_error, dead_port, spawn_app_with, wait_for_fresh_rate_window, TestApp, PASSWORD};
 
 async fn app_with(overrides: &[(&'static str, &str)]) -> TestApp {
     let mut vars = vec![("APP_TRUSTED_PROXIES", Some("127.0.0.1".to_owned()))];
     vars.extend(overrides.iter().map(|(k, v)| (*k, Some(v.to_string()))));
     let app = spawn_app_with(vars).await;
-    let tenant = testkit::seed_tenant(&app.db, "acme", 0).await.unwrap();
-    testkit::seed_member(&app.db, tenant, "owner@acme.test", password_hash(), "admin").await.unwrap();
+    app.tenant_with_member("owner@acme.test", Role::Admin).await;
     app
 }
 
@@ -35,11 +34,8 @@ async fn attempt(app: &TestApp, ip: &str, password: &str) -> (u16, Option<u64>) 
 }
 
 async fn failures_logged(app: &TestApp) -> i64 {
-    let mut conn = sqlx::PgConnection::connect(&app.db.superuser_url).await.unwrap();
-    sqlx::query_scalar("SELECT count(*) FROM security_log WHERE event = 'login.failed' AND subject = 'owner@acme.test'")
-        .fetch_one(&mut conn)
+    app.select_i64("SELECT count(*) FROM security_log WHERE event = 'login.failed' AND subject = 'owner@acme.test'")
         .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -137,14 +133,8 @@ async fn two_addresses_of_one_ipv6_64_share_every_per_address_limit() {
 
 #[tokio::test]
 async fn sign_in_is_refused_while_its_limits_cannot_be_counted() {
-    let redis = format!("redis://127.0.0.1:{}", crate::helpers::dead_port());
+    let redis = format!("redis://127.0.0.1:{}", dead_port());
     let app = app_with(&[("REDIS_URL", redis.as_str())]).await;
-    let response = app
-        .client
-        .post(app.url("/api/auth/login"))
-        .json(&json!({ "email": "owner@acme.test", "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+    let response = app.post("/api/auth/login", json!({ "email": "owner@acme.test", "password": PASSWORD })).await;
     assert_error(response, 503, "unavailable").await;
 }

@@ -9,13 +9,17 @@ use std::process::Stdio;
 
 use tokio::process::Command;
 
-use crate::helpers::{access_token, spawn_app_with, TestApp, PASSWORD};
+use api::domain::Role;
+
+use crate::helpers::{spawn_app_with, TestApp};
 
 /// Examples per operation and phase: enough to reach every declared rule,
 /// few enough for the suite's time.
 const MAX_EXAMPLES: &str = "12";
 
-async fn app() -> TestApp {
+/// The app without request limits (a run sends hundreds of requests), and
+/// an admin of its tenant `acme`, signed in: the access token.
+async fn app() -> (TestApp, String) {
     let app = spawn_app_with(vec![
         ("APP_RATE_LIMIT_PER_MINUTE", Some("0".into())),
         ("APP_LOGIN_LIMIT_PER_MINUTE", Some("0".into())),
@@ -24,10 +28,8 @@ async fn app() -> TestApp {
         ("APP_API_KEY_LIMIT_PER_MINUTE", Some("0".into())),
     ])
     .await;
-    let tenant = testkit::seed_tenant(&app.db, "acme", 3).await.unwrap();
-    let hash = api::password::hash(PASSWORD).unwrap();
-    testkit::seed_member(&app.db, tenant, "ada@acme.test", &hash, "admin").await.unwrap();
-    app
+    let token = app.sign_in_as(Role::Admin).await.token;
+    (app, token)
 }
 
 /// Runs schemathesis with `header`; its output when it found something.
@@ -72,8 +74,7 @@ const SESSION_ENDING: [&str; 5] = ["logout", "logoutAll", "switchTenant", "chang
 
 #[tokio::test]
 async fn every_operation_keeps_to_the_spec_for_a_signed_in_admin() {
-    let app = app().await;
-    let token = access_token(&app, "ada@acme.test", PASSWORD).await;
+    let (app, token) = app().await;
     if let Err(found) = schemathesis(&app, &format!("Authorization: Bearer {token}"), &SESSION_ENDING).await {
         panic!("schemathesis found departures from the spec:\n{found}");
     }
@@ -81,9 +82,8 @@ async fn every_operation_keeps_to_the_spec_for_a_signed_in_admin() {
 
 #[tokio::test]
 async fn every_operation_keeps_to_the_spec_for_an_api_key() {
-    let app = app().await;
-    let token = access_token(&app, "ada@acme.test", PASSWORD).await;
-    let key = app.api_key(&token, "fuzzing", "admin").await;
+    let (app, token) = app().await;
+    let key = app.api_key(&token, "fuzzing", Role::Admin).await;
     if let Err(found) = schemathesis(&app, &format!("X-API-Key: {key}"), &SESSION_ENDING).await {
         panic!("schemathesis found departures from the spec:\n{found}");
     }

@@ -1,7 +1,8 @@
 //! Tenant provisioning by platform operators.
 
-use crate::helpers::spawn_app;
 use serde_json::json;
+
+use crate::helpers::{spawn_app, OPERATOR_TOKEN};
 
 #[tokio::test]
 async fn an_operator_creates_and_lists_tenants() {
@@ -22,13 +23,7 @@ async fn an_operator_creates_and_lists_tenants() {
     let page = |query: String| {
         let app = &app;
         async move {
-            let r = app
-                .client
-                .get(app.url(&format!("/api/tenants{query}")))
-                .bearer_auth(crate::helpers::OPERATOR_TOKEN)
-                .send()
-                .await
-                .unwrap();
+            let r = app.bearer_get(&format!("/api/tenants{query}"), OPERATOR_TOKEN).await;
             assert_eq!(r.status(), 200);
             r.json::<serde_json::Value>().await.unwrap()
         }
@@ -68,14 +63,8 @@ async fn operator_actions_and_refused_operator_tokens_reach_the_security_log() {
     use sqlx::Connection;
     let app = spawn_app().await;
     assert_eq!(app.operator_post("/api/tenants", json!({ "slug": "acme", "name": "Acme" })).await.status(), 201);
-    let refused = app
-        .client
-        .post(app.url("/api/tenants"))
-        .bearer_auth("a-guessed-operator-token-0123456789abcdef")
-        .json(&json!({ "slug": "evil", "name": "Evil" }))
-        .send()
-        .await
-        .unwrap();
+    let guessed = "a-guessed-operator-token-0123456789abcdef";
+    let refused = app.bearer_post("/api/tenants", guessed, json!({ "slug": "evil", "name": "Evil" })).await;
     assert_eq!(refused.status(), 401);
     let mut conn = sqlx::PgConnection::connect(&app.db.superuser_url).await.unwrap();
     let events: Vec<(String, String)> =

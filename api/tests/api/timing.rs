@@ -13,9 +13,10 @@
 
 use std::time::Instant;
 
+use api::domain::Role;
 use serde_json::{json, Value};
 
-use crate::helpers::{password_hash, spawn_app_with, TestApp};
+use crate::helpers::{spawn_app_with, TestApp};
 
 const ROUNDS: usize = 30;
 /// Below this, a difference is not worth telling apart whatever the noise.
@@ -28,8 +29,7 @@ async fn app() -> TestApp {
         ("APP_TRUSTED_PROXIES", Some("127.0.0.1".into())),
     ])
     .await;
-    let tenant = testkit::seed_tenant(&app.db, "acme", 0).await.unwrap();
-    testkit::seed_member(&app.db, tenant, "known@acme.test", password_hash(), "user").await.unwrap();
+    app.tenant_with_member("known@acme.test", Role::User).await;
     app
 }
 
