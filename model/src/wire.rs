@@ -1,6 +1,8 @@
 //! Bodies the API sends that the console reads, declared once: the API
 //! derives their schemas (feature `openapi`), the console deserialises them.
 
+use crate::{Role, TenantId, UserId};
+
 /// The body of every error response.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
@@ -89,4 +91,68 @@ pub struct DependencyCheck {
     #[cfg_attr(feature = "openapi", oai(skip_serializing_if_is_none))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// A tenant and the caller's role in it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+pub struct TenantMembership {
+    pub id: TenantId,
+    pub slug: String,
+    pub name: String,
+    pub role: Role,
+}
+
+/// The tokens of a session just opened or refreshed.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+pub struct SessionTokens {
+    /// PASETO v4.public, for `Authorization: Bearer`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Present when the refresh token is delivered in the body.
+    #[cfg_attr(feature = "openapi", oai(skip_serializing_if_is_none))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    pub tenant: TenantMembership,
+}
+
+/// The signed-in user, the active tenant, the role there and what it allows.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+pub struct Me {
+    pub user_id: UserId,
+    pub email: String,
+    pub display_name: String,
+    pub tenant: TenantMembership,
+    /// `object:action`, with `:own` where only owned objects qualify.
+    pub permissions: Vec<String>,
+    /// Every active tenant the user belongs to.
+    pub tenants: Vec<TenantMembership>,
+}
+
+impl Me {
+    /// The role in the active tenant.
+    pub fn role(&self) -> Role {
+        self.tenant.role
+    }
+
+    /// Whether the role allows `permission` (`members:read`) on every
+    /// object, not only owned ones. The API decides again on each request;
+    /// a client uses this only to choose what to offer.
+    pub fn may(&self, permission: &str) -> bool {
+        self.permissions.iter().any(|p| p == permission)
+    }
+
+    /// The name to show: the display name, else the email.
+    pub fn name(&self) -> &str {
+        if self.display_name.trim().is_empty() {
+            &self.email
+        } else {
+            &self.display_name
+        }
+    }
 }

@@ -3,7 +3,7 @@
 
 use db::auth::{MembershipView, Origin};
 use db::{Role, TenantId, TenantStatus, TenantTx, UserId};
-use poem_openapi::{Enum, Object};
+use poem_openapi::Enum;
 
 use crate::auth::tokens::RefreshClaims;
 use crate::error::ApiError;
@@ -20,28 +20,7 @@ pub enum TokenDelivery {
     Body,
 }
 
-/// A tenant and the caller's role in it.
-#[derive(Debug, Clone, Object)]
-pub struct TenantMembership {
-    pub id: TenantId,
-    pub slug: String,
-    pub name: String,
-    pub role: Role,
-}
-
-/// The tokens of a session.
-#[derive(Debug, Object)]
-pub struct SessionTokens {
-    /// PASETO v4.public, for `Authorization: Bearer`.
-    pub access_token: String,
-    pub token_type: String,
-    /// Seconds until the access token expires.
-    pub expires_in: u64,
-    /// Present when the refresh token is delivered in the body.
-    #[oai(skip_serializing_if_is_none)]
-    pub refresh_token: Option<String>,
-    pub tenant: TenantMembership,
-}
+pub use model::wire::{SessionTokens, TenantMembership};
 
 /// A session just opened or refreshed: its tokens, and the `Set-Cookie`
 /// value when the refresh token travels in the cookie.

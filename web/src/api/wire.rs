@@ -1,69 +1,9 @@
-//! Bodies of the sign-in routes as the console sends and reads them. They
-//! mirror `api/src/auth/session.rs` and `api/src/routes/auth/`; they belong
-//! in `model::wire` beside `Health` and `ErrorBody`, where the API can
-//! derive its schemas from the same definitions, and move there next.
+//! Request bodies of the sign-in routes as the console sends them. What it
+//! reads back (`SessionTokens`, `Me`, ...) is in `model::wire`, shared with
+//! the API; the API's own request types carry its parsing rules.
 
-use model::{Role, TenantId, UserId};
-use serde::{Deserialize, Serialize};
-
-/// A tenant and the caller's role in it.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct TenantMembership {
-    pub id: TenantId,
-    pub slug: String,
-    pub name: String,
-    pub role: Role,
-}
-
-/// A session just opened or refreshed. The console asks for the refresh
-/// token in the `HttpOnly` cookie, so `refresh_token` is absent for it.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct SessionTokens {
-    /// PASETO v4.public, for `Authorization: Bearer`.
-    pub access_token: String,
-    /// Seconds until the access token expires.
-    pub expires_in: u64,
-    #[serde(default)]
-    pub refresh_token: Option<String>,
-    pub tenant: TenantMembership,
-}
-
-/// `GET /api/auth/me`: the signed-in user, the active tenant, the role
-/// there and what it allows.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct Me {
-    pub user_id: UserId,
-    pub email: String,
-    pub display_name: String,
-    pub tenant: TenantMembership,
-    /// `object:action`, with `:own` where only owned objects qualify.
-    pub permissions: Vec<String>,
-    /// Every active tenant the user belongs to.
-    pub tenants: Vec<TenantMembership>,
-}
-
-impl Me {
-    /// The role in the active tenant.
-    pub fn role(&self) -> Role {
-        self.tenant.role
-    }
-
-    /// Whether the role allows `permission` (`members:read`) on every
-    /// object, not only owned ones. The API decides again on each request;
-    /// this only chooses what to offer.
-    pub fn may(&self, permission: &str) -> bool {
-        self.permissions.iter().any(|p| p == permission)
-    }
-
-    /// The name to show: the display name, else the email.
-    pub fn name(&self) -> &str {
-        if self.display_name.trim().is_empty() {
-            &self.email
-        } else {
-            &self.display_name
-        }
-    }
-}
+pub use model::wire::{Me, SessionTokens, TenantMembership};
+use serde::Serialize;
 
 /// Where the API should put the refresh token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -115,6 +55,7 @@ mod tests {
 
     #[test]
     fn me_reads_the_api_answer() {
+        use model::Role;
         let tenant = r#"{"id":"6f1c2b1e-8a57-4c1b-9d1e-0e5f3c8a7b21","slug":"acme","name":"Acme","role":"admin"}"#;
         let body = format!(
             r#"{{"user_id":"0e5f3c8a-8a57-4c1b-9d1e-6f1c2b1e7b21","email":"a@acme.test","display_name":"",

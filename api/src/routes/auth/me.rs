@@ -2,12 +2,12 @@
 //! it allows.
 
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi};
+use poem_openapi::{ApiResponse, OpenApi};
 
 use super::session_not_valid;
 use crate::auth::bearer::BearerAccess;
 use crate::auth::session::TenantMembership;
-use crate::domain::{TenantStatus, UserId};
+use crate::domain::TenantStatus;
 use crate::error::{Fail, SignedIn};
 use crate::routes::ApiTags;
 use crate::state::AppState;
@@ -17,18 +17,7 @@ pub struct MeApi {
     pub state: AppState,
 }
 
-/// The signed-in user, the active tenant, the role there and what it allows.
-#[derive(Debug, Object)]
-pub struct Me {
-    pub user_id: UserId,
-    pub email: String,
-    pub display_name: String,
-    pub tenant: TenantMembership,
-    /// `object:action`, with `:own` where only owned objects qualify.
-    pub permissions: Vec<String>,
-    /// Every active tenant the user belongs to.
-    pub tenants: Vec<TenantMembership>,
-}
+pub use model::wire::Me;
 
 #[derive(Debug, ApiResponse)]
 pub enum MeResponse {
