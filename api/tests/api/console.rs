@@ -144,3 +144,59 @@ async fn the_emailed_links_work_in_a_real_browser() {
         .await;
     assert_eq!(joined.status(), 200);
 }
+
+/// Signing in and out of the console in Chromium: a signed-out visitor is
+/// sent to the sign-in page, a wrong password is said so, the right one
+/// shows who is signed in, a reload keeps the session (the refresh cookie),
+/// an unknown path is a not-found page, and signing out ends the session.
+#[tokio::test]
+async fn signing_in_and_out_works_in_a_real_browser() {
+    use api::domain::Role;
+
+    let dist = testkit::env("TEST_CONSOLE_DIR");
+    // The refresh cookie is used only from allowed origins, so the
+    // console's origin is known before the start.
+    let port = crate::helpers::dead_port();
+    let app = spawn_app_with(vec![
+        ("APP_CONSOLE_PORT", Some(port.to_string())),
+        ("APP_CONSOLE_DIR", Some(dist)),
+        ("APP_ALLOWED_ORIGINS", Some(format!("http://127.0.0.1:{port}"))),
+    ])
+    .await;
+    let console = app.console.clone().expect("a console port");
+    assert_eq!(console, format!("http://127.0.0.1:{port}"));
+    let ada = app.tenant_with_member("ada@acme.test", Role::Admin).await;
+    let browser = crate::webdriver::Browser::start().await;
+
+    browser.open(&format!("{console}/")).await;
+    browser.wait_for_path("/sign-in").await;
+    browser.type_into("#email", &ada.email).await;
+    browser.type_into("#password", "not the passphrase").await;
+    browser.click("#sign-in-submit").await;
+    browser.text_containing("#sign-in-error", "not valid").await;
+
+    browser.open(&format!("{console}/sign-in")).await;
+    browser.type_into("#email", &ada.email).await;
+    browser.type_into("#password", crate::helpers::PASSWORD).await;
+    browser.click("#sign-in-submit").await;
+    browser.wait_for_path("/").await;
+    browser.text_containing("#who-email", &ada.email).await;
+    browser.text_containing("#who-role", "admin").await;
+
+    // A new page load: the access token was in memory only; the session
+    // comes back through the refresh cookie.
+    browser.open(&format!("{console}/")).await;
+    browser.text_containing("#who-email", &ada.email).await;
+
+    browser.open(&format!("{console}/members/42/nowhere")).await;
+    browser.text_containing("#not-found", "").await;
+
+    browser.open(&format!("{console}/")).await;
+    browser.click("#sign-out").await;
+    browser.wait_for_path("/sign-in").await;
+    browser.open(&format!("{console}/")).await;
+    browser.wait_for_path("/sign-in").await;
+    // The sign-out reached the API and ended the session there.
+    let ended = app.select_i64("SELECT count(*) FROM audit_log WHERE action = 'session.logout'").await;
+    assert_eq!(ended, 1);
+}

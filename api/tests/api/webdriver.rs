@@ -71,6 +71,23 @@ impl Browser {
         self.command("/url", json!({ "url": url })).await;
     }
 
+    /// The address of the page once its path is `path` (waits up to 10 s):
+    /// client-side navigation changes it without a load.
+    pub async fn wait_for_path(&self, path: &str) -> String {
+        let started = std::time::Instant::now();
+        loop {
+            let answer: Value =
+                self.client.get(format!("{}/url", self.session)).send().await.unwrap().json().await.unwrap();
+            let url = answer["value"].as_str().unwrap_or_default().to_owned();
+            let current = url.split_once("://").and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]));
+            if current.is_some_and(|p| p.split(['?', '#']).next() == Some(path)) {
+                return url;
+            }
+            assert!(started.elapsed() < Duration::from_secs(10), "the page is at {url}, not {path}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// The element of `css`, once it is on the page (waits up to 10 s).
     async fn find(&self, css: &str) -> String {
         let started = std::time::Instant::now();
