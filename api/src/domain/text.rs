@@ -27,19 +27,23 @@ fn string_schema(min_length: Option<usize>, max_length: usize, pattern: Option<&
     }
 }
 
-/// Why a name is refused: too short or long (`min`–`max` characters, after
-/// trimming), or with a control character.
-fn name_problem(text: &str, min: usize, max: usize) -> Option<&'static str> {
-    let length = text.chars().count();
+/// A name, trimmed, when it has `min`–`max` characters and no control
+/// character; otherwise why it is refused.
+fn checked_name(raw: &str, min: usize, max: usize) -> Result<String, &'static str> {
+    let name = raw.trim();
+    let length = name.chars().count();
     if length < min || length > max {
-        return Some(match (min, max) {
+        return Err(match (min, max) {
             (0, 200) => "must be at most 200 characters",
             (1, 200) => "must be 1–200 characters",
             (1, 100) => "must be 1–100 characters",
             _ => "has a length out of bounds",
         });
     }
-    text.chars().any(char::is_control).then_some("must not contain control characters")
+    if name.chars().any(char::is_control) {
+        return Err("must not contain control characters");
+    }
+    Ok(name.to_owned())
 }
 
 /// Gives a newtype over `String` with a `parse(&str) -> Result<Self,
@@ -138,11 +142,7 @@ pub struct TenantName(String);
 
 impl TenantName {
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        let name = raw.trim();
-        match name_problem(name, 1, 200) {
-            None => Ok(Self(name.to_owned())),
-            Some(problem) => Err(problem),
-        }
+        checked_name(raw, 1, 200).map(Self)
     }
 
     fn schema() -> MetaSchema {
@@ -158,11 +158,7 @@ pub struct DisplayName(String);
 
 impl DisplayName {
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        let name = raw.trim();
-        match name_problem(name, 0, 200) {
-            None => Ok(Self(name.to_owned())),
-            Some(problem) => Err(problem),
-        }
+        checked_name(raw, 0, 200).map(Self)
     }
 
     fn schema() -> MetaSchema {
@@ -178,11 +174,7 @@ pub struct ApiKeyName(String);
 
 impl ApiKeyName {
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        let name = raw.trim();
-        match name_problem(name, 1, 100) {
-            None => Ok(Self(name.to_owned())),
-            Some(problem) => Err(problem),
-        }
+        checked_name(raw, 1, 100).map(Self)
     }
 
     fn schema() -> MetaSchema {
