@@ -4,6 +4,7 @@
 //! the wire instead of a blank screen.
 
 mod ids;
+mod names;
 #[cfg(feature = "openapi")]
 mod openapi;
 mod role;
