@@ -49,7 +49,9 @@ pub fn run() -> Result<()> {
                 .env("BENCH_SUPERUSER_PASSWORD", &creds.superuser),
         )
     };
-    let outcome = bench("db", "tenant_tx").and_then(|()| bench("api", "access_checks"));
+    let outcome = bench("db", "tenant_tx")
+        .and_then(|()| bench("api", "access_checks"))
+        .and_then(|()| bench("api", "token_verify"));
     sup.stop_all();
     let _ = std::fs::remove_dir_all(&scratch);
     outcome

@@ -22,6 +22,21 @@ use pasetors::version4::{self, V4};
 use pasetors::{local, Local, Public};
 use uuid::Uuid;
 
+/// The `kid` of a token footer (`{"kid":"k4.pid.…"}`), read with serde:
+/// pasetors' `Footer::parse_bytes` compiles a regular expression on every
+/// call, which was an eighth of an authenticated request's CPU.
+pub fn footer_key_id(footer: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct KeyId {
+        kid: String,
+    }
+    // serde would also take `["…"]` for the struct; a footer is an object.
+    if footer.trim_ascii_start().first() != Some(&b'{') {
+        return None;
+    }
+    serde_json::from_slice::<KeyId>(footer).ok().map(|f| f.kid)
+}
+
 /// The longest an access token may live.
 pub const MAX_ACCESS_TTL: Duration = Duration::from_secs(15 * 60);
 
@@ -167,10 +182,8 @@ impl TokenKeys {
         let untrusted = UntrustedToken::<Public, V4>::try_from(token).map_err(|_| TokenError::Malformed)?;
         // The key id is read from the untrusted footer only to pick a key;
         // the signature covers the footer, so a changed footer fails below.
-        let mut footer = Footer::new();
-        footer.parse_bytes(untrusted.untrusted_footer()).map_err(|_| TokenError::UnknownKey)?;
-        let kid = footer.get_claim("kid").and_then(|v| v.as_str()).ok_or(TokenError::UnknownKey)?;
-        let key = self.verifying.get(kid).ok_or(TokenError::UnknownKey)?;
+        let kid = footer_key_id(untrusted.untrusted_footer()).ok_or(TokenError::UnknownKey)?;
+        let key = self.verifying.get(&kid).ok_or(TokenError::UnknownKey)?;
         let trusted = version4::PublicToken::verify(key, &untrusted, Some(untrusted.untrusted_footer()), None)
             .map_err(|_| TokenError::BadSignature)?;
         let claims = Claims::from_string(trusted.payload()).map_err(|_| TokenError::Malformed)?;

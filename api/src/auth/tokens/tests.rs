@@ -215,3 +215,16 @@ fn base64_url(bytes: &[u8]) -> String {
     }
     out
 }
+
+#[test]
+fn the_footer_key_id_reads_what_pasetors_writes_and_nothing_else() {
+    let f = fixture();
+    let footer = f.keys.footer();
+    let bytes = footer.to_string().unwrap();
+    let kid = footer_key_id(bytes.as_bytes()).unwrap();
+    assert!(kid.starts_with("k4.pid."), "{kid}");
+    assert_eq!(footer.get_claim("kid").and_then(|v| v.as_str()), Some(kid.as_str()));
+    for bad in [&b""[..], b"{}", b"not json", br#"{"kid": 5}"#, br#"["kid"]"#] {
+        assert_eq!(footer_key_id(bad), None, "{}", String::from_utf8_lossy(bad));
+    }
+}
