@@ -1,8 +1,9 @@
 //! The cost of tenant isolation on the request path, through pgbouncer in
 //! transaction mode: a tenant-scoped 20-row list via `TenantTx` (BEGIN and
 //! the context in one simple-protocol round trip, the RLS-filtered select,
-//! COMMIT) against the bare 20-row select (one simple-protocol round trip,
-//! as a superuser that RLS does not filter), both measured in this run.
+//! COMMIT) against the bare 20-row select (one simple-protocol round trip
+//! on a copy of the table without row-level security), both measured in
+//! this run.
 //!
 //! Run with `cargo xtask bench` (it starts PostgreSQL 17 and pgbouncer).
 
@@ -25,13 +26,12 @@ async fn main() -> anyhow::Result<()> {
     for i in 0..TENANTS {
         tenants.push(TenantId::new(testkit::seed_tenant(&test_db, &format!("bench-{i}"), ROWS + 5).await?));
     }
-    let bouncer = testkit::env(testkit::PGBOUNCER_URL);
-    let host_port = bouncer.trim_start_matches("postgres://").trim_start_matches("postgresql://");
-    let superuser_password = testkit::env("BENCH_SUPERUSER_PASSWORD");
-    let bare_url = format!("postgres://postgres:{superuser_password}@{host_port}/{}", test_db.name);
+    // The bare select reads a copy without row-level security, as the
+    // runtime role through the same pgbouncer.
+    testkit::plain_copy(&test_db, &["projects"]).await?;
     let bare_pool = PgPoolOptions::new()
         .max_connections(CONCURRENCY as u32)
-        .connect_with(bare_url.parse::<PgConnectOptions>()?.statement_cache_capacity(0))
+        .connect_with(test_db.pooled_app_url.parse::<PgConnectOptions>()?.statement_cache_capacity(0))
         .await?;
     let db = Db::connect_lazy(
         &test_db.pooled_app_url,
@@ -90,7 +90,7 @@ async fn run(
                 let rows = match variant {
                     Variant::Bare => {
                         let sql = format!(
-                            "SELECT id, tenant_id, name, description, owner_id, created_at FROM projects \
+                            "SELECT id, tenant_id, name, description, owner_id, created_at FROM baseline.projects \
                              WHERE tenant_id = '{tenant}' ORDER BY created_at, id LIMIT {ROWS}"
                         );
                         sqlx::raw_sql(&sql).fetch_all(&bare).await?.len()

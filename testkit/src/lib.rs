@@ -179,3 +179,24 @@ pub async fn seed_member(
     tx.commit().await?;
     Ok(user)
 }
+
+/// Copies `tables` into a schema `baseline` without row-level security
+/// (same columns, defaults, indexes and rows, no policies), readable by the
+/// runtime role: what a service that filters by tenant in its own queries
+/// would have. Benchmarks compare with it through pgbouncer, which only
+/// lets the runtime roles in. Run after seeding.
+pub async fn plain_copy(db: &TestDatabase, tables: &[&str]) -> Result<()> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(&db.superuser_url).await?;
+    let mut sql = String::from("CREATE SCHEMA baseline; GRANT USAGE ON SCHEMA baseline TO app;");
+    for table in tables {
+        anyhow::ensure!(table.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "table name {table}");
+        sql.push_str(&format!(
+            "CREATE TABLE baseline.{table} (LIKE public.{table} INCLUDING ALL); \
+             INSERT INTO baseline.{table} SELECT * FROM public.{table}; \
+             ANALYZE baseline.{table}; GRANT SELECT ON baseline.{table} TO app;"
+        ));
+    }
+    sqlx::raw_sql(&sql).execute(&mut conn).await?;
+    Ok(())
+}

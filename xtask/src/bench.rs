@@ -1,6 +1,10 @@
-//! `cargo xtask bench`: the tenant transaction against a bare select, and
-//! an authenticated API request with the access cache off and on, all
-//! through pgbouncer in transaction mode, each pair measured in one run.
+//! `cargo xtask bench [--smoke] [NAME...]`: the request path over HTTP
+//! against its baselines (`http`), the tenant transaction against a bare
+//! select (`tenant_tx`), an authenticated request with the access cache off
+//! and on (`access_checks`) and the token verification (`token_verify`), all
+//! through pgbouncer in transaction mode, each comparison measured in one
+//! run. Names pick benches; `--smoke` runs the smoke mode of those that have
+//! one, built with the test profile.
 
 use std::process::Command;
 
@@ -11,8 +15,17 @@ use xtask::paths::{free_port, repo_root};
 use xtask::procs::{run_visible, Supervisor};
 use xtask::services::{self, Credentials, PostgresOptions};
 
-pub fn run() -> Result<()> {
-    install::packages(&[install::PGBOUNCER, install::REDIS])?;
+/// Each bench: its package and name.
+const BENCHES: [(&str, &str); 4] =
+    [("db", "tenant_tx"), ("api", "access_checks"), ("api", "token_verify"), ("api", "http")];
+
+pub fn run(args: &[String]) -> Result<()> {
+    let smoke = args.iter().any(|a| a == "--smoke");
+    let names: Vec<&str> = args.iter().map(String::as_str).filter(|a| *a != "--smoke").collect();
+    if let Some(unknown) = names.iter().find(|n| !BENCHES.iter().any(|(_, b)| b == *n)) {
+        anyhow::bail!("no bench `{unknown}`; there are {:?}", BENCHES.map(|(_, b)| b));
+    }
+    install::packages(&[install::PGBOUNCER, install::REDIS, install::WRK])?;
     install::service_user()?;
     let binaries = install::postgres_binaries()?;
     let mut sup = Supervisor::with_signal_handler()?;
@@ -36,22 +49,26 @@ pub fn run() -> Result<()> {
     let bouncer = services::start_pgbouncer(&mut sup, &scratch.join("pgbouncer"), &pg, free_port()?, &creds)?;
     let redis = services::start_redis(&mut sup, &scratch.join("redis"), free_port()?, false)?;
     let bench = |package: &str, name: &str| {
+        let mut cmd = Command::new(xtask::web::cargo_bin());
+        if smoke {
+            cmd.env("BENCH_SMOKE", "1").args(["test", "-p", package, "--bench", name]);
+        } else {
+            cmd.args(["bench", "-p", package, "--bench", name]);
+        }
         run_visible(
-            Command::new(xtask::web::cargo_bin())
-                .current_dir(repo_root())
-                .args(["bench", "-p", package, "--bench", name])
+            cmd.current_dir(repo_root())
                 .env("TEST_PG_URL", pg.url("postgres", &creds.superuser, "postgres"))
                 .env("TEST_PGBOUNCER_URL", format!("postgres://127.0.0.1:{}", bouncer.port))
                 .env("TEST_REDIS_URL", &redis)
                 .env("TEST_OWNER_PASSWORD", &creds.owner)
                 .env("TEST_APP_PASSWORD", &creds.app)
-                .env("TEST_PLATFORM_PASSWORD", &creds.platform)
-                .env("BENCH_SUPERUSER_PASSWORD", &creds.superuser),
+                .env("TEST_PLATFORM_PASSWORD", &creds.platform),
         )
     };
-    let outcome = bench("db", "tenant_tx")
-        .and_then(|()| bench("api", "access_checks"))
-        .and_then(|()| bench("api", "token_verify"));
+    let outcome = BENCHES
+        .iter()
+        .filter(|(_, name)| names.is_empty() || names.contains(name))
+        .try_for_each(|(package, name)| bench(package, name));
     sup.stop_all();
     let _ = std::fs::remove_dir_all(&scratch);
     outcome

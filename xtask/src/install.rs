@@ -31,6 +31,8 @@ pub const NGINX: Package = Package { name: "nginx", provides: "/usr/sbin/nginx" 
 pub const CHROMIUM: Package = Package { name: "chromium", provides: "/usr/bin/chromium" };
 pub const CHROMEDRIVER: Package = Package { name: "chromium-driver", provides: "/usr/bin/chromedriver" };
 pub const NPM: Package = Package { name: "npm", provides: "/usr/bin/npm" };
+/// The HTTP load generator of the bench.
+pub const WRK: Package = Package { name: "wrk", provides: "/usr/bin/wrk" };
 /// Debian's Rust with the wasm32 standard library sources, for machines
 /// where rustup has no wasm32 target (docs/decisions/0003-wasm-build-chain.md).
 pub const DEBIAN_RUST_WEB: [Package; 4] = [
@@ -237,7 +239,7 @@ pub fn browser_driver() -> Result<PathBuf> {
 
 /// Everything any command needs.
 pub fn everything() -> Result<()> {
-    let mut wanted = vec![REDIS, PGBOUNCER, NGINX, NPM];
+    let mut wanted = vec![REDIS, PGBOUNCER, NGINX, NPM, WRK];
     if !crate::web::rustup_has_wasm_target() {
         wanted.extend(DEBIAN_RUST_WEB);
     }

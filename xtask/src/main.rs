@@ -19,7 +19,8 @@ const USAGE: &str = "usage: cargo xtask <command>
   stack    the production topology on one machine: release builds, PostgreSQL 17,
            pgbouncer, Redis, two API replicas and nginx on :8080
   test     run the whole test suite against real services on free ports
-  bench    measure the tenant transaction against a bare select through pgbouncer
+  bench    measure the request path against baselines through pgbouncer (one table,
+           ratios last); `bench http` runs one bench, `bench --smoke` a short round
   web      build the web console into web/dist
   install  install the system packages and tools the other commands need";
 
@@ -29,7 +30,7 @@ fn main() -> ExitCode {
         Some("dev") => dev::run(),
         Some("stack") => stack_cmd::run(),
         Some("test") => test::run(&args[1..]),
-        Some("bench") => bench::run(),
+        Some("bench") => bench::run(&args[1..]),
         Some("web") => web::build().map(|dist| println!("console built in {}", dist.display())),
         Some("install") => install::everything(),
         Some("-h" | "--help" | "help") | None => {

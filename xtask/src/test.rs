@@ -28,7 +28,7 @@ const TEST_SUPERUSER_PASSWORD: &str = "superuser-test-password";
 
 pub fn run(extra: &[String]) -> Result<()> {
     let given = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let mut wanted = vec![install::NPM, install::NGINX];
+    let mut wanted = vec![install::NPM, install::NGINX, install::WRK];
     if given("TEST_REDIS_URL").is_none() {
         wanted.push(install::REDIS);
     }
@@ -97,7 +97,20 @@ pub fn run(extra: &[String]) -> Result<()> {
     };
     env.push(("TEST_REDIS_URL", redis_url));
 
-    let outcome = run_tests(&env, extra, &sup);
+    let mut outcome = run_tests(&env, extra, &sup);
+    // The whole suite also runs the HTTP bench in its smoke mode, so the
+    // bench command cannot rot; a filtered run skips it.
+    if extra.is_empty() {
+        if let Ok((passed, failed)) = &mut outcome {
+            match bench_smoke(&env) {
+                Ok(()) => *passed += 1,
+                Err(err) => {
+                    eprintln!("FAILED: the HTTP bench in smoke mode: {err:#}");
+                    *failed += 1;
+                }
+            }
+        }
+    }
     sup.stop_all();
     let _ = std::fs::remove_dir_all(&scratch);
     let (passed, failed) = outcome?;
@@ -116,6 +129,23 @@ fn nextest_available() -> bool {
         .status()
         .map(|s| s.success())
         .unwrap_or(false)
+}
+
+/// `cargo xtask bench`'s HTTP bench, one short round of each target, with
+/// the test build's binaries.
+fn bench_smoke(env: &[(&str, String)]) -> Result<()> {
+    eprintln!("== the HTTP bench, smoke mode");
+    let status = Command::new(xtask::web::cargo_bin())
+        .current_dir(repo_root())
+        .envs(env.iter().map(|(k, v)| (*k, v)))
+        .env("BENCH_SMOKE", "1")
+        .args(["test", "-p", "api", "--bench", "http"])
+        .status()
+        .context("starting the bench")?;
+    if !status.success() {
+        bail!("exited with {status}");
+    }
+    Ok(())
 }
 
 /// Runs the suite, echoing its output; returns (passed, failed).
