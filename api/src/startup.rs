@@ -55,6 +55,7 @@ impl Application {
             &db::PoolSettings {
                 max_connections: settings.database_max_connections,
                 acquire_timeout: settings.database_acquire_timeout,
+                ..db::PoolSettings::default()
             },
         )?;
         let platform = db::PlatformDb::connect_lazy(
@@ -62,6 +63,7 @@ impl Application {
             &db::PoolSettings {
                 max_connections: settings.platform_database_max_connections,
                 acquire_timeout: settings.database_acquire_timeout,
+                ..db::PoolSettings::default()
             },
         )?;
         check_roles(&db, &platform).await?;

@@ -11,6 +11,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 mod bootstrap;
+mod connections;
 mod error;
 pub mod invitations;
 pub mod members;

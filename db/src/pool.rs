@@ -1,29 +1,39 @@
 //! The runtime pool, configured for pgbouncer's transaction pooling.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Row};
+
+use crate::connections::Connections;
 
 /// How the runtime pool is sized and how long it waits.
 #[derive(Clone, Debug)]
 pub struct PoolSettings {
     pub max_connections: u32,
     pub acquire_timeout: Duration,
+    /// How long a tenant connection may sit idle and still be reused
+    /// without a ping (pgbouncer's `client_idle_timeout` and proxies'
+    /// idle timeouts must be longer).
+    pub idle_lifetime: Duration,
 }
 
 impl Default for PoolSettings {
     fn default() -> Self {
-        Self { max_connections: 10, acquire_timeout: Duration::from_secs(5) }
+        Self { max_connections: 10, acquire_timeout: Duration::from_secs(5), idle_lifetime: Duration::from_secs(60) }
     }
 }
 
-/// The runtime role's connection pool. It deliberately does not hand out the
-/// raw pool outside this crate: tenant work goes through [`crate::TenantTx`].
+/// The runtime role's connections. It deliberately does not hand out the
+/// raw pool outside this crate: tenant work goes through [`crate::TenantTx`]
+/// on connections of its own ([`crate::connections`]); sqlx's pool serves
+/// the rest (readiness, the definer functions).
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: PgPool,
+    connections: Arc<Connections>,
 }
 
 /// Who a pool connects as.
@@ -55,8 +65,10 @@ impl Db {
             // A ping before reuse would be one more round trip per request;
             // broken connections surface as errors and are dropped instead.
             .test_before_acquire(false)
-            .connect_lazy_with(options);
-        Ok(Self { pool })
+            .connect_lazy_with(options.clone());
+        let connections =
+            Connections::new(options, settings.max_connections, settings.acquire_timeout, settings.idle_lifetime);
+        Ok(Self { pool, connections: Arc::new(connections) })
     }
 
     /// One simple-protocol round trip: proves the pool can reach the
@@ -81,10 +93,15 @@ impl Db {
 
     /// Closes every connection; waits for checked-out ones to come back.
     pub async fn close(&self) {
+        self.connections.close();
         self.pool.close().await;
     }
 
     pub(crate) fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    pub(crate) fn connections(&self) -> &Arc<Connections> {
+        &self.connections
     }
 }

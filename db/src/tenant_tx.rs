@@ -8,24 +8,36 @@
 //! crate only, so code outside `db` cannot run a query against a pooled
 //! connection that has no tenant context.
 
-use sqlx::{PgConnection, Postgres, Transaction};
+use sqlx::{Executor, PgConnection};
 
+use crate::connections::Lease;
 use crate::{Db, DbError, TenantId, UserId};
 
 /// An open transaction bound to one tenant. Dropping it without `commit`
-/// rolls back.
+/// rolls back (in the background; the connection is reused only once the
+/// rollback is answered). A cancelled request may drop it at any point,
+/// `BEGIN` in flight included.
 #[derive(Debug)]
 pub struct TenantTx {
-    tx: Transaction<'static, Postgres>,
+    /// `None` once committed.
+    lease: Option<Lease>,
     tenant: TenantId,
     user: Option<UserId>,
 }
 
 impl TenantTx {
-    /// Opens a transaction with the tenant (and acting user) context set.
+    /// Opens a transaction with the tenant (and acting user) context set,
+    /// in one round trip.
     pub async fn begin(db: &Db, tenant: TenantId, user: Option<UserId>) -> Result<Self, DbError> {
-        let tx = db.pool().begin_with(begin_statement(tenant, user)).await?;
-        Ok(Self { tx, tenant, user })
+        let lease = db.connections().acquire().await?;
+        // From here a drop (this future cancelled) rolls back whatever the
+        // `BEGIN` below got to open.
+        let mut tx = Self { lease: Some(lease), tenant, user };
+        // Simple protocol, through `Executor::execute` on a `&str`: its
+        // future is boxed, so callers' futures stay provably `Send`.
+        let begin = begin_statement(tenant, user);
+        tx.conn().execute(begin.as_str()).await?;
+        Ok(tx)
     }
 
     /// The tenant this transaction is bound to.
@@ -38,14 +50,25 @@ impl TenantTx {
         self.user
     }
 
-    /// Commits the transaction.
-    pub async fn commit(self) -> Result<(), DbError> {
-        self.tx.commit().await?;
+    /// Commits the transaction; the connection is reused once `COMMIT` is
+    /// answered (a failed or cut-off commit closes it).
+    pub async fn commit(mut self) -> Result<(), DbError> {
+        let mut lease = self.lease.take().expect("an open transaction holds its connection");
+        lease.conn().execute("COMMIT").await?;
+        lease.give_back();
         Ok(())
     }
 
     pub(crate) fn conn(&mut self) -> &mut PgConnection {
-        &mut self.tx
+        self.lease.as_mut().expect("an open transaction holds its connection").conn()
+    }
+}
+
+impl Drop for TenantTx {
+    fn drop(&mut self) {
+        if let Some(lease) = self.lease.take() {
+            lease.roll_back_in_background();
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use anyhow::Result;
 use db::{projects, Db, PoolSettings, ProjectId, TenantId, TenantTx};
 use testkit::seed_tenant;
 
-const TRANSACTIONS: u64 = 2_400;
+const TRANSACTIONS: u64 = 10_000;
 const TENANTS: usize = 6;
 const CLIENT_CONNECTIONS: u32 = 40;
 
@@ -33,9 +33,13 @@ async fn concurrent_tenant_transactions_through_pgbouncer_never_see_another_tena
         let (db, tenants, wrong_rows, wrong_counts) =
             (db.clone(), tenants.clone(), wrong_rows.clone(), wrong_counts.clone());
         tasks.push(tokio::spawn(async move {
-            for n in 0..TRANSACTIONS / u64::from(CLIENT_CONNECTIONS) {
-                // Alternate tenants from one transaction to the next.
-                let i = ((worker + n) as usize) % tenants.len();
+            // A random tenant per transaction (xorshift, seeded per worker).
+            let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ (worker + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            for _ in 0..TRANSACTIONS / u64::from(CLIENT_CONNECTIONS) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let i = (state % tenants.len() as u64) as usize;
                 let tenant = tenants[i];
                 let mut tx = TenantTx::begin(&db, tenant, None).await?;
                 let rows = projects::list(&mut tx, 100).await?;
@@ -118,4 +122,150 @@ async fn pgbouncer_authenticates_with_scram_and_shows_its_pools_to_the_admin() -
     let mode: String = ours.unwrap().try_get("pool_mode")?;
     assert_eq!(mode, "transaction");
     Ok(())
+}
+
+/// Requests cancelled at any point of their tenant transaction — while
+/// `BEGIN` is in flight, during the query, before the commit — leave no
+/// connection inside a transaction: none idle in transaction in
+/// PostgreSQL, none pinned in pgbouncer, and later transactions see their
+/// own tenant only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cancelled_tenant_transactions_leave_no_connection_in_a_transaction() -> Result<()> {
+    let test_db = testkit::database().await?;
+    let mut tenants = Vec::new();
+    for i in 0..3 {
+        tenants.push(TenantId::new(seed_tenant(&test_db, &format!("cancel-{i}"), 2 + i).await?));
+    }
+    let db =
+        Db::connect_lazy(&test_db.pooled_app_url, &PoolSettings { max_connections: 16, ..PoolSettings::default() })?;
+    // How long one whole transaction takes under this load: deadlines are
+    // drawn up to three times that, so cuts land anywhere from BEGIN to COMMIT.
+    let (_, mut took) = storm(&db, &tenants, None).await?;
+    took.sort();
+    let span = (took[took.len() / 2].as_micros() as u64 * 3).max(1);
+    let (cancelled, finished) = storm(&db, &tenants, Some(span)).await?;
+    let finished = finished.len() as u64;
+    assert!(cancelled > 100 && finished > 100, "cancelled {cancelled}, finished {finished}: deadlines need tuning");
+
+    let (in_transaction, pinned) = open_transactions_settled(&test_db).await?;
+    assert_eq!(in_transaction, 0, "server connections left idle in transaction ({cancelled} cancelled)");
+    assert_eq!(pinned, 0, "server connections pgbouncer keeps linked to a client ({cancelled} cancelled)");
+
+    // And the pool's connections serve the next transactions correctly.
+    for (i, tenant) in tenants.iter().enumerate().cycle().take(30) {
+        let mut tx = TenantTx::begin(&db, *tenant, None).await?;
+        let rows = projects::list(&mut tx, 100).await?;
+        tx.commit().await?;
+        assert!(rows.len() == 2 + i && rows.iter().all(|p| p.tenant_id == *tenant), "tenant {i}: {rows:?}");
+    }
+    Ok(())
+}
+
+/// 8 workers run 150 tenant transactions each, every other one cut off
+/// after a deadline below `span` µs when given; returns how many were cut off and how long
+/// the others took. Every finished one must have seen its tenant's rows.
+async fn storm(db: &Db, tenants: &[TenantId], span: Option<u64>) -> Result<(u64, Vec<std::time::Duration>)> {
+    const WORKERS: u64 = 8;
+    const ATTEMPTS: u64 = 150;
+    let mut tasks = Vec::new();
+    for worker in 0..WORKERS {
+        let (db, tenants) = (db.clone(), tenants.to_vec());
+        tasks.push(tokio::spawn(async move {
+            let (mut cancelled, mut took) = (0, Vec::new());
+            for n in 0..ATTEMPTS {
+                let i = ((worker + n) % 3) as usize;
+                let tenant = tenants[i];
+                let started = std::time::Instant::now();
+                let work = async {
+                    let mut tx = TenantTx::begin(&db, tenant, None).await?;
+                    let rows = projects::list(&mut tx, 100).await?;
+                    tx.commit().await?;
+                    anyhow::ensure!(rows.len() == 2 + i && rows.iter().all(|p| p.tenant_id == tenant), "wrong rows");
+                    anyhow::Ok(())
+                };
+                // Every other attempt runs to its end, so the work keeps
+                // finishing while the rest is cut off.
+                let cut = span.filter(|_| n % 2 == 1).map(|s| (worker * 97 + n * 31) % s);
+                let deadline = std::time::Duration::from_micros(cut.unwrap_or(60_000_000));
+                match tokio::time::timeout(deadline, work).await {
+                    Err(_) => cancelled += 1,
+                    Ok(outcome) => {
+                        outcome?;
+                        took.push(started.elapsed());
+                    }
+                }
+            }
+            anyhow::Ok((cancelled, took))
+        }));
+    }
+    let (mut cancelled, mut took) = (0, Vec::new());
+    for task in tasks {
+        let (c, t) = task.await??;
+        cancelled += c;
+        took.extend(t);
+    }
+    Ok((cancelled, took))
+}
+
+/// A request cut off while its `BEGIN` waits for an answer: pgbouncer holds
+/// the statement (its database paused) until the request is gone, then
+/// runs it. The transaction it opened must not outlive the request.
+#[tokio::test]
+async fn a_request_cut_off_while_its_begin_waits_leaves_no_transaction_open() -> Result<()> {
+    use sqlx::Connection;
+    let test_db = testkit::database().await?;
+    let tenant = TenantId::new(seed_tenant(&test_db, "cut-begin", 1).await?);
+    let db =
+        Db::connect_lazy(&test_db.pooled_app_url, &PoolSettings { max_connections: 1, ..PoolSettings::default() })?;
+    TenantTx::begin(&db, tenant, None).await?.commit().await?;
+
+    let mut admin = sqlx::PgConnection::connect(&testkit::pgbouncer_admin_url()?).await?;
+    sqlx::raw_sql(&format!("PAUSE {}", test_db.name)).execute(&mut admin).await?;
+    let cut = tokio::time::timeout(std::time::Duration::from_millis(300), TenantTx::begin(&db, tenant, None)).await;
+    sqlx::raw_sql(&format!("RESUME {}", test_db.name)).execute(&mut admin).await?;
+    assert!(cut.is_err(), "BEGIN was answered while its database was paused");
+
+    let (in_transaction, pinned) = open_transactions_settled(&test_db).await?;
+    assert_eq!(in_transaction, 0, "the cut-off BEGIN left its server connection idle in transaction");
+    assert_eq!(pinned, 0, "pgbouncer keeps a server connection linked to the cut-off client");
+    let mut tx = TenantTx::begin(&db, tenant, None).await?;
+    assert_eq!(projects::list(&mut tx, 10).await?.len(), 1);
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Server connections of the runtime role in this database that are idle
+/// inside a transaction (PostgreSQL) and linked to a client (pgbouncer's
+/// `sv_active`), once both reach zero or after 3 s. Cut-off work is rolled
+/// back in the background, so it may take a moment.
+async fn open_transactions_settled(test_db: &testkit::TestDatabase) -> Result<(i64, i64)> {
+    use sqlx::{Connection, Row};
+    let mut superuser = sqlx::PgConnection::connect(&test_db.superuser_url).await?;
+    let mut admin = sqlx::PgConnection::connect(&testkit::pgbouncer_admin_url()?).await?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    loop {
+        let in_transaction: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND usename = 'app' \
+             AND state LIKE 'idle in transaction%'",
+        )
+        .bind(&test_db.name)
+        .fetch_one(&mut superuser)
+        .await?;
+        let pools = sqlx::raw_sql("SHOW POOLS").fetch_all(&mut admin).await?;
+        let pinned: i64 = pools
+            .iter()
+            .filter(|row| {
+                row.try_get::<String, _>("database").ok().as_deref() == Some(test_db.name.as_str())
+                    && row.try_get::<String, _>("user").ok().as_deref() == Some("app")
+            })
+            // pgbouncer sends its counters as int4 (older versions int8).
+            .map(|row| {
+                row.try_get::<i32, _>("sv_active").map(i64::from).or_else(|_| row.try_get("sv_active")).unwrap_or(-1)
+            })
+            .sum();
+        if (in_transaction == 0 && pinned == 0) || std::time::Instant::now() > deadline {
+            return Ok((in_transaction, pinned));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
