@@ -24,7 +24,9 @@
 //! suite does that so the bench cannot rot.
 //!
 //! The baselines are this same executable started again with
-//! `BENCH_SERVE=hello|bare|app`.
+//! `BENCH_SERVE=hello|bare|app`. For experiments: `BENCH_ROUNDS`,
+//! `BENCH_ROUND_SECS`, `BENCH_SOAK_SECS`, and `BENCH_API_ENV="K=V K=V"`
+//! (settings added to the API's).
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -63,12 +65,14 @@ impl Plan {
             }
         } else {
             let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+            let number =
+                |name: &str, default: u64| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
             Self {
                 tenants: 10,
                 signed_in_per_tenant: 3,
-                rounds: 5,
-                round: Duration::from_secs(5),
-                soak: Duration::from_secs(60),
+                rounds: number("BENCH_ROUNDS", 5) as usize,
+                round: Duration::from_secs(number("BENCH_ROUND_SECS", 5)),
+                soak: Duration::from_secs(number("BENCH_SOAK_SECS", 60)),
                 pinned: cores >= 2,
             }
         }
@@ -118,7 +122,7 @@ async fn orchestrate(plan: Plan) -> Result<()> {
     let mut servers = Servers::default();
     let api_port = free_port()?;
     let (signing, _, refresh) = api::auth::tokens::TokenKeys::generate_hex()?;
-    let mut api_env: HashMap<&str, String> = [
+    let mut api_env: HashMap<String, String> = [
         ("APP_HOST", "127.0.0.1".to_owned()),
         ("APP_PORT", api_port.to_string()),
         ("DATABASE_URL", db.pooled_app_url.clone()),
@@ -136,13 +140,21 @@ async fn orchestrate(plan: Plan) -> Result<()> {
         ("APP_LOG_FORMAT", "json".to_owned()),
     ]
     .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
     .collect();
+    // `BENCH_API_ENV="K=V K=V"` adds to (or overrides) the API's settings,
+    // for experiments.
+    let extra = std::env::var("BENCH_API_ENV").unwrap_or_default();
+    for pair in extra.split_whitespace() {
+        let (key, value) = pair.split_once('=').with_context(|| format!("BENCH_API_ENV: {pair} is not K=V"))?;
+        api_env.insert(key.to_owned(), value.to_owned());
+    }
     let api_pid = servers.start_api(plan.pinned, api_port, &api_env)?;
     // A second API process with the per-address limit on (a budget wrk
     // cannot exhaust), to show what the limiter's Redis round trip costs.
     let limited_port = free_port()?;
-    api_env.insert("APP_PORT", limited_port.to_string());
-    api_env.insert("APP_RATE_LIMIT_PER_MINUTE", "100000000".to_owned());
+    api_env.insert("APP_PORT".into(), limited_port.to_string());
+    api_env.insert("APP_RATE_LIMIT_PER_MINUTE".into(), "100000000".to_owned());
     servers.start_api(plan.pinned, limited_port, &api_env)?;
 
     let client = reqwest::Client::new();
@@ -260,7 +272,7 @@ async fn orchestrate(plan: Plan) -> Result<()> {
 struct Servers(Vec<Child>);
 
 impl Servers {
-    fn start_api(&mut self, pinned: bool, port: u16, env: &HashMap<&str, String>) -> Result<u32> {
+    fn start_api(&mut self, pinned: bool, port: u16, env: &HashMap<String, String>) -> Result<u32> {
         let mut cmd = on_core(pinned, 0, Path::new(env!("CARGO_BIN_EXE_tenantry-api")));
         cmd.env_clear().envs(env).stdout(Stdio::null()).stderr(Stdio::null());
         let child = cmd.spawn().with_context(|| format!("starting the API on {port}"))?;

@@ -46,7 +46,8 @@ async fn check_access(req: &Request, bearer: Bearer) -> poem::Result<Caller> {
     let state = req.data::<AppState>().ok_or_else(|| ApiError::internal("no application state on the request"))?;
     let claims = state
         .tokens
-        .verify_access(&bearer.token)
+        .verify_access_cached(&bearer.token)
+        .await
         .map_err(|_| ApiError::unauthenticated("the access token is not valid"))?;
     let open = state.access_cache.session_open(claims.session, state.refresh.is_active(&state.redis, claims.session));
     match open.await {

@@ -95,7 +95,13 @@ pub struct TokenKeys {
     signing: AsymmetricSecretKey<V4>,
     verifying: HashMap<String, AsymmetricPublicKey<V4>>,
     refresh: SymmetricKey<V4>,
+    /// Access tokens this process has verified, by their exact text, with
+    /// their claims ([`TokenKeys::verify_access_cached`]).
+    verified: moka::future::Cache<String, AccessClaims>,
 }
+
+/// How many verified access tokens are remembered (about 300 bytes each).
+const VERIFIED_CAPACITY: u64 = 50_000;
 
 impl std::fmt::Debug for TokenKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -155,6 +161,10 @@ impl TokenKeys {
             signing: secret,
             verifying,
             refresh,
+            verified: moka::future::Cache::builder()
+                .max_capacity(VERIFIED_CAPACITY)
+                .time_to_live(MAX_ACCESS_TTL)
+                .build(),
         })
     }
 
@@ -178,6 +188,22 @@ impl TokenKeys {
     }
 
     /// Verifies an access token and reads its claims.
+    /// [`TokenKeys::verify_access`], remembering tokens that passed: a
+    /// client sends the same access token for its whole life, and the
+    /// Ed25519 check is most of what checking it costs. Only the exact text
+    /// of a token that passed is found again, and its expiry is checked on
+    /// every use; the session behind it is checked by the caller each time.
+    pub async fn verify_access_cached(&self, token: &str) -> Result<AccessClaims, TokenError> {
+        if let Some(claims) = self.verified.get(token).await {
+            if claims.expires_at > Utc::now() {
+                return Ok(claims);
+            }
+        }
+        let claims = self.verify_access(token)?;
+        self.verified.insert(token.to_owned(), claims.clone()).await;
+        Ok(claims)
+    }
+
     pub fn verify_access(&self, token: &str) -> Result<AccessClaims, TokenError> {
         let untrusted = UntrustedToken::<Public, V4>::try_from(token).map_err(|_| TokenError::Malformed)?;
         // The key id is read from the untrusted footer only to pick a key;

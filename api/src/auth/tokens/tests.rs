@@ -228,3 +228,26 @@ fn the_footer_key_id_reads_what_pasetors_writes_and_nothing_else() {
         assert_eq!(footer_key_id(bad), None, "{}", String::from_utf8_lossy(bad));
     }
 }
+
+#[tokio::test]
+async fn remembered_tokens_are_found_by_their_exact_text_and_only_while_unexpired() {
+    let f = fixture();
+    let (user, tenant, session) = ids();
+    let token = f.keys.issue_access(user, tenant, session).unwrap();
+    let first = f.keys.verify_access_cached(&token).await.unwrap();
+    assert_eq!((first.user, first.tenant, first.session), (user, tenant, session));
+    assert_eq!(f.keys.verify_access_cached(&token).await.unwrap(), first);
+
+    // A changed signature is not the remembered text: it is verified, and fails.
+    let mut tampered = token.clone().into_bytes();
+    let at = tampered.len() - 5;
+    tampered[at] = if tampered[at] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    assert!(f.keys.verify_access_cached(&tampered).await.is_err());
+
+    // A remembered entry past its expiry is not used: the text is verified
+    // again (here it is not a token at all).
+    let expired = AccessClaims { expires_at: Utc::now() - chrono::Duration::seconds(1), ..first };
+    f.keys.verified.insert("stale".to_owned(), expired).await;
+    assert_eq!(f.keys.verify_access_cached("stale").await, Err(TokenError::Malformed));
+}
