@@ -161,6 +161,7 @@ async fn orchestrate(plan: Plan) -> Result<()> {
     let api = format!("http://127.0.0.1:{api_port}");
     wait_until_up(&client, &format!("{api}/")).await?;
     wait_until_up(&client, &format!("http://127.0.0.1:{limited_port}/")).await?;
+    let resident_when_up = resident_kib(api_pid)?;
     let liveness = client.get(format!("{api}/")).send().await?;
     let content_type = liveness.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let hello_body = scratch.join("hello.body");
@@ -231,6 +232,7 @@ async fn orchestrate(plan: Plan) -> Result<()> {
         plan.round,
         if plan.pinned { "; servers on core 0, wrk on core 1" } else { "; unpinned (smoke)" }
     );
+    let resident_at_start = resident_kib(api_pid)?;
     // Warm every path once, then alternate.
     for target in &targets {
         wrk.run(target, Duration::from_secs(1))?;
@@ -251,10 +253,13 @@ async fn orchestrate(plan: Plan) -> Result<()> {
     }
     let ratio = |a: usize, b: usize| summaries[a].per_second / summaries[b].per_second;
     println!(
-        "after {:?} more of the P2 load at {:.0} req/s the API holds {:.1} MB resident",
+        "the API held {:.1} MB resident when up, {:.1} MB after the sign-ins, {:.1} MB after {:?} more of the \
+         P2 load at {:.0} req/s",
+        resident_when_up as f64 / 1024.0,
+        resident_at_start as f64 / 1024.0,
+        rss as f64 / 1024.0,
         plan.soak,
         soak.per_second,
-        rss as f64 / 1024.0
     );
     println!("P1 {:.2}x  (tenantry GET / over hyper; target 0.9x)", ratio(1, 0));
     println!("P2 {:.2}x  (tenantry /api/users over the bare select; target 0.9x)", ratio(4, 2));
