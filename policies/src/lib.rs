@@ -5,6 +5,8 @@
 //! Role permissions are shared by all tenants; role assignments are added
 //! per tenant from memberships.
 
+use std::sync::atomic::{AtomicU8, Ordering};
+
 use casbin::{CoreApi, DefaultModel, Enforcer, MemoryAdapter, MgmtApi};
 
 /// The model, as written in `policies/model.conf`.
@@ -155,7 +157,17 @@ impl std::fmt::Display for Action {
 /// The enforcer with the base policy loaded.
 pub struct Authorizer {
     enforcer: Enforcer,
+    /// `role_allows` decisions once made, by role, object, action and
+    /// ownership: 0 not yet asked, 1 denied, 2 allowed. They cannot depend
+    /// on the tenant while every permission rule is for all tenants (`*`)
+    /// and no subject has been assigned a role — true of the policy the
+    /// API loads. `None` otherwise, or when built without it.
+    decisions: Option<Vec<AtomicU8>>,
 }
+
+const UNDECIDED: u8 = 0;
+const DENIED: u8 = 1;
+const ALLOWED: u8 = 2;
 
 impl std::fmt::Debug for Authorizer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -175,12 +187,34 @@ impl Authorizer {
         let mut enforcer = Enforcer::new(model, MemoryAdapter::default()).await?;
         let rules: Vec<Vec<String>> =
             permissions(policy)?.into_iter().map(|p| vec![p.role, p.tenant, p.object, p.action, p.condition]).collect();
+        let for_all_tenants = rules.iter().all(|rule| rule[1] == "*");
         enforcer.add_policies(rules).await?;
-        Ok(Self { enforcer })
+        let slots = ROLES.len() * Object::ALL.len() * Action::ALL.len() * 2;
+        let decisions = for_all_tenants.then(|| (0..slots).map(|_| AtomicU8::new(UNDECIDED)).collect());
+        Ok(Self { enforcer, decisions })
+    }
+
+    /// The same authorizer asking the enforcer every time: for measuring
+    /// what the remembered decisions save, and for checking them.
+    pub fn without_decision_cache(mut self) -> Self {
+        self.decisions = None;
+        self
+    }
+
+    /// Where `role_allows` keeps a decision, when it keeps it.
+    fn decision_slot(&self, role: &str, object: Object, action: Action, owns_object: bool) -> Option<&AtomicU8> {
+        let decisions = self.decisions.as_ref()?;
+        let role = ROLES.iter().position(|r| *r == role)?;
+        let object = Object::ALL.iter().position(|o| *o == object)?;
+        let action = Action::ALL.iter().position(|a| *a == action)?;
+        let index = ((role * Object::ALL.len() + object) * Action::ALL.len() + action) * 2 + usize::from(owns_object);
+        decisions.get(index)
     }
 
     /// Gives `subject` the `role` in `tenant` (from a membership).
     pub async fn assign(&mut self, subject: &str, role: &str, tenant: &str) -> Result<(), PolicyError> {
+        // With assignments, decisions may differ by tenant.
+        self.decisions = None;
         self.enforcer.add_grouping_policy(vec![subject.to_owned(), role.to_owned(), tenant.to_owned()]).await?;
         Ok(())
     }
@@ -205,8 +239,18 @@ impl Authorizer {
         action: Action,
         owns_object: bool,
     ) -> Result<bool, PolicyError> {
+        let slot = self.decision_slot(role, object, action, owns_object);
+        match slot.map(|slot| slot.load(Ordering::Relaxed)) {
+            Some(ALLOWED) => return Ok(true),
+            Some(DENIED) => return Ok(false),
+            _ => {}
+        }
         let owner = if owns_object { role } else { "" };
-        Ok(self.enforcer.enforce((role, tenant, object.as_str(), action.as_str(), owner))?)
+        let allowed = self.enforcer.enforce((role, tenant, object.as_str(), action.as_str(), owner))?;
+        if let Some(slot) = slot {
+            slot.store(if allowed { ALLOWED } else { DENIED }, Ordering::Relaxed);
+        }
+        Ok(allowed)
     }
 
     /// May `subject`, in `tenant`, perform `action` on `object`? `owner` is

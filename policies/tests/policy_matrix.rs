@@ -105,3 +105,29 @@ async fn a_role_can_be_asked_directly() {
     assert!(!auth.role_allows("user", "tenant-a", Object::Projects, Action::Update, false).unwrap());
     assert!(!auth.role_allows("nobody", "tenant-a", Object::Projects, Action::Read, false).unwrap());
 }
+
+/// The decisions `role_allows` remembers are the enforcer's own, asked
+/// twice (the second answer comes from memory), for every role, object,
+/// action and ownership, and for any tenant.
+#[tokio::test]
+async fn remembered_decisions_are_the_enforcers_decisions() {
+    let remembering = Authorizer::new().await.unwrap();
+    let asking = Authorizer::new().await.unwrap().without_decision_cache();
+    for round in 0..2 {
+        for role in policies::ROLES.iter().chain(&["nobody"]) {
+            for object in Object::ALL {
+                for action in Action::ALL {
+                    for owns in [false, true] {
+                        let tenant = format!("tenant-{round}");
+                        let remembered = remembering.role_allows(role, &tenant, object, action, owns).unwrap();
+                        let asked = asking.role_allows(role, &tenant, object, action, owns).unwrap();
+                        assert_eq!(remembered, asked, "{role} {object} {action} owns={owns} round {round}");
+                        if !owns {
+                            assert_eq!(asked, expected(role, object, action), "{role} {object} {action}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,9 +1,9 @@
 //! `cargo xtask bench [--smoke] [NAME...]`: the request path over HTTP
 //! against its baselines (`http`), the tenant transaction against a bare
 //! select (`tenant_tx`), an authenticated request with the access cache off
-//! and on (`access_checks`) and the token verification (`token_verify`), all
-//! through pgbouncer in transaction mode, each comparison measured in one
-//! run. Names pick benches; `--smoke` runs the smoke mode of those that have
+//! and on (`access_checks`), the token verification (`token_verify`) and
+//! one authorization decision (`decisions`); database paths through
+//! pgbouncer in transaction mode; each comparison measured in one run. Names pick benches; `--smoke` runs the smoke mode of those that have
 //! one, built with the test profile.
 
 use std::process::Command;
@@ -16,8 +16,13 @@ use xtask::procs::{run_visible, Supervisor};
 use xtask::services::{self, Credentials, PostgresOptions};
 
 /// Each bench: its package and name.
-const BENCHES: [(&str, &str); 4] =
-    [("db", "tenant_tx"), ("api", "access_checks"), ("api", "token_verify"), ("api", "http")];
+const BENCHES: [(&str, &str); 5] = [
+    ("db", "tenant_tx"),
+    ("api", "access_checks"),
+    ("api", "token_verify"),
+    ("policies", "decisions"),
+    ("api", "http"),
+];
 
 pub fn run(args: &[String]) -> Result<()> {
     let smoke = args.iter().any(|a| a == "--smoke");
