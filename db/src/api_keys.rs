@@ -63,7 +63,7 @@ pub async fn create(
         .bind(user)
         .bind(expires_at)
         .persistent(false)
-        .fetch_one(tx.conn())
+        .fetch_one(tx.conn().await?)
         .await
         .map_err(DbError::classify)?;
     Ok(key(row))
@@ -73,7 +73,7 @@ pub async fn create(
 pub async fn list(tx: &mut TenantTx) -> Result<Vec<ApiKey>, DbError> {
     let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM api_keys ORDER BY created_at, id"))
         .persistent(false)
-        .fetch_all(tx.conn())
+        .fetch_all(tx.conn().await?)
         .await?;
     Ok(rows.into_iter().map(key).collect())
 }
@@ -84,7 +84,7 @@ pub async fn revoke(tx: &mut TenantTx, id: ApiKeyId) -> Result<Option<String>, D
     let prefix = sqlx::query_scalar("DELETE FROM api_keys WHERE id = $1 RETURNING prefix")
         .bind(id)
         .persistent(false)
-        .fetch_optional(tx.conn())
+        .fetch_optional(tx.conn().await?)
         .await?;
     Ok(prefix)
 }
@@ -97,7 +97,7 @@ pub async fn touch(tx: &mut TenantTx, id: ApiKeyId) -> Result<(), DbError> {
     )
     .bind(id)
     .persistent(false)
-    .execute(tx.conn())
+    .execute(tx.conn().await?)
     .await?;
     Ok(())
 }
@@ -115,7 +115,7 @@ pub async fn authenticate(
         .bind(prefix)
         .bind(secret_hash)
         .persistent(false)
-        .fetch_optional(tx.conn())
+        .fetch_optional(tx.conn().await?)
         .await?;
     tx.commit().await?;
     Ok(row.map(|r| KeyRecord {

@@ -41,7 +41,7 @@ pub async fn list(tx: &mut TenantTx, query: &AuditQuery) -> Result<Vec<AuditEntr
     .bind(query.actor)
     .bind(query.limit)
     .persistent(false)
-    .fetch_all(tx.conn())
+    .fetch_all(tx.conn().await?)
     .await?;
     Ok(rows
         .into_iter()

@@ -32,7 +32,7 @@ pub async fn find_account(platform: &PlatformDb, email: &str) -> Result<Option<A
     let row = sqlx::query("SELECT id, password_hash, verified FROM auth_find_user($1)")
         .bind(email)
         .persistent(false)
-        .fetch_optional(tx.conn())
+        .fetch_optional(tx.conn().await?)
         .await?;
     tx.commit().await?;
     Ok(row.map(|r| Account {
@@ -49,7 +49,7 @@ pub async fn memberships(platform: &PlatformDb, user: UserId) -> Result<Vec<Memb
     let rows = sqlx::query("SELECT tenant_id, slug, name, status, role FROM auth_user_tenants($1)")
         .bind(user)
         .persistent(false)
-        .fetch_all(tx.conn())
+        .fetch_all(tx.conn().await?)
         .await?;
     tx.commit().await?;
     Ok(rows
@@ -70,7 +70,7 @@ pub async fn profile(platform: &PlatformDb, user: UserId) -> Result<Option<(Stri
     let row = sqlx::query("SELECT email, display_name FROM auth_user_profile($1)")
         .bind(user)
         .persistent(false)
-        .fetch_optional(tx.conn())
+        .fetch_optional(tx.conn().await?)
         .await?;
     tx.commit().await?;
     Ok(row.map(|r| (r.get("email"), r.get("display_name"))))
@@ -103,7 +103,7 @@ pub async fn security_event(tx: &mut PlatformTx, event: &str, subject: &str, ori
         .bind(&origin.ip)
         .bind(&origin.user_agent)
         .persistent(false)
-        .execute(tx.conn())
+        .execute(tx.conn().await?)
         .await?;
     Ok(())
 }
@@ -118,7 +118,7 @@ pub async fn audit(tx: &mut TenantTx, action: &str, target: &str, origin: &Origi
         .bind(&origin.ip)
         .bind(&origin.user_agent)
         .persistent(false)
-        .execute(tx.conn())
+        .execute(tx.conn().await?)
         .await
         .map_err(DbError::classify)?;
     Ok(())
@@ -128,8 +128,11 @@ pub async fn audit(tx: &mut TenantTx, action: &str, target: &str, origin: &Origi
 /// password before a change).
 pub async fn password_hash(platform: &PlatformDb, user: UserId) -> Result<Option<String>, DbError> {
     let mut tx = platform.begin(Some(user)).await?;
-    let hash: Option<String> =
-        sqlx::query_scalar("SELECT auth_password_hash($1)").bind(user).persistent(false).fetch_one(tx.conn()).await?;
+    let hash: Option<String> = sqlx::query_scalar("SELECT auth_password_hash($1)")
+        .bind(user)
+        .persistent(false)
+        .fetch_one(tx.conn().await?)
+        .await?;
     tx.commit().await?;
     Ok(hash)
 }
@@ -144,7 +147,7 @@ pub async fn change_password(platform: &PlatformDb, user: UserId, current: &str,
         .bind(current)
         .bind(new)
         .persistent(false)
-        .fetch_one(tx.conn())
+        .fetch_one(tx.conn().await?)
         .await?;
     tx.commit().await?;
     Ok(changed)

@@ -50,7 +50,7 @@ pub async fn create(
     )
     .bind(email)
     .persistent(false)
-    .execute(tx.conn())
+    .execute(tx.conn().await?)
     .await?;
     let (tenant, user) = (tx.tenant(), tx.user());
     let row = sqlx::query(&format!(
@@ -64,7 +64,7 @@ pub async fn create(
     .bind(user)
     .bind(expires_at)
     .persistent(false)
-    .fetch_one(tx.conn())
+    .fetch_one(tx.conn().await?)
     .await
     .map_err(DbError::classify)?;
     Ok(invitation(row))
@@ -80,7 +80,7 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<Invitation>, DbError> {
          ORDER BY created_at DESC, id LIMIT 500"
     ))
     .persistent(false)
-    .fetch_all(tx.conn())
+    .fetch_all(tx.conn().await?)
     .await?;
     Ok(rows.into_iter().map(invitation).collect())
 }
@@ -94,7 +94,7 @@ pub async fn revoke(tx: &mut TenantTx, id: InvitationId) -> Result<Option<Invita
     ))
     .bind(id)
     .persistent(false)
-    .fetch_optional(tx.conn())
+    .fetch_optional(tx.conn().await?)
     .await?;
     Ok(row.map(invitation))
 }
@@ -149,7 +149,7 @@ pub async fn accept(
     .bind(password_hash)
     .bind(display_name)
     .persistent(false)
-    .fetch_one(tx.conn())
+    .fetch_one(tx.conn().await?)
     .await
     .map_err(DbError::classify)?;
     tx.commit().await?;
@@ -182,6 +182,6 @@ pub async fn accept(
 /// The name of the transaction's tenant (for the invitation email).
 pub async fn tenant_name(tx: &mut TenantTx) -> Result<String, DbError> {
     let name: Option<String> =
-        sqlx::query_scalar("SELECT name FROM tenants").persistent(false).fetch_optional(tx.conn()).await?;
+        sqlx::query_scalar("SELECT name FROM tenants").persistent(false).fetch_optional(tx.conn().await?).await?;
     Ok(name.unwrap_or_default())
 }

@@ -1,7 +1,7 @@
 //! Members of the transaction's tenant.
 
 use chrono::{DateTime, Utc};
-use sqlx::{Executor, Row};
+use sqlx::Row;
 
 use crate::{DbError, Role, TenantTx, UserId};
 
@@ -25,7 +25,7 @@ pub async fn role_of(tx: &mut TenantTx, user: UserId) -> Result<Option<Role>, Db
     )
     .bind(user)
     .persistent(false)
-    .fetch_optional(tx.conn())
+    .fetch_optional(tx.conn().await?)
     .await?;
     Ok(row.map(|r| r.get("role")))
 }
@@ -35,7 +35,7 @@ pub async fn has_email(tx: &mut TenantTx, email: &str) -> Result<bool, DbError> 
     let found: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tenant_members() WHERE email = $1)")
         .bind(email)
         .persistent(false)
-        .fetch_one(tx.conn())
+        .fetch_one(tx.conn().await?)
         .await?;
     Ok(found)
 }
@@ -45,7 +45,7 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<Member>, DbError> {
     // No parameters, so the simple protocol: one round trip where an
     // unnamed extended-protocol statement takes two.
     let rows =
-        tx.conn().fetch_all("SELECT user_id, email, display_name, role, joined_at FROM tenant_members()").await?;
+        tx.fetch_all_simple("SELECT user_id, email, display_name, role, joined_at FROM tenant_members()").await?;
     Ok(rows
         .into_iter()
         .map(|r| Member {
@@ -73,12 +73,12 @@ pub enum MembershipChange {
 async fn check_admins(tx: &mut TenantTx, user: UserId, stays_admin: bool) -> Result<MembershipChange, DbError> {
     let admins: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT user_id FROM memberships WHERE role = 'admin' FOR UPDATE")
         .persistent(false)
-        .fetch_all(tx.conn())
+        .fetch_all(tx.conn().await?)
         .await?;
     let current: Option<Role> = sqlx::query_scalar("SELECT role FROM memberships WHERE user_id = $1 FOR UPDATE")
         .bind(user)
         .persistent(false)
-        .fetch_optional(tx.conn())
+        .fetch_optional(tx.conn().await?)
         .await?;
     Ok(match current {
         None => MembershipChange::NotFound,
@@ -95,7 +95,7 @@ pub async fn set_role(tx: &mut TenantTx, user: UserId, role: Role) -> Result<Mem
             .bind(user)
             .bind(role)
             .persistent(false)
-            .execute(tx.conn())
+            .execute(tx.conn().await?)
             .await
             .map_err(DbError::classify)?;
     }
@@ -109,7 +109,7 @@ pub async fn remove(tx: &mut TenantTx, user: UserId) -> Result<MembershipChange,
         sqlx::query("DELETE FROM memberships WHERE user_id = $1")
             .bind(user)
             .persistent(false)
-            .execute(tx.conn())
+            .execute(tx.conn().await?)
             .await?;
     }
     Ok(verdict)

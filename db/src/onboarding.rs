@@ -68,7 +68,7 @@ pub async fn register(platform: &PlatformDb, r: &NewRegistration<'_>) -> Result<
         .bind(r.tenant_name)
         .bind(interval(r.ttl))
         .persistent(false)
-        .fetch_one(tx.conn())
+        .fetch_one(tx.conn().await?)
         .await
         .map_err(DbError::classify)?;
     tx.commit().await?;
@@ -90,7 +90,7 @@ pub async fn verify(platform: &PlatformDb, token: &str, password_hash: &str) -> 
     .bind(token)
     .bind(password_hash)
     .persistent(false)
-    .fetch_one(tx.conn())
+    .fetch_one(tx.conn().await?)
     .await
     .map_err(DbError::classify)?;
     tx.commit().await?;
@@ -121,7 +121,7 @@ pub async fn start_password_reset(
         .bind(email)
         .bind(interval(ttl))
         .persistent(false)
-        .fetch_one(tx.conn())
+        .fetch_one(tx.conn().await?)
         .await?;
     tx.commit().await?;
     Ok(user.map(UserId::new))
@@ -134,7 +134,7 @@ pub async fn password_reset_user(platform: &PlatformDb, token: &str) -> Result<O
     let user: Option<uuid::Uuid> = sqlx::query_scalar("SELECT auth_password_reset_user($1)")
         .bind(token)
         .persistent(false)
-        .fetch_one(tx.conn())
+        .fetch_one(tx.conn().await?)
         .await?;
     tx.commit().await?;
     Ok(user.map(UserId::new))
@@ -152,7 +152,7 @@ pub async fn finish_password_reset(
         .bind(token)
         .bind(password_hash)
         .persistent(false)
-        .fetch_one(tx.conn())
+        .fetch_one(tx.conn().await?)
         .await?;
     tx.commit().await?;
     Ok(user.map(UserId::new))

@@ -74,7 +74,9 @@ impl PlatformTx {
         Ok(())
     }
 
-    pub(crate) fn conn(&mut self) -> &mut PgConnection {
-        &mut self.tx
+    /// The connection, inside the transaction (async like
+    /// `TenantTx::conn`, so repositories read the same either way).
+    pub(crate) async fn conn(&mut self) -> Result<&mut PgConnection, DbError> {
+        Ok(&mut self.tx)
     }
 }

@@ -21,14 +21,14 @@ const COLUMNS: &str = "id, tenant_id, name, description, owner_id, created_at";
 /// Lists the tenant's projects, oldest first.
 pub async fn list(tx: &mut TenantTx, limit: i64) -> Result<Vec<Project>, DbError> {
     let sql = format!("SELECT {COLUMNS} FROM projects ORDER BY created_at, id LIMIT $1");
-    let rows = sqlx::query_as::<_, Project>(&sql).bind(limit).persistent(false).fetch_all(tx.conn()).await?;
+    let rows = sqlx::query_as::<_, Project>(&sql).bind(limit).persistent(false).fetch_all(tx.conn().await?).await?;
     Ok(rows)
 }
 
 /// Finds one project of the tenant; another tenant's id finds nothing.
 pub async fn get(tx: &mut TenantTx, id: ProjectId) -> Result<Option<Project>, DbError> {
     let sql = format!("SELECT {COLUMNS} FROM projects WHERE id = $1");
-    let row = sqlx::query_as::<_, Project>(&sql).bind(id).persistent(false).fetch_optional(tx.conn()).await?;
+    let row = sqlx::query_as::<_, Project>(&sql).bind(id).persistent(false).fetch_optional(tx.conn().await?).await?;
     Ok(row)
 }
 
@@ -46,13 +46,14 @@ pub async fn create(tx: &mut TenantTx, name: &str, description: &str) -> Result<
         .bind(description)
         .bind(owner)
         .persistent(false)
-        .fetch_one(tx.conn())
+        .fetch_one(tx.conn().await?)
         .await
         .map_err(DbError::classify)
 }
 
 /// Deletes a project; `false` when the tenant has no such project.
 pub async fn delete(tx: &mut TenantTx, id: ProjectId) -> Result<bool, DbError> {
-    let done = sqlx::query("DELETE FROM projects WHERE id = $1").bind(id).persistent(false).execute(tx.conn()).await?;
+    let done =
+        sqlx::query("DELETE FROM projects WHERE id = $1").bind(id).persistent(false).execute(tx.conn().await?).await?;
     Ok(done.rows_affected() == 1)
 }

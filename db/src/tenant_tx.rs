@@ -8,36 +8,36 @@
 //! crate only, so code outside `db` cannot run a query against a pooled
 //! connection that has no tenant context.
 
+use sqlx::postgres::PgRow;
 use sqlx::{Executor, PgConnection};
 
 use crate::connections::Lease;
 use crate::{Db, DbError, TenantId, UserId};
 
-/// An open transaction bound to one tenant. Dropping it without `commit`
-/// rolls back (in the background; the connection is reused only once the
-/// rollback is answered). A cancelled request may drop it at any point,
-/// `BEGIN` in flight included.
+/// A transaction bound to one tenant. Its `BEGIN` and context settings go
+/// with the first statement (in the same round trip when that statement
+/// is a simple-protocol one, [`TenantTx::fetch_all_simple`]), so a request
+/// refused before its first query costs the database nothing. Dropping it
+/// without `commit` rolls back (in the background; the connection is
+/// reused only once the rollback is answered); a cancelled request may drop
+/// it at any point, `BEGIN` in flight included.
 #[derive(Debug)]
 pub struct TenantTx {
     /// `None` once committed.
     lease: Option<Lease>,
     tenant: TenantId,
     user: Option<UserId>,
+    /// Whether `BEGIN` was sent (or is being sent): from then on, a drop
+    /// rolls back.
+    begun: bool,
 }
 
 impl TenantTx {
-    /// Opens a transaction with the tenant (and acting user) context set,
-    /// in one round trip.
+    /// Takes a connection for a transaction in `tenant` (acting as `user`);
+    /// nothing is sent until the first statement.
     pub async fn begin(db: &Db, tenant: TenantId, user: Option<UserId>) -> Result<Self, DbError> {
         let lease = db.connections().acquire().await?;
-        // From here a drop (this future cancelled) rolls back whatever the
-        // `BEGIN` below got to open.
-        let mut tx = Self { lease: Some(lease), tenant, user };
-        // Simple protocol, through `Executor::execute` on a `&str`: its
-        // future is boxed, so callers' futures stay provably `Send`.
-        let begin = begin_statement(tenant, user);
-        tx.conn().execute(begin.as_str()).await?;
-        Ok(tx)
+        Ok(Self { lease: Some(lease), tenant, user, begun: false })
     }
 
     /// The tenant this transaction is bound to.
@@ -51,15 +51,51 @@ impl TenantTx {
     }
 
     /// Commits the transaction; the connection is reused once `COMMIT` is
-    /// answered (a failed or cut-off commit closes it).
+    /// answered (a failed or cut-off commit closes it). A transaction that
+    /// never ran a statement has nothing to commit.
     pub async fn commit(mut self) -> Result<(), DbError> {
         let mut lease = self.lease.take().expect("an open transaction holds its connection");
-        lease.conn().execute("COMMIT").await?;
+        if self.begun {
+            lease.conn().execute("COMMIT").await?;
+        }
         lease.give_back();
         Ok(())
     }
 
-    pub(crate) fn conn(&mut self) -> &mut PgConnection {
+    /// The connection, inside the transaction: sends `BEGIN` and the
+    /// context first if no statement has yet.
+    pub(crate) async fn conn(&mut self) -> Result<&mut PgConnection, DbError> {
+        if !self.begun {
+            // Set before sending: a cut-off `BEGIN` is rolled back on drop.
+            self.begun = true;
+            // Simple protocol, through `Executor::execute` on a `&str`: its
+            // future is boxed, so callers' futures stay provably `Send`.
+            let begin = begin_statement(self.tenant, self.user);
+            self.leased().execute(begin.as_str()).await?;
+        }
+        Ok(self.leased())
+    }
+
+    /// The rows of `sql`, a statement without parameters, in the simple
+    /// protocol (one round trip where an unnamed extended-protocol statement
+    /// takes two). A `BEGIN` still to be sent goes in the same round trip.
+    pub(crate) async fn fetch_all_simple(&mut self, sql: &'static str) -> Result<Vec<PgRow>, DbError> {
+        if self.begun {
+            return Ok(self.leased().fetch_all(sql).await?);
+        }
+        self.begun = true;
+        let batch = format!("{}; {sql}", begin_statement(self.tenant, self.user));
+        let mut rows = self.leased().fetch_all(batch.as_str()).await?;
+        // `BEGIN` returns no row and the settings exactly one: the rest is
+        // what `sql` returned.
+        if rows.is_empty() {
+            return Err(DbError::Unexpected(sqlx::Error::RowNotFound));
+        }
+        rows.remove(0);
+        Ok(rows)
+    }
+
+    fn leased(&mut self) -> &mut PgConnection {
         self.lease.as_mut().expect("an open transaction holds its connection").conn()
     }
 }
@@ -67,7 +103,11 @@ impl TenantTx {
 impl Drop for TenantTx {
     fn drop(&mut self) {
         if let Some(lease) = self.lease.take() {
-            lease.roll_back_in_background();
+            if self.begun {
+                lease.roll_back_in_background();
+            } else {
+                lease.give_back();
+            }
         }
     }
 }

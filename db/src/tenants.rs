@@ -28,7 +28,7 @@ pub async fn provision(platform: &PlatformDb, slug: &str, name: &str, plan: &str
     .bind(name)
     .bind(plan)
     .persistent(false)
-    .fetch_one(tx.conn())
+    .fetch_one(tx.conn().await?)
     .await
     .map_err(DbError::classify)?;
     tx.commit().await?;
@@ -43,7 +43,7 @@ pub async fn list(platform: &PlatformDb, after: Option<TenantId>, limit: i32) ->
             .bind(after)
             .bind(limit)
             .persistent(false)
-            .fetch_all(tx.conn())
+            .fetch_all(tx.conn().await?)
             .await?;
     tx.commit().await?;
     Ok(tenants)

@@ -217,11 +217,18 @@ async fn a_request_cut_off_while_its_begin_waits_leaves_no_transaction_open() ->
     let tenant = TenantId::new(seed_tenant(&test_db, "cut-begin", 1).await?);
     let db =
         Db::connect_lazy(&test_db.pooled_app_url, &PoolSettings { max_connections: 1, ..PoolSettings::default() })?;
-    TenantTx::begin(&db, tenant, None).await?.commit().await?;
+    let mut warm = TenantTx::begin(&db, tenant, None).await?;
+    projects::list(&mut warm, 10).await?;
+    warm.commit().await?;
 
     let mut admin = sqlx::PgConnection::connect(&testkit::pgbouncer_admin_url()?).await?;
     sqlx::raw_sql(&format!("PAUSE {}", test_db.name)).execute(&mut admin).await?;
-    let cut = tokio::time::timeout(std::time::Duration::from_millis(300), TenantTx::begin(&db, tenant, None)).await;
+    // `BEGIN` goes with the first statement.
+    let first_statement = async {
+        let mut tx = TenantTx::begin(&db, tenant, None).await?;
+        projects::list(&mut tx, 10).await
+    };
+    let cut = tokio::time::timeout(std::time::Duration::from_millis(300), first_statement).await;
     sqlx::raw_sql(&format!("RESUME {}", test_db.name)).execute(&mut admin).await?;
     assert!(cut.is_err(), "BEGIN was answered while its database was paused");
 
@@ -268,4 +275,31 @@ async fn open_transactions_settled(test_db: &testkit::TestDatabase) -> Result<(i
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+}
+
+/// The members list is sent in the same round trip as `BEGIN` and the
+/// context when it is the transaction's first statement, and on its own
+/// otherwise: either way, through pgbouncer, a tenant's members only.
+#[tokio::test]
+async fn the_members_list_sees_its_tenant_whether_or_not_it_opens_the_transaction() -> Result<()> {
+    let test_db = testkit::database().await?;
+    let a = TenantId::new(seed_tenant(&test_db, "first-a", 1).await?);
+    let b = TenantId::new(seed_tenant(&test_db, "first-b", 1).await?);
+    let db = Db::connect_lazy(&test_db.pooled_app_url, &PoolSettings::default())?;
+    for _ in 0..20 {
+        for (tenant, slug) in [(a, "first-a"), (b, "first-b")] {
+            let mut tx = TenantTx::begin(&db, tenant, None).await?;
+            let first = db::members::list(&mut tx).await?;
+            tx.commit().await?;
+            let mut tx = TenantTx::begin(&db, tenant, None).await?;
+            projects::list(&mut tx, 10).await?;
+            let later = db::members::list(&mut tx).await?;
+            tx.commit().await?;
+            for members in [&first, &later] {
+                let emails: Vec<&str> = members.iter().map(|m| m.email.as_str()).collect();
+                assert_eq!(emails, [format!("admin@{slug}.test")], "{slug}");
+            }
+        }
+    }
+    Ok(())
 }
