@@ -1,6 +1,7 @@
 //! Members of the transaction's tenant.
 
 use chrono::{DateTime, Utc};
+use sqlx::postgres::PgRow;
 use sqlx::Row;
 
 use crate::{DbError, Role, TenantTx, UserId};
@@ -42,20 +43,25 @@ pub async fn has_email(tx: &mut TenantTx, email: &str) -> Result<bool, DbError> 
 
 /// Every member of the tenant, by email.
 pub async fn list(tx: &mut TenantTx) -> Result<Vec<Member>, DbError> {
-    // No parameters, so the simple protocol: one round trip where an
-    // unnamed extended-protocol statement takes two.
-    let rows =
-        tx.fetch_all_simple("SELECT user_id, email, display_name, role, joined_at FROM tenant_members()").await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Member {
-            user: UserId::new(r.get("user_id")),
-            email: r.get("email"),
-            display_name: r.get("display_name"),
-            role: r.get("role"),
-            joined_at: r.get("joined_at"),
-        })
-        .collect())
+    Ok(tx.fetch_all_simple(LIST).await?.iter().map(member).collect())
+}
+
+/// [`list`] as the transaction's last statement: it commits in the same
+/// round trip (a members page is then one round trip in all).
+pub async fn list_then_commit(tx: TenantTx) -> Result<Vec<Member>, DbError> {
+    Ok(tx.fetch_all_simple_then_commit(LIST).await?.iter().map(member).collect())
+}
+
+const LIST: &str = "SELECT user_id, email, display_name, role, joined_at FROM tenant_members()";
+
+fn member(r: &PgRow) -> Member {
+    Member {
+        user: UserId::new(r.get("user_id")),
+        email: r.get("email"),
+        display_name: r.get("display_name"),
+        role: r.get("role"),
+        joined_at: r.get("joined_at"),
+    }
 }
 
 /// What a change to a membership did.

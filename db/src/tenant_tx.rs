@@ -95,6 +95,31 @@ impl TenantTx {
         Ok(rows)
     }
 
+    /// [`TenantTx::fetch_all_simple`] as the transaction's last statement:
+    /// `COMMIT` goes in the same round trip, so a read that is the whole
+    /// transaction is one round trip in all. On an error the transaction
+    /// is rolled back (the `COMMIT` after a failed statement never runs).
+    pub(crate) async fn fetch_all_simple_then_commit(mut self, sql: &'static str) -> Result<Vec<PgRow>, DbError> {
+        let opens = !self.begun;
+        self.begun = true;
+        let batch = if opens {
+            format!("{}; {sql}; COMMIT", begin_statement(self.tenant, self.user))
+        } else {
+            format!("{sql}; COMMIT")
+        };
+        let mut rows = self.leased().fetch_all(batch.as_str()).await?;
+        let lease = self.lease.take().expect("an open transaction holds its connection");
+        lease.give_back();
+        if opens {
+            // `BEGIN` returns no row and the settings exactly one.
+            if rows.is_empty() {
+                return Err(DbError::Unexpected(sqlx::Error::RowNotFound));
+            }
+            rows.remove(0);
+        }
+        Ok(rows)
+    }
+
     fn leased(&mut self) -> &mut PgConnection {
         self.lease.as_mut().expect("an open transaction holds its connection").conn()
     }

@@ -303,3 +303,32 @@ async fn the_members_list_sees_its_tenant_whether_or_not_it_opens_the_transactio
     }
     Ok(())
 }
+
+/// A read that commits with its statement, opening the transaction or not,
+/// leaves the connection outside any transaction, and a failed one rolls
+/// back.
+#[tokio::test]
+async fn a_read_that_commits_with_its_statement_leaves_no_transaction_open() -> Result<()> {
+    let test_db = testkit::database().await?;
+    let a = TenantId::new(seed_tenant(&test_db, "read-a", 2).await?);
+    let b = TenantId::new(seed_tenant(&test_db, "read-b", 1).await?);
+    let db =
+        Db::connect_lazy(&test_db.pooled_app_url, &PoolSettings { max_connections: 2, ..PoolSettings::default() })?;
+    for _ in 0..20 {
+        for (tenant, slug) in [(a, "read-a"), (b, "read-b")] {
+            let alone = db::members::list_then_commit(TenantTx::begin(&db, tenant, None).await?).await?;
+            let mut tx = TenantTx::begin(&db, tenant, None).await?;
+            projects::list(&mut tx, 10).await?;
+            let after = db::members::list_then_commit(tx).await?;
+            for members in [&alone, &after] {
+                assert_eq!(
+                    members.iter().map(|m| m.email.as_str()).collect::<Vec<_>>(),
+                    [format!("admin@{slug}.test")]
+                );
+            }
+        }
+    }
+    let (in_transaction, pinned) = open_transactions_settled(&test_db).await?;
+    assert_eq!((in_transaction, pinned), (0, 0), "a committed read left a transaction open");
+    Ok(())
+}

@@ -2,7 +2,8 @@
 //! token or an API key) with its open tenant transaction, and the one way to
 //! ask whether the caller may act. A tenant route is: open the scope,
 //! `require` the permission, call the repositories with `scope.tx()`,
-//! commit.
+//! commit; a read may instead end with `finish_reading()` and a repository
+//! call that commits with its statement.
 //!
 //! The caller's role is read from their membership in the same transaction
 //! as the work (so a role change or removal counts from the next request, on
@@ -85,6 +86,14 @@ impl TenantScope {
     /// The transaction, for the repositories.
     pub fn tx(&mut self) -> &mut TenantTx {
         &mut self.tx
+    }
+
+    /// Hands the transaction over to a repository call that commits with
+    /// its last statement (a read in one round trip). Only for work that
+    /// has nothing to publish after its commit.
+    pub fn finish_reading(self) -> TenantTx {
+        assert!(self.after_commit.is_empty(), "invalidations to publish: commit the scope instead");
+        self.tx
     }
 
     /// Drops cached access facts on every replica once this work commits.

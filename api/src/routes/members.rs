@@ -135,8 +135,7 @@ impl MembersApi {
     async fn list(&self, auth: Access) -> Result<MembersResponse, Fail<Tenant>> {
         let mut scope = auth.scope(&self.state).await?;
         scope.require(Object::Members, Action::Read).await?;
-        let members = db::members::list(scope.tx()).await?;
-        scope.commit().await?;
+        let members = db::members::list_then_commit(scope.finish_reading()).await?;
         let items = members.into_iter().map(member_view).collect();
         Ok(MembersResponse::Ok(Json(MemberList { items })))
     }
