@@ -9,7 +9,9 @@
 //!   application code: an HS256 JWT and `WHERE tenant_id = $1` in a plain
 //!   transaction, no RLS (P2 app);
 //! - the same route with the per-address rate limit on, for its cost;
-//! - the API's resident memory after a minute of the P2 load (P7).
+//! - the API's resident memory after a minute of the P2 load (P7);
+//! - sign-ins per second (argon2id at OWASP's cost), and the members list's
+//!   p99 during a storm of them against its p99 alone (P8).
 //!
 //! Every database path goes through the same pgbouncer in transaction mode
 //! as the runtime role (the baselines read copies of the tables without
@@ -90,8 +92,21 @@ fn main() -> Result<()> {
 struct Target {
     name: &'static str,
     url: String,
-    /// `wrk.format(...)` requests, rotated.
-    requests: Vec<(String, Option<String>)>,
+    /// Rotated by the wrk script.
+    requests: Vec<Req>,
+}
+
+/// One request of a wrk script: a GET, with an `Authorization` header when
+/// given, or a JSON POST.
+#[derive(Clone)]
+struct Req {
+    path: String,
+    auth: Option<String>,
+    json: Option<String>,
+}
+
+fn get(path: &str, auth: Option<String>) -> Req {
+    Req { path: path.to_owned(), auth, json: None }
 }
 
 async fn orchestrate(plan: Plan) -> Result<()> {
@@ -183,11 +198,11 @@ async fn orchestrate(plan: Plan) -> Result<()> {
     for (slug, tenant, users) in &tenants {
         for (email, user) in users.iter().take(plan.signed_in_per_tenant) {
             let token = sign_in(&client, &api, email).await?;
-            tenantry_requests.push(("/api/users".to_owned(), Some(format!("Bearer {token}"))));
+            tenantry_requests.push(get("/api/users", Some(format!("Bearer {token}"))));
             let jwt = baseline::jwt(&serde_json::json!({ "sub": user, "tid": tenant, "exp": expires }));
-            app_requests.push(("/api/users".to_owned(), Some(format!("Bearer {jwt}"))));
+            app_requests.push(get("/api/users", Some(format!("Bearer {jwt}"))));
         }
-        bare_requests.push((format!("/tenants/{tenant}/users"), None));
+        bare_requests.push(get(&format!("/tenants/{tenant}/users"), None));
         // Each target answers this tenant's 20 members and no one else.
         let expect = |body: serde_json::Value, target: &str| -> Result<()> {
             let items = body["items"].as_array().with_context(|| format!("{target}: no items in {body}"))?;
@@ -198,11 +213,11 @@ async fn orchestrate(plan: Plan) -> Result<()> {
             }
             Ok(())
         };
-        let (_, auth) = tenantry_requests.last().expect("a token per tenant");
-        expect(get_json(&client, &format!("{api}/api/users"), auth.as_deref()).await?, "tenantry")?;
-        let (_, auth) = app_requests.last().expect("a token per tenant");
-        expect(get_json(&client, &format!("http://127.0.0.1:{app_port}/api/users"), auth.as_deref()).await?, "app")?;
-        let (path, _) = bare_requests.last().expect("a path per tenant");
+        let auth = tenantry_requests.last().and_then(|r| r.auth.as_deref());
+        expect(get_json(&client, &format!("{api}/api/users"), auth).await?, "tenantry")?;
+        let auth = app_requests.last().and_then(|r| r.auth.as_deref());
+        expect(get_json(&client, &format!("http://127.0.0.1:{app_port}/api/users"), auth).await?, "app")?;
+        let path = &bare_requests.last().expect("a path per tenant").path;
         expect(get_json(&client, &format!("http://127.0.0.1:{bare_port}{path}"), None).await?, "bare")?;
     }
 
@@ -210,9 +225,9 @@ async fn orchestrate(plan: Plan) -> Result<()> {
         Target {
             name: "hyper, same bytes",
             url: format!("http://127.0.0.1:{hello_port}"),
-            requests: vec![("/".into(), None)],
+            requests: vec![get("/", None)],
         },
-        Target { name: "tenantry GET /", url: api.clone(), requests: vec![("/".into(), None)] },
+        Target { name: "tenantry GET /", url: api.clone(), requests: vec![get("/", None)] },
         Target { name: "bare select", url: format!("http://127.0.0.1:{bare_port}"), requests: bare_requests },
         Target { name: "app-level JWT + WHERE", url: format!("http://127.0.0.1:{app_port}"), requests: app_requests },
         Target { name: "tenantry /api/users", url: api.clone(), requests: tenantry_requests.clone() },
@@ -246,6 +261,39 @@ async fn orchestrate(plan: Plan) -> Result<()> {
     let soak = wrk.run(&targets[4], plan.soak)?;
     let rss = resident_kib(api_pid)?;
 
+    // A sign-in storm: correct passwords as fast as a second wrk sends
+    // them, while the first measures the members list; against the list
+    // alone, measured just before.
+    let sign_ins = Target {
+        name: "sign-in storm",
+        url: api.clone(),
+        requests: tenants
+            .iter()
+            .flat_map(|(_, _, users)| users.iter().skip(plan.signed_in_per_tenant))
+            .map(|(email, _)| Req {
+                path: "/api/auth/login".to_owned(),
+                auth: None,
+                json: Some(
+                    serde_json::json!({ "email": email, "password": PASSWORD, "token_delivery": "body" }).to_string(),
+                ),
+            })
+            .collect(),
+    };
+    let (mut alone, mut calm, mut stormy, mut storm) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..plan.rounds {
+        alone.push(wrk.run(&sign_ins, plan.round)?);
+        calm.push(wrk.run(&targets[4], plan.round)?);
+        let (list, signing_in) = std::thread::scope(|scope| {
+            let signing_in = scope.spawn(|| wrk.run(&sign_ins, plan.round));
+            let list = wrk.run(&targets[4], plan.round);
+            (list, signing_in.join().expect("the storm's wrk thread"))
+        });
+        stormy.push(list?);
+        storm.push(signing_in?);
+    }
+    let (alone, calm, stormy, storm) =
+        (Summary::of(&alone), Summary::of(&calm), Summary::of(&stormy), Summary::of(&storm));
+
     println!("{:<26} {:>10} {:>12} {:>12}", "target", "req/s", "median ms", "p99 ms");
     let summaries: Vec<Summary> = runs.iter().map(|r| Summary::of(r)).collect();
     for (target, s) in targets.iter().zip(&summaries) {
@@ -265,7 +313,25 @@ async fn orchestrate(plan: Plan) -> Result<()> {
     println!("P2 {:.2}x  (tenantry /api/users over the bare select; target 0.9x)", ratio(4, 2));
     println!("P2 app {:.2}x  (tenantry /api/users over the app-level baseline; target 1.0x)", ratio(4, 3));
     println!("rate limit {:.2}x  (limit on over off)", ratio(5, 4));
+    println!(
+        "sign-ins alone: {:.0}/s (median {:.1} ms); a storm of them: {:.0}/s while the members list ran at \
+         {:.0} req/s, p99 {:.3} ms (alone: {:.0} req/s, p99 {:.3} ms)",
+        alone.per_second,
+        alone.median_ms,
+        storm.per_second,
+        storm.median_ms,
+        stormy.per_second,
+        stormy.p99_ms,
+        calm.per_second,
+        calm.p99_ms
+    );
     println!("P7 {:.1} MB  (target 64 MB)", rss as f64 / 1024.0);
+    println!(
+        "P8 {:.0} sign-ins/s on {} (target 50 per core), p99 of other requests {:.2}x during a storm (target 1.5x)",
+        alone.per_second,
+        if plan.pinned { "one core" } else { "the machine" },
+        stormy.p99_ms / calm.p99_ms
+    );
 
     drop(servers);
     let _ = std::fs::remove_dir_all(&scratch);
@@ -367,9 +433,17 @@ impl Wrk {
 }
 
 /// A wrk script that rotates over the given requests.
-fn lua_script(requests: &[(String, Option<String>)]) -> String {
+fn lua_script(requests: &[Req]) -> String {
     let mut lua = String::from("local requests = {}\n");
-    for (path, auth) in requests {
+    for Req { path, auth, json } in requests {
+        if let Some(json) = json {
+            // A long string: the JSON's quotes need no escaping.
+            lua.push_str(&format!(
+                "table.insert(requests, wrk.format(\"POST\", \"{path}\", \
+                 {{ [\"Content-Type\"] = \"application/json\" }}, [[{json}]]))\n"
+            ));
+            continue;
+        }
         let headers = auth.as_ref().map(|a| format!("{{ [\"Authorization\"] = \"{a}\" }}")).unwrap_or("nil".into());
         lua.push_str(&format!("table.insert(requests, wrk.format(\"GET\", \"{path}\", {headers}))\n"));
     }
