@@ -319,7 +319,6 @@ async fn orchestrate(plan: Plan) -> Result<()> {
         alone.per_second,
         alone.median_ms,
         storm.per_second,
-        storm.median_ms,
         stormy.per_second,
         stormy.p99_ms,
         calm.per_second,
