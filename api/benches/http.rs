@@ -282,6 +282,8 @@ async fn orchestrate(plan: Plan) -> Result<()> {
     let (mut alone, mut calm, mut stormy, mut storm) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..plan.rounds {
         alone.push(wrk.run(&sign_ins, plan.round)?);
+        // Sign-ins still queued when wrk stops finish before the next run.
+        std::thread::sleep(Duration::from_secs(2));
         calm.push(wrk.run(&targets[4], plan.round)?);
         let (list, signing_in) = std::thread::scope(|scope| {
             let signing_in = scope.spawn(|| wrk.run(&sign_ins, plan.round));
@@ -290,6 +292,7 @@ async fn orchestrate(plan: Plan) -> Result<()> {
         });
         stormy.push(list?);
         storm.push(signing_in?);
+        std::thread::sleep(Duration::from_secs(2));
     }
     let (alone, calm, stormy, storm) =
         (Summary::of(&alone), Summary::of(&calm), Summary::of(&stormy), Summary::of(&storm));
@@ -403,7 +406,9 @@ impl Wrk {
         let script = self.scratch.join(format!("{}.lua", target.name.replace([' ', ',', '/', '+'], "_")));
         std::fs::write(&script, lua_script(&target.requests))?;
         let output = on_core(self.pinned, 1, &self.binary)
-            .args(["-t1", &format!("-c{CONNECTIONS}"), &format!("-d{}s", time.as_secs().max(1)), "--latency", "-s"])
+            .args(["-t1", &format!("-c{CONNECTIONS}"), &format!("-d{}s", time.as_secs().max(1))])
+            // Sign-ins queue behind each other in a storm: slow, not lost.
+            .args(["--timeout", "10s", "--latency", "-s"])
             .arg(&script)
             .arg(&target.url)
             .output()?;

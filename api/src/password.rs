@@ -1,13 +1,14 @@
 //! Password hashing: argon2id at OWASP's recommended cost (m = 19 MiB, t = 2,
-//! p = 1). Hashing takes ~16 ms of CPU, so async callers run it on the
-//! blocking pool, a bounded number at once, each with working memory kept
-//! from one hash to the next.
+//! p = 1). Hashing takes ~16 ms of CPU, so async callers run it on hashing
+//! threads of its own at a lower priority, a bounded number at once, each
+//! with working memory kept from one hash to the next.
 
-use std::sync::{Mutex, OnceLock};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
 
 use argon2::password_hash::{rand_core::OsRng, Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand::distributions::{Alphanumeric, DistString};
+use thread_priority::{ThreadPriority, ThreadPriorityValue};
 use tokio::sync::Semaphore;
 
 fn params() -> Params {
@@ -97,11 +98,11 @@ pub fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| hash(&generate()).expect("hashing a random password"))
 }
 
-/// Verifies off the async runtime, at most [`hashing_permits`] at a time.
+/// Verifies on a hashing thread, at most [`hashing_permits`] at a time.
 pub async fn verify_off_thread(password: String, phc: Option<String>) -> bool {
     static LIMIT: OnceLock<Semaphore> = OnceLock::new();
     let Ok(_permit) = LIMIT.get_or_init(|| Semaphore::new(hashing_permits())).acquire().await else { return false };
-    tokio::task::spawn_blocking(move || match phc {
+    on_hashing_thread(move || match phc {
         Some(phc) => verify(&password, &phc),
         None => {
             let _ = verify(&password, decoy_hash());
@@ -112,13 +113,58 @@ pub async fn verify_off_thread(password: String, phc: Option<String>) -> bool {
     .unwrap_or(false)
 }
 
-/// Hashes off the async runtime, one at a time, with a permit of its own:
-/// a flood of unauthenticated hashing (registration, invitations, resets)
+/// Hashes on a hashing thread, one at a time, with a permit of its own: a
+/// flood of unauthenticated hashing (registration, invitations, resets)
 /// cannot hold up sign-in, which verifies under its own permits.
 pub async fn hash_off_thread(password: String) -> anyhow::Result<String> {
     static HASH_LIMIT: Semaphore = Semaphore::const_new(1);
     let _permit = HASH_LIMIT.acquire().await?;
-    tokio::task::spawn_blocking(move || hash(&password)).await?
+    on_hashing_thread(move || hash(&password)).await.ok_or_else(|| anyhow::anyhow!("the hashing threads are gone"))?
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Runs `work` on one of the hashing threads: one per permit, started on
+/// first use, at a lower CPU priority than the async workers (nice 5), so
+/// that a storm of sign-ins takes the CPU other requests leave idle rather
+/// than their time. `None` if the work panicked.
+async fn on_hashing_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    static QUEUE: OnceLock<mpsc::Sender<Job>> = OnceLock::new();
+    let queue = QUEUE.get_or_init(|| {
+        let (sender, receiver) = mpsc::channel::<Job>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        for i in 0..hashing_permits() + 1 {
+            let receiver = receiver.clone();
+            std::thread::Builder::new()
+                .name(format!("password-hash-{i}"))
+                .spawn(move || hashing_thread(&receiver))
+                .expect("starting a hashing thread");
+        }
+        sender
+    });
+    let (done, result) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
+        let _ = done.send(work());
+    });
+    queue.send(job).ok()?;
+    result.await.ok()
+}
+
+fn hashing_thread(jobs: &Mutex<mpsc::Receiver<Job>>) {
+    // 35 of thread-priority's 0–99 scale is nice 5 on Linux.
+    let lower = ThreadPriorityValue::try_from(35u8).map(ThreadPriority::Crossplatform);
+    if let Err(err) = lower
+        .map_err(|e| format!("{e:?}"))
+        .and_then(|p| thread_priority::set_current_thread_priority(p).map_err(|e| format!("{e:?}")))
+    {
+        tracing::warn!(error = %err, "hashing thread keeps the normal priority");
+    }
+    loop {
+        let next = jobs.lock().unwrap_or_else(|e| e.into_inner()).recv();
+        let Ok(job) = next else { return };
+        // A panicking job drops its sender: its caller gets `None`.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+    }
 }
 
 /// Why a new password is refused; `None` when acceptable: 8–128
