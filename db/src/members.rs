@@ -52,15 +52,20 @@ pub async fn list_then_commit(tx: TenantTx) -> Result<Vec<Member>, DbError> {
     Ok(tx.fetch_all_simple_then_commit(LIST).await?.iter().map(member).collect())
 }
 
-const LIST: &str = "SELECT user_id, email, display_name, role, joined_at FROM tenant_members()";
+/// The simple protocol sends values as text: the join time goes as
+/// microseconds since the epoch, an integer to read, where the timestamp's
+/// text is parsed by format string (a few percent of the request's CPU).
+const LIST: &str = "SELECT user_id, email, display_name, role, \
+                    (extract(epoch FROM joined_at) * 1000000)::int8 AS joined_us FROM tenant_members()";
 
 fn member(r: &PgRow) -> Member {
+    let joined_us: i64 = r.get("joined_us");
     Member {
         user: UserId::new(r.get("user_id")),
         email: r.get("email"),
         display_name: r.get("display_name"),
         role: r.get("role"),
-        joined_at: r.get("joined_at"),
+        joined_at: DateTime::from_timestamp_micros(joined_us).unwrap_or_default(),
     }
 }
 

@@ -286,6 +286,10 @@ async fn the_members_list_sees_its_tenant_whether_or_not_it_opens_the_transactio
     let a = TenantId::new(seed_tenant(&test_db, "first-a", 1).await?);
     let b = TenantId::new(seed_tenant(&test_db, "first-b", 1).await?);
     let db = Db::connect_lazy(&test_db.pooled_app_url, &PoolSettings::default())?;
+    let mut superuser = {
+        use sqlx::Connection;
+        sqlx::PgConnection::connect(&test_db.superuser_url).await?
+    };
     for _ in 0..20 {
         for (tenant, slug) in [(a, "first-a"), (b, "first-b")] {
             let mut tx = TenantTx::begin(&db, tenant, None).await?;
@@ -299,6 +303,13 @@ async fn the_members_list_sees_its_tenant_whether_or_not_it_opens_the_transactio
                 let emails: Vec<&str> = members.iter().map(|m| m.email.as_str()).collect();
                 assert_eq!(emails, [format!("admin@{slug}.test")], "{slug}");
             }
+            // The join time survives its trip as microseconds, to the microsecond.
+            let stored: chrono::DateTime<chrono::Utc> =
+                sqlx::query_scalar("SELECT created_at FROM memberships WHERE tenant_id = $1")
+                    .bind(tenant)
+                    .fetch_one(&mut superuser)
+                    .await?;
+            assert_eq!(first[0].joined_at, stored, "{slug}");
         }
     }
     Ok(())
