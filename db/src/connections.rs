@@ -76,7 +76,13 @@ impl Connections {
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let home = self.clone();
         tokio::spawn(async move {
-            let opened = PgConnection::connect_with(&home.options).await;
+            // Bounded on its own: a login that hangs (a paused database, a
+            // host dropping packets) must not keep the permit for minutes.
+            let opened =
+                match tokio::time::timeout(home.acquire_timeout, PgConnection::connect_with(&home.options)).await {
+                    Ok(opened) => opened,
+                    Err(_) => Err(sqlx::Error::PoolTimedOut),
+                };
             let Err(unclaimed) = sender.send((opened, permit)) else { return };
             if let (Ok(conn), _permit) = unclaimed {
                 home.keep_idle(conn);
@@ -103,10 +109,15 @@ impl Connections {
     /// Keeps `conn` for reuse, unless the pool is closed or already keeps
     /// as many idle connections as it may have in all (then it closes).
     fn keep_idle(&self, conn: PgConnection) {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        // Checked under the lock: `close` clears the list under it too.
         if self.permits.is_closed() {
             return;
         }
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        // The oldest are at the front: those past the idle lifetime close
+        // now rather than when the list happens to empty.
+        let fresh = idle.iter().position(|(_, since)| since.elapsed() < self.idle_lifetime).unwrap_or(idle.len());
+        idle.drain(..fresh);
         if idle.len() < self.max {
             idle.push((conn, Instant::now()));
         }
@@ -136,7 +147,14 @@ impl Lease {
             // `Executor::execute` boxes its future; written with `raw_sql`
             // the spawned future is not provably `Send`.
             let rollback = sqlx::Executor::execute(self.conn(), "ROLLBACK");
-            let rolled_back = tokio::time::timeout(ROLLBACK_TIMEOUT, rollback).await;
+            let mut rolled_back = tokio::time::timeout(ROLLBACK_TIMEOUT, rollback).await;
+            // The abandoned statement's own error (a failed query, a
+            // conflict) is read first and reported here; the ROLLBACK was not
+            // sent. The connection is sound: send it now.
+            if matches!(rolled_back, Ok(Err(sqlx::Error::Database(_)))) {
+                let rollback = sqlx::Executor::execute(self.conn(), "ROLLBACK");
+                rolled_back = tokio::time::timeout(ROLLBACK_TIMEOUT, rollback).await;
+            }
             if matches!(rolled_back, Ok(Ok(_))) {
                 self.give_back();
             }

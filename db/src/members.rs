@@ -43,13 +43,13 @@ pub async fn has_email(tx: &mut TenantTx, email: &str) -> Result<bool, DbError> 
 
 /// Every member of the tenant, by email.
 pub async fn list(tx: &mut TenantTx) -> Result<Vec<Member>, DbError> {
-    Ok(tx.fetch_all_simple(LIST).await?.iter().map(member).collect())
+    tx.fetch_all_simple(LIST).await?.iter().map(member).collect()
 }
 
 /// [`list`] as the transaction's last statement: it commits in the same
 /// round trip (a members page is then one round trip in all).
 pub async fn list_then_commit(tx: TenantTx) -> Result<Vec<Member>, DbError> {
-    Ok(tx.fetch_all_simple_then_commit(LIST).await?.iter().map(member).collect())
+    tx.fetch_all_simple_then_commit(LIST).await?.iter().map(member).collect()
 }
 
 /// The simple protocol sends values as text: the join time goes as
@@ -58,15 +58,17 @@ pub async fn list_then_commit(tx: TenantTx) -> Result<Vec<Member>, DbError> {
 const LIST: &str = "SELECT user_id, email, display_name, role, \
                     (extract(epoch FROM joined_at) * 1000000)::int8 AS joined_us FROM tenant_members()";
 
-fn member(r: &PgRow) -> Member {
-    let joined_us: i64 = r.get("joined_us");
-    Member {
-        user: UserId::new(r.get("user_id")),
-        email: r.get("email"),
-        display_name: r.get("display_name"),
-        role: r.get("role"),
-        joined_at: DateTime::from_timestamp_micros(joined_us).unwrap_or_default(),
-    }
+fn member(r: &PgRow) -> Result<Member, DbError> {
+    let joined_us: i64 = r.try_get("joined_us")?;
+    let joined_at = DateTime::from_timestamp_micros(joined_us)
+        .ok_or_else(|| DbError::Unexpected(sqlx::Error::Decode(format!("join time {joined_us} µs").into())))?;
+    Ok(Member {
+        user: UserId::new(r.try_get("user_id")?),
+        email: r.try_get("email")?,
+        display_name: r.try_get("display_name")?,
+        role: r.try_get("role")?,
+        joined_at,
+    })
 }
 
 /// What a change to a membership did.

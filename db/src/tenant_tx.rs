@@ -88,10 +88,7 @@ impl TenantTx {
         let mut rows = self.leased().fetch_all(batch.as_str()).await?;
         // `BEGIN` returns no row and the settings exactly one: the rest is
         // what `sql` returned.
-        if rows.is_empty() {
-            return Err(DbError::Unexpected(sqlx::Error::RowNotFound));
-        }
-        rows.remove(0);
+        drop_settings_row(&mut rows)?;
         Ok(rows)
     }
 
@@ -111,11 +108,7 @@ impl TenantTx {
         let lease = self.lease.take().expect("an open transaction holds its connection");
         lease.give_back();
         if opens {
-            // `BEGIN` returns no row and the settings exactly one.
-            if rows.is_empty() {
-                return Err(DbError::Unexpected(sqlx::Error::RowNotFound));
-            }
-            rows.remove(0);
+            drop_settings_row(&mut rows)?;
         }
         Ok(rows)
     }
@@ -123,6 +116,20 @@ impl TenantTx {
     fn leased(&mut self) -> &mut PgConnection {
         self.lease.as_mut().expect("an open transaction holds its connection").conn()
     }
+}
+
+/// Removes the row of `SELECT set_config(...), set_config(...)` that leads
+/// the rows of a batch sent with its `BEGIN`, checking that it is that row.
+fn drop_settings_row(rows: &mut Vec<PgRow>) -> Result<(), DbError> {
+    use sqlx::{Column, Row};
+    let is_settings = rows
+        .first()
+        .is_some_and(|row| row.columns().len() == 2 && row.columns().iter().all(|c| c.name() == "set_config"));
+    if !is_settings {
+        return Err(DbError::Unexpected(sqlx::Error::Protocol("a batch without its settings row".into())));
+    }
+    rows.remove(0);
+    Ok(())
 }
 
 impl Drop for TenantTx {
