@@ -10,8 +10,9 @@
 //! (`app.user_id`, set like the tenant context): the functions that answer
 //! about one user answer only for that one.
 
-use sqlx::{PgConnection, Postgres, Transaction};
+use sqlx::{Executor, PgConnection};
 
+use crate::connections::Lease;
 use crate::{Db, DbError, PoolSettings, UserId};
 
 /// The platform role's pool. Cheap to clone.
@@ -44,22 +45,26 @@ impl PlatformDb {
 
     /// Opens a platform transaction, with `user` as the acting user when the
     /// caller has proved who they are (a verified token, a checked password).
+    /// It runs on the same kind of connections as tenant transactions
+    /// (`crate::connections`): a request cut off while this `BEGIN` is in
+    /// flight is rolled back before its connection is reused.
     pub async fn begin(&self, user: Option<UserId>) -> Result<PlatformTx, DbError> {
+        let lease = self.db.connections().acquire().await?;
+        let mut tx = PlatformTx { lease: Some(lease), user };
         let user_setting = user.map(|u| u.to_string()).unwrap_or_default();
         // Only a typed UUID is interpolated; its text form is hex and dashes.
-        let tx = self
-            .db
-            .pool()
-            .begin_with(format!("BEGIN; SELECT set_config('app.user_id', '{user_setting}', true)"))
-            .await?;
-        Ok(PlatformTx { tx, user })
+        let begin = format!("BEGIN; SELECT set_config('app.user_id', '{user_setting}', true)");
+        tx.leased().execute(begin.as_str()).await?;
+        Ok(tx)
     }
 }
 
-/// An open platform transaction. Dropping it without `commit` rolls back.
+/// An open platform transaction. Dropping it without `commit` rolls back
+/// (in the background, before its connection is reused).
 #[derive(Debug)]
 pub struct PlatformTx {
-    tx: Transaction<'static, Postgres>,
+    /// `None` once committed.
+    lease: Option<Lease>,
     user: Option<UserId>,
 }
 
@@ -69,14 +74,28 @@ impl PlatformTx {
         self.user
     }
 
-    pub async fn commit(self) -> Result<(), DbError> {
-        self.tx.commit().await?;
+    pub async fn commit(mut self) -> Result<(), DbError> {
+        let mut lease = self.lease.take().expect("an open transaction holds its connection");
+        lease.conn().execute("COMMIT").await?;
+        lease.give_back();
         Ok(())
     }
 
     /// The connection, inside the transaction (async like
     /// `TenantTx::conn`, so repositories read the same either way).
     pub(crate) async fn conn(&mut self) -> Result<&mut PgConnection, DbError> {
-        Ok(&mut self.tx)
+        Ok(self.leased())
+    }
+
+    fn leased(&mut self) -> &mut PgConnection {
+        self.lease.as_mut().expect("an open transaction holds its connection").conn()
+    }
+}
+
+impl Drop for PlatformTx {
+    fn drop(&mut self) {
+        if let Some(lease) = self.lease.take() {
+            lease.roll_back_in_background();
+        }
     }
 }

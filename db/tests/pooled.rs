@@ -147,7 +147,7 @@ async fn cancelled_tenant_transactions_leave_no_connection_in_a_transaction() ->
     let finished = finished.len() as u64;
     assert!(cancelled > 100 && finished > 100, "cancelled {cancelled}, finished {finished}: deadlines need tuning");
 
-    let (in_transaction, pinned) = open_transactions_settled(&test_db).await?;
+    let (in_transaction, pinned) = open_transactions_settled(&test_db, "app").await?;
     assert_eq!(in_transaction, 0, "server connections left idle in transaction ({cancelled} cancelled)");
     assert_eq!(pinned, 0, "server connections pgbouncer keeps linked to a client ({cancelled} cancelled)");
 
@@ -232,7 +232,7 @@ async fn a_request_cut_off_while_its_begin_waits_leaves_no_transaction_open() ->
     sqlx::raw_sql(&format!("RESUME {}", test_db.name)).execute(&mut admin).await?;
     assert!(cut.is_err(), "BEGIN was answered while its database was paused");
 
-    let (in_transaction, pinned) = open_transactions_settled(&test_db).await?;
+    let (in_transaction, pinned) = open_transactions_settled(&test_db, "app").await?;
     assert_eq!(in_transaction, 0, "the cut-off BEGIN left its server connection idle in transaction");
     assert_eq!(pinned, 0, "pgbouncer keeps a server connection linked to the cut-off client");
     let mut tx = TenantTx::begin(&db, tenant, None).await?;
@@ -245,17 +245,18 @@ async fn a_request_cut_off_while_its_begin_waits_leaves_no_transaction_open() ->
 /// inside a transaction (PostgreSQL) and linked to a client (pgbouncer's
 /// `sv_active`), once both reach zero or after 3 s. Cut-off work is rolled
 /// back in the background, so it may take a moment.
-async fn open_transactions_settled(test_db: &testkit::TestDatabase) -> Result<(i64, i64)> {
+async fn open_transactions_settled(test_db: &testkit::TestDatabase, role: &str) -> Result<(i64, i64)> {
     use sqlx::{Connection, Row};
     let mut superuser = sqlx::PgConnection::connect(&test_db.superuser_url).await?;
     let mut admin = sqlx::PgConnection::connect(&testkit::pgbouncer_admin_url()?).await?;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
     loop {
         let in_transaction: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND usename = 'app' \
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND usename = $2 \
              AND state LIKE 'idle in transaction%'",
         )
         .bind(&test_db.name)
+        .bind(role)
         .fetch_one(&mut superuser)
         .await?;
         let pools = sqlx::raw_sql("SHOW POOLS").fetch_all(&mut admin).await?;
@@ -263,7 +264,7 @@ async fn open_transactions_settled(test_db: &testkit::TestDatabase) -> Result<(i
             .iter()
             .filter(|row| {
                 row.try_get::<String, _>("database").ok().as_deref() == Some(test_db.name.as_str())
-                    && row.try_get::<String, _>("user").ok().as_deref() == Some("app")
+                    && row.try_get::<String, _>("user").ok().as_deref() == Some(role)
             })
             // pgbouncer sends its counters as int4 (older versions int8).
             .map(|row| {
@@ -339,7 +340,32 @@ async fn a_read_that_commits_with_its_statement_leaves_no_transaction_open() -> 
             }
         }
     }
-    let (in_transaction, pinned) = open_transactions_settled(&test_db).await?;
+    let (in_transaction, pinned) = open_transactions_settled(&test_db, "app").await?;
     assert_eq!((in_transaction, pinned), (0, 0), "a committed read left a transaction open");
+    Ok(())
+}
+
+/// The platform transaction (sign-in, onboarding) cut off while its
+/// `BEGIN` waits leaves no transaction open either.
+#[tokio::test]
+async fn a_platform_request_cut_off_while_its_begin_waits_leaves_no_transaction_open() -> Result<()> {
+    use sqlx::Connection;
+    let test_db = testkit::database().await?;
+    let platform = db::PlatformDb::connect_lazy(
+        &test_db.pooled_platform_url,
+        &PoolSettings { max_connections: 1, ..PoolSettings::default() },
+    )?;
+    platform.begin(None).await?.commit().await?;
+
+    let mut admin = sqlx::PgConnection::connect(&testkit::pgbouncer_admin_url()?).await?;
+    sqlx::raw_sql(&format!("PAUSE {}", test_db.name)).execute(&mut admin).await?;
+    let cut = tokio::time::timeout(std::time::Duration::from_millis(300), platform.begin(None)).await;
+    sqlx::raw_sql(&format!("RESUME {}", test_db.name)).execute(&mut admin).await?;
+    assert!(cut.is_err(), "BEGIN was answered while its database was paused");
+
+    let (in_transaction, pinned) = open_transactions_settled(&test_db, "app_platform").await?;
+    assert_eq!(in_transaction, 0, "the cut-off BEGIN left its server connection idle in transaction");
+    assert_eq!(pinned, 0, "pgbouncer keeps a server connection linked to the cut-off client");
+    platform.begin(None).await?.commit().await?;
     Ok(())
 }
