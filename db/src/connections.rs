@@ -125,6 +125,19 @@ impl Connections {
 }
 
 impl Lease {
+    /// Swaps a connection found dead on its first use for a new one, and
+    /// closes the idle ones, which are likely dead too (pgbouncer or the
+    /// server restarted while they waited). Only for a connection whose
+    /// transaction had not begun: nothing it carried can be lost.
+    pub(crate) async fn replace_dead(&mut self) -> Result<(), sqlx::Error> {
+        self.home.idle.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        let fresh = tokio::time::timeout(self.home.acquire_timeout, PgConnection::connect_with(&self.home.options))
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)??;
+        self.conn = Some(fresh);
+        Ok(())
+    }
+
     pub(crate) fn conn(&mut self) -> &mut PgConnection {
         self.conn.as_mut().expect("a lease holds its connection until it is given back")
     }
@@ -159,5 +172,19 @@ impl Lease {
                 self.give_back();
             }
         });
+    }
+}
+
+/// Whether `err` says the connection itself is gone — the socket closed or
+/// reset, or a farewell from pgbouncer or the server (SQLSTATE class 08,
+/// connection exception, as pgbouncer's "database removed"; 57P01–57P03,
+/// shutting down) — as opposed to a statement refused.
+pub(crate) fn is_dead_connection(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(db) => {
+            db.code().is_some_and(|code| code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03"))
+        }
+        _ => false,
     }
 }

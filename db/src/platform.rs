@@ -12,7 +12,7 @@
 
 use sqlx::{Executor, PgConnection};
 
-use crate::connections::Lease;
+use crate::connections::{is_dead_connection, Lease};
 use crate::{Db, DbError, PoolSettings, UserId};
 
 /// The platform role's pool. Cheap to clone.
@@ -54,7 +54,17 @@ impl PlatformDb {
         let user_setting = user.map(|u| u.to_string()).unwrap_or_default();
         // Only a typed UUID is interpolated; its text form is hex and dashes.
         let begin = format!("BEGIN; SELECT set_config('app.user_id', '{user_setting}', true)");
-        tx.leased().execute(begin.as_str()).await?;
+        match tx.leased().execute(begin.as_str()).await {
+            // An idle connection dropped by a restart meanwhile: nothing had
+            // begun, so once more on a new one.
+            Err(err) if is_dead_connection(&err) => {
+                tx.lease.as_mut().expect("a new transaction holds its connection").replace_dead().await?;
+                tx.leased().execute(begin.as_str()).await?;
+            }
+            other => {
+                other?;
+            }
+        }
         Ok(tx)
     }
 }

@@ -369,3 +369,43 @@ async fn a_platform_request_cut_off_while_its_begin_waits_leaves_no_transaction_
     platform.begin(None).await?.commit().await?;
     Ok(())
 }
+
+/// pgbouncer drops every connection of the database while the pools hold
+/// them idle (a restart, `KILL`): the next transactions, tenant and
+/// platform, find theirs dead on first use and go on over new ones
+/// instead of failing.
+#[tokio::test]
+async fn transactions_survive_pgbouncer_dropping_idle_connections() -> Result<()> {
+    use sqlx::Connection;
+    let test_db = testkit::database().await?;
+    let tenant = TenantId::new(seed_tenant(&test_db, "dropped", 2).await?);
+    let db =
+        Db::connect_lazy(&test_db.pooled_app_url, &PoolSettings { max_connections: 3, ..PoolSettings::default() })?;
+    let platform = db::PlatformDb::connect_lazy(&test_db.pooled_platform_url, &PoolSettings::default())?;
+    // Three idle tenant connections and one platform connection.
+    let (mut a, mut b, mut c) = (
+        TenantTx::begin(&db, tenant, None).await?,
+        TenantTx::begin(&db, tenant, None).await?,
+        TenantTx::begin(&db, tenant, None).await?,
+    );
+    for tx in [&mut a, &mut b, &mut c] {
+        projects::list(tx, 10).await?;
+    }
+    for tx in [a, b, c] {
+        tx.commit().await?;
+    }
+    platform.begin(None).await?.commit().await?;
+
+    let mut admin = sqlx::PgConnection::connect(&testkit::pgbouncer_admin_url()?).await?;
+    sqlx::raw_sql(&format!("KILL {}", test_db.name)).execute(&mut admin).await?;
+    sqlx::raw_sql(&format!("RESUME {}", test_db.name)).execute(&mut admin).await?;
+
+    for _ in 0..4 {
+        let mut tx = TenantTx::begin(&db, tenant, None).await?;
+        assert_eq!(projects::list(&mut tx, 10).await?.len(), 2);
+        tx.commit().await?;
+        assert_eq!(db::members::list_then_commit(TenantTx::begin(&db, tenant, None).await?).await?.len(), 1);
+        platform.begin(None).await?.commit().await?;
+    }
+    Ok(())
+}
