@@ -88,7 +88,9 @@ fn with_memory<T>(work: impl FnOnce(&mut [Block]) -> T) -> T {
 /// How many sign-ins may verify a password at once: one per core, at most
 /// four (each takes ~16 ms of a core and 19 MiB).
 fn hashing_permits() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4)
+    // Read once: finding the core count reads cgroup files.
+    static PERMITS: OnceLock<usize> = OnceLock::new();
+    *PERMITS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4))
 }
 
 /// A hash to verify against when the account does not exist, so that the

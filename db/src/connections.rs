@@ -14,8 +14,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sqlx::postgres::PgConnectOptions;
-use sqlx::{Connection, PgConnection};
+use sqlx::postgres::{PgConnectOptions, PgRow};
+use sqlx::{Connection, Executor, PgConnection};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// How long a rollback of an abandoned transaction may take before its
@@ -125,16 +125,31 @@ impl Connections {
 }
 
 impl Lease {
-    /// Swaps a connection found dead on its first use for a new one, and
-    /// closes the idle ones, which are likely dead too (pgbouncer or the
-    /// server restarted while they waited). Only for a connection whose
-    /// transaction had not begun: nothing it carried can be lost.
-    pub(crate) async fn replace_dead(&mut self) -> Result<(), sqlx::Error> {
-        self.home.idle.lock().unwrap_or_else(|e| e.into_inner()).clear();
-        let fresh = tokio::time::timeout(self.home.acquire_timeout, PgConnection::connect_with(&self.home.options))
-            .await
-            .map_err(|_| sqlx::Error::PoolTimedOut)??;
-        self.conn = Some(fresh);
+    /// Sends `sql`, the round trip that begins a transaction, and returns
+    /// its rows. A connection found dead by it — an idle one whose
+    /// pgbouncer or server restarted meanwhile — is swapped for a new one
+    /// and `sql` sent again, since nothing had begun; the idle connections
+    /// are closed too, being likely dead as well.
+    pub(crate) async fn begin_with(&mut self, sql: &str) -> Result<Vec<PgRow>, sqlx::Error> {
+        match self.conn().fetch_all(sql).await {
+            Err(err) if is_dead_connection(&err) => {
+                self.home.idle.lock().unwrap_or_else(|e| e.into_inner()).clear();
+                let fresh =
+                    tokio::time::timeout(self.home.acquire_timeout, PgConnection::connect_with(&self.home.options))
+                        .await
+                        .map_err(|_| sqlx::Error::PoolTimedOut)??;
+                self.conn = Some(fresh);
+                self.conn().fetch_all(sql).await
+            }
+            other => other,
+        }
+    }
+
+    /// Sends `COMMIT`; the connection is reused once it is answered (a
+    /// failed or cut-off commit closes it).
+    pub(crate) async fn commit(mut self) -> Result<(), sqlx::Error> {
+        self.conn().execute("COMMIT").await?;
+        self.give_back();
         Ok(())
     }
 
@@ -179,7 +194,7 @@ impl Lease {
 /// reset, or a farewell from pgbouncer or the server (SQLSTATE class 08,
 /// connection exception, as pgbouncer's "database removed"; 57P01–57P03,
 /// shutting down) — as opposed to a statement refused.
-pub(crate) fn is_dead_connection(err: &sqlx::Error) -> bool {
+fn is_dead_connection(err: &sqlx::Error) -> bool {
     match err {
         sqlx::Error::Io(_) => true,
         sqlx::Error::Database(db) => {

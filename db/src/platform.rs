@@ -10,9 +10,9 @@
 //! (`app.user_id`, set like the tenant context): the functions that answer
 //! about one user answer only for that one.
 
-use sqlx::{Executor, PgConnection};
+use sqlx::PgConnection;
 
-use crate::connections::{is_dead_connection, Lease};
+use crate::connections::Lease;
 use crate::{Db, DbError, PoolSettings, UserId};
 
 /// The platform role's pool. Cheap to clone.
@@ -54,17 +54,7 @@ impl PlatformDb {
         let user_setting = user.map(|u| u.to_string()).unwrap_or_default();
         // Only a typed UUID is interpolated; its text form is hex and dashes.
         let begin = format!("BEGIN; SELECT set_config('app.user_id', '{user_setting}', true)");
-        match tx.leased().execute(begin.as_str()).await {
-            // An idle connection dropped by a restart meanwhile: nothing had
-            // begun, so once more on a new one.
-            Err(err) if is_dead_connection(&err) => {
-                tx.lease.as_mut().expect("a new transaction holds its connection").replace_dead().await?;
-                tx.leased().execute(begin.as_str()).await?;
-            }
-            other => {
-                other?;
-            }
-        }
+        tx.lease.as_mut().expect("a new transaction holds its connection").begin_with(&begin).await?;
         Ok(tx)
     }
 }
@@ -85,9 +75,7 @@ impl PlatformTx {
     }
 
     pub async fn commit(mut self) -> Result<(), DbError> {
-        let mut lease = self.lease.take().expect("an open transaction holds its connection");
-        lease.conn().execute("COMMIT").await?;
-        lease.give_back();
+        self.lease.take().expect("an open transaction holds its connection").commit().await?;
         Ok(())
     }
 

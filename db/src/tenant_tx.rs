@@ -11,7 +11,7 @@
 use sqlx::postgres::PgRow;
 use sqlx::{Executor, PgConnection};
 
-use crate::connections::{is_dead_connection, Lease};
+use crate::connections::Lease;
 use crate::{Db, DbError, TenantId, UserId};
 
 /// A transaction bound to one tenant. Its `BEGIN` and context settings go
@@ -54,11 +54,12 @@ impl TenantTx {
     /// answered (a failed or cut-off commit closes it). A transaction that
     /// never ran a statement has nothing to commit.
     pub async fn commit(mut self) -> Result<(), DbError> {
-        let mut lease = self.lease.take().expect("an open transaction holds its connection");
+        let lease = self.lease.take().expect("an open transaction holds its connection");
         if self.begun {
-            lease.conn().execute("COMMIT").await?;
+            lease.commit().await?;
+        } else {
+            lease.give_back();
         }
-        lease.give_back();
         Ok(())
     }
 
@@ -68,10 +69,8 @@ impl TenantTx {
         if !self.begun {
             // Set before sending: a cut-off `BEGIN` is rolled back on drop.
             self.begun = true;
-            // Simple protocol, through `Executor::execute` on a `&str`: its
-            // future is boxed, so callers' futures stay provably `Send`.
             let begin = begin_statement(self.tenant, self.user);
-            self.first_round_trip(&begin).await?;
+            self.lease_mut().begin_with(&begin).await?;
         }
         Ok(self.leased())
     }
@@ -85,7 +84,7 @@ impl TenantTx {
         }
         self.begun = true;
         let batch = format!("{}; {sql}", begin_statement(self.tenant, self.user));
-        let mut rows = self.first_round_trip(&batch).await?;
+        let mut rows = self.lease_mut().begin_with(&batch).await?;
         // `BEGIN` returns no row and the settings exactly one: the rest is
         // what `sql` returned.
         drop_settings_row(&mut rows)?;
@@ -104,8 +103,11 @@ impl TenantTx {
         } else {
             format!("{sql}; COMMIT")
         };
-        let mut rows =
-            if opens { self.first_round_trip(&batch).await? } else { self.leased().fetch_all(batch.as_str()).await? };
+        let mut rows = if opens {
+            self.lease_mut().begin_with(&batch).await?
+        } else {
+            self.leased().fetch_all(batch.as_str()).await?
+        };
         let lease = self.lease.take().expect("an open transaction holds its connection");
         lease.give_back();
         if opens {
@@ -114,22 +116,12 @@ impl TenantTx {
         Ok(rows)
     }
 
-    /// The transaction's first round trip (it begins the transaction),
-    /// returning its rows: on a connection found dead — an idle one whose
-    /// pgbouncer or server restarted meanwhile — once more on a new
-    /// connection, since nothing had begun.
-    async fn first_round_trip(&mut self, sql: &str) -> Result<Vec<PgRow>, DbError> {
-        match self.leased().fetch_all(sql).await {
-            Err(err) if is_dead_connection(&err) => {
-                self.lease.as_mut().expect("an open transaction holds its connection").replace_dead().await?;
-                Ok(self.leased().fetch_all(sql).await?)
-            }
-            other => Ok(other?),
-        }
+    fn lease_mut(&mut self) -> &mut Lease {
+        self.lease.as_mut().expect("an open transaction holds its connection")
     }
 
     fn leased(&mut self) -> &mut PgConnection {
-        self.lease.as_mut().expect("an open transaction holds its connection").conn()
+        self.lease_mut().conn()
     }
 }
 

@@ -3,7 +3,8 @@
 //! select (`tenant_tx`), an authenticated request with the access cache off
 //! and on (`access_checks`), the token verification (`token_verify`) and
 //! one authorization decision (`decisions`); database paths through
-//! pgbouncer in transaction mode; each comparison measured in one run. Names pick benches; `--smoke` runs the smoke mode of those that have
+//! pgbouncer in transaction mode; each comparison measured in one run.
+//! Names pick benches; `--smoke` runs the smoke mode of those that have
 //! one, built with the test profile.
 
 use std::process::Command;
@@ -54,14 +55,8 @@ pub fn run(args: &[String]) -> Result<()> {
     let bouncer = services::start_pgbouncer(&mut sup, &scratch.join("pgbouncer"), &pg, free_port()?, &creds)?;
     let redis = services::start_redis(&mut sup, &scratch.join("redis"), free_port()?, false)?;
     let bench = |package: &str, name: &str| {
-        let mut cmd = Command::new(xtask::web::cargo_bin());
-        if smoke {
-            cmd.env("BENCH_SMOKE", "1").args(["test", "-p", package, "--bench", name]);
-        } else {
-            cmd.args(["bench", "-p", package, "--bench", name]);
-        }
         run_visible(
-            cmd.current_dir(repo_root())
+            command(package, name, smoke)
                 .env("TEST_PG_URL", pg.url("postgres", &creds.superuser, "postgres"))
                 .env("TEST_PGBOUNCER_URL", format!("postgres://127.0.0.1:{}", bouncer.port))
                 .env("TEST_REDIS_URL", &redis)
@@ -77,4 +72,17 @@ pub fn run(args: &[String]) -> Result<()> {
     sup.stop_all();
     let _ = std::fs::remove_dir_all(&scratch);
     outcome
+}
+
+/// The cargo command that runs one bench: in release mode, or in its smoke
+/// mode (`BENCH_SMOKE=1`) with the test profile's build.
+pub(crate) fn command(package: &str, name: &str, smoke: bool) -> Command {
+    let mut cmd = Command::new(xtask::web::cargo_bin());
+    cmd.current_dir(repo_root());
+    if smoke {
+        cmd.env("BENCH_SMOKE", "1").args(["test", "-p", package, "--bench", name]);
+    } else {
+        cmd.args(["bench", "-p", package, "--bench", name]);
+    }
+    cmd
 }

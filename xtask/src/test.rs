@@ -135,11 +135,8 @@ fn nextest_available() -> bool {
 /// the test build's binaries.
 fn bench_smoke(env: &[(&str, String)]) -> Result<()> {
     eprintln!("== the HTTP bench, smoke mode");
-    let status = Command::new(xtask::web::cargo_bin())
-        .current_dir(repo_root())
+    let status = crate::bench::command("api", "http", true)
         .envs(env.iter().map(|(k, v)| (*k, v)))
-        .env("BENCH_SMOKE", "1")
-        .args(["test", "-p", "api", "--bench", "http"])
         .status()
         .context("starting the bench")?;
     if !status.success() {

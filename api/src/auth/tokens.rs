@@ -187,7 +187,6 @@ impl TokenKeys {
         self.sign(&claims)
     }
 
-    /// Verifies an access token and reads its claims.
     /// [`TokenKeys::verify_access`], remembering tokens that passed: a
     /// client sends the same access token for its whole life, and the
     /// Ed25519 check is most of what checking it costs. Only the exact text
@@ -204,6 +203,7 @@ impl TokenKeys {
         Ok(claims)
     }
 
+    /// Verifies an access token and reads its claims.
     pub fn verify_access(&self, token: &str) -> Result<AccessClaims, TokenError> {
         let untrusted = UntrustedToken::<Public, V4>::try_from(token).map_err(|_| TokenError::Malformed)?;
         // The key id is read from the untrusted footer only to pick a key;
