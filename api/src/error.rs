@@ -246,6 +246,21 @@ impl Statuses for Tenant {
     }
 }
 
+/// A POST that takes an `Idempotency-Key`: 422 when the key was used for
+/// another request.
+#[derive(Debug)]
+pub struct Idempotent;
+
+impl Statuses for Idempotent {
+    fn declared() -> Vec<Declared> {
+        vec![(
+            422,
+            "`idempotency_key_reused`: the `Idempotency-Key` was used for another request (another caller, \
+             operation or body) in the last 24 hours.",
+        )]
+    }
+}
+
 /// A platform operator's operation: 401 (no or wrong operator token).
 #[derive(Debug)]
 pub struct Operators;

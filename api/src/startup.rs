@@ -17,10 +17,12 @@ use crate::redis_conn::Redis;
 use crate::routes::{
     api_keys::ApiKeysApi,
     auth::{MeApi, PasswordApi, SessionsApi, SignInApi},
+    files::FilesApi,
     health::HealthApi,
     invitations::InvitationsApi,
     members::MembersApi,
     onboarding::{RegistrationApi, ResetApi},
+    projects::ProjectsApi,
     tenants::TenantsApi,
 };
 use crate::state::AppState;
@@ -98,6 +100,7 @@ impl Application {
         if !mailer.delivers() {
             tracing::warn!(outbox = ?settings.mail.outbox_dir, "no SMTP relay configured (APP_SMTP_URL): emails go to the log and the outbox only");
         }
+        let settings_storage = settings.storage.clone();
         let state = AppState {
             db,
             platform,
@@ -110,6 +113,7 @@ impl Application {
             authorizer,
             mailer,
             access_cache,
+            storage: crate::storage::Storage::new(&settings_storage),
         };
         Ok(Self { state, api, console, port, console_port })
     }
@@ -142,6 +146,7 @@ impl Application {
                 let _ = rx.wait_for(|stop| *stop).await;
             }
         };
+        crate::housekeeping::spawn(state.clone(), state.settings.housekeeping_every);
         let drain = Some(state.settings.drain_timeout);
         let api_server =
             Server::new_with_acceptor(api).run_with_graceful_shutdown(api_endpoint(&state), stopped(), drain);
@@ -180,6 +185,8 @@ pub fn api_endpoint(state: &AppState) -> BoxEndpoint<'static> {
             MembersApi { state: state.clone() },
             InvitationsApi { state: state.clone() },
             ApiKeysApi { state: state.clone() },
+            ProjectsApi { state: state.clone() },
+            FilesApi { state: state.clone() },
         ),
         "Tenantry API",
         env!("CARGO_PKG_VERSION"),

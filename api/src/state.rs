@@ -26,6 +26,8 @@ pub struct AppState {
     pub authorizer: Arc<policies::Authorizer>,
     pub mailer: crate::mail::Mailer,
     pub access_cache: Arc<crate::auth::access_cache::AccessCache>,
+    /// Project files' object storage.
+    pub storage: crate::storage::Storage,
 }
 
 impl AppState {

@@ -13,10 +13,14 @@ pub mod auth;
 mod bootstrap;
 mod connections;
 mod error;
+pub mod files;
+pub mod housekeeping;
+pub mod idempotency;
 pub mod invitations;
 pub mod members;
 mod migrate;
 pub mod onboarding;
+pub mod page;
 mod platform;
 mod pool;
 pub mod projects;
@@ -27,7 +31,10 @@ pub mod tenants;
 pub use bootstrap::{bootstrap_cluster, ClusterRoles};
 pub use error::DbError;
 pub use migrate::{latest_migration_version, migrate, migrations_count};
-pub use model::{ApiKeyId, InvitationId, ProjectId, Role, SessionId, TenantId, TenantStatus, UserId};
+pub use model::{
+    ApiKeyId, FileId, FileStatus, InvitationId, ProjectId, ProjectStatus, Role, SessionId, TenantId, TenantStatus,
+    UserId,
+};
 pub use platform::{PlatformDb, PlatformTx};
 pub use pool::{Db, PoolSettings, ReadinessReport, RoleCheck};
 pub use tenant_tx::TenantTx;

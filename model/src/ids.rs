@@ -74,6 +74,10 @@ uuid_id!(
     ProjectId
 );
 uuid_id!(
+    /// A file attached to a project.
+    FileId
+);
+uuid_id!(
     /// An API key of a tenant.
     ApiKeyId
 );

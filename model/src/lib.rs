@@ -7,12 +7,14 @@ mod ids;
 mod names;
 #[cfg(feature = "openapi")]
 mod openapi;
+mod project_status;
 mod role;
 #[cfg(feature = "sqlx")]
 mod sql;
 mod tenant_status;
 pub mod wire;
 
-pub use ids::{ApiKeyId, InvitationId, ProjectId, SessionId, TenantId, UserId};
+pub use ids::{ApiKeyId, FileId, InvitationId, ProjectId, SessionId, TenantId, UserId};
+pub use project_status::{FileStatus, ProjectStatus, UnknownFileStatus, UnknownProjectStatus};
 pub use role::{Role, UnknownRole};
 pub use tenant_status::{TenantStatus, UnknownStatus};

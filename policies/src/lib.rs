@@ -27,17 +27,20 @@ pub enum Object {
     ApiKeys,
     Audit,
     Projects,
+    /// Files attached to projects; `owner` rules mean the project's owner.
+    Files,
     Sessions,
 }
 
 impl Object {
-    pub const ALL: [Object; 7] = [
+    pub const ALL: [Object; 8] = [
         Object::Tenant,
         Object::Members,
         Object::Invitations,
         Object::ApiKeys,
         Object::Audit,
         Object::Projects,
+        Object::Files,
         Object::Sessions,
     ];
 
@@ -50,6 +53,7 @@ impl Object {
             Object::ApiKeys => "api_keys",
             Object::Audit => "audit",
             Object::Projects => "projects",
+            Object::Files => "files",
             Object::Sessions => "sessions",
         }
     }

@@ -16,9 +16,10 @@ fn expected(role: &str, object: Object, action: Action) -> bool {
                 | (Invitations | ApiKeys, Create | Read | Delete)
                 | (Audit, Read)
                 | (Projects, _)
+                | (Files, Create | Read | Delete)
         ),
-        "user" => matches!((object, action), (Tenant | Members, Read) | (Projects, Create | Read)),
-        "viewer" => matches!((object, action), (Tenant | Members | Projects, Read)),
+        "user" => matches!((object, action), (Tenant | Members | Files, Read) | (Projects, Create | Read)),
+        "viewer" => matches!((object, action), (Tenant | Members | Projects | Files, Read)),
         _ => false,
     }
 }
@@ -68,8 +69,14 @@ async fn a_user_changes_only_what_they_own() {
     assert!(auth.allowed("uma", "tenant-a", Object::Projects, Action::Delete, Some("uma")).unwrap());
     assert!(!auth.allowed("uma", "tenant-a", Object::Projects, Action::Update, Some("alice")).unwrap());
     assert!(!auth.allowed("uma", "tenant-a", Object::Projects, Action::Update, None).unwrap());
+    // Files follow their project's owner.
+    assert!(auth.allowed("uma", "tenant-a", Object::Files, Action::Create, Some("uma")).unwrap());
+    assert!(auth.allowed("uma", "tenant-a", Object::Files, Action::Delete, Some("uma")).unwrap());
+    assert!(!auth.allowed("uma", "tenant-a", Object::Files, Action::Create, Some("alice")).unwrap());
+    assert!(!auth.allowed("uma", "tenant-a", Object::Files, Action::Delete, None).unwrap());
     // Ownership does not lift a viewer.
     assert!(!auth.allowed("vic", "tenant-a", Object::Projects, Action::Update, Some("vic")).unwrap());
+    assert!(!auth.allowed("vic", "tenant-a", Object::Files, Action::Create, Some("vic")).unwrap());
 }
 
 #[tokio::test]
@@ -82,7 +89,7 @@ async fn removing_a_membership_removes_its_rights() {
 #[test]
 fn the_policy_file_parses_and_shares_every_rule_across_tenants() {
     let rules = permissions(POLICY).unwrap();
-    assert_eq!(rules.len(), 25);
+    assert_eq!(rules.len(), 32);
     assert!(rules.iter().all(|r| r.tenant == "*"));
 }
 

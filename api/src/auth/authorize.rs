@@ -44,30 +44,63 @@ impl TenantScope {
     /// tenant) or 403 (the role does not allow it); an API key over its
     /// limit is 429.
     pub async fn require(&mut self, object: Object, action: Action) -> Result<Role, ApiError> {
-        let state = &self.state;
-        let role = match &self.principal {
-            Principal::User(user) => {
-                let load = db::members::role_of(&mut self.tx, user.user);
-                match state.access_cache.role(user.tenant, user.user, load).await? {
-                    Some(role) => role,
-                    None => return Err(ApiError::unauthenticated("the session is not valid for this tenant")),
-                }
-            }
-            Principal::Key(key) => match key.throttled {
-                None => key.role,
-                Some(crate::auth::api_key::Throttled::RetryAfter(secs)) => return Err(ApiError::rate_limited(secs)),
-                Some(crate::auth::api_key::Throttled::Unavailable) => {
-                    return Err(ApiError::unavailable("the API key's limit cannot be counted"))
-                }
-            },
-        };
+        self.require_owned(object, action, false).await
+    }
+
+    /// [`require`](Self::require) for one object owned by `owner`: `owner`
+    /// rules of the policy allow it when the caller is that owner. API keys
+    /// act for no one, so they own nothing.
+    pub async fn require_on(
+        &mut self,
+        object: Object,
+        action: Action,
+        owner: Option<db::UserId>,
+    ) -> Result<Role, ApiError> {
+        let owns = owner.is_some() && owner == self.principal.user();
+        self.require_owned(object, action, owns).await
+    }
+
+    /// Whether the role could perform `action` on `object` if it owned it:
+    /// the check before looking the object up, so that a role that may
+    /// never act is refused without learning whether the object exists.
+    pub async fn require_some(&mut self, object: Object, action: Action) -> Result<Role, ApiError> {
+        self.require_owned(object, action, true).await
+    }
+
+    async fn require_owned(&mut self, object: Object, action: Action, owns: bool) -> Result<Role, ApiError> {
+        let role = self.role().await?;
         let tenant = self.principal.tenant().to_string();
-        let allowed =
-            state.authorizer.role_allows(role.as_str(), &tenant, object, action, false).map_err(ApiError::internal)?;
+        let allowed = self
+            .state
+            .authorizer
+            .role_allows(role.as_str(), &tenant, object, action, owns)
+            .map_err(ApiError::internal)?;
         if allowed {
             Ok(role)
         } else {
             Err(ApiError::forbidden("your role does not allow this"))
+        }
+    }
+
+    /// The caller's role in the tenant: the membership's (through the
+    /// access cache) or the API key's.
+    async fn role(&mut self) -> Result<Role, ApiError> {
+        let state = &self.state;
+        match &self.principal {
+            Principal::User(user) => {
+                let load = db::members::role_of(&mut self.tx, user.user);
+                match state.access_cache.role(user.tenant, user.user, load).await? {
+                    Some(role) => Ok(role),
+                    None => Err(ApiError::unauthenticated("the session is not valid for this tenant")),
+                }
+            }
+            Principal::Key(key) => match key.throttled {
+                None => Ok(key.role),
+                Some(crate::auth::api_key::Throttled::RetryAfter(secs)) => Err(ApiError::rate_limited(secs)),
+                Some(crate::auth::api_key::Throttled::Unavailable) => {
+                    Err(ApiError::unavailable("the API key's limit cannot be counted"))
+                }
+            },
         }
     }
 

@@ -6,7 +6,7 @@
 //!
 //! Here: the settings of the process itself (address, console, logging,
 //! Redis, limits, proxies). Beside it: `env` (reading and parsing variables,
-//! `_FILE` secrets), `database`, `auth`, `onboarding`, `mail` and `secret`.
+//! `_FILE` secrets), `database`, `auth`, `onboarding`, `mail`, `storage` and `secret`.
 
 mod auth;
 mod database;
@@ -14,6 +14,7 @@ mod env;
 mod mail;
 mod onboarding;
 mod secret;
+mod storage;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -28,6 +29,7 @@ pub use env::ConfigError;
 pub use mail::MailSettings;
 pub use onboarding::OnboardingSettings;
 pub use secret::Secret;
+pub use storage::{FileLimits, S3Settings, StorageSettings};
 
 use env::{resolve_files, Vars};
 
@@ -97,6 +99,10 @@ pub struct Settings {
     /// its own cache; changes made through the API reach every replica at
     /// once regardless (Redis pub/sub). Zero turns the cache off.
     pub access_cache_ttl: Duration,
+    pub storage: StorageSettings,
+    /// How often each replica runs the housekeeping round (stale uploads,
+    /// queued storage deletions, old idempotency keys).
+    pub housekeeping_every: Duration,
 }
 
 impl Settings {
@@ -183,6 +189,14 @@ impl Settings {
                     return Err(env.bad("APP_ACCESS_CACHE_TTL_MS", "must be at most 60000".into()));
                 }
                 Duration::from_millis(ms)
+            },
+            storage: storage::read(&env)?,
+            housekeeping_every: {
+                let secs: u64 = env.parse_or("APP_HOUSEKEEPING_SECS", 60)?;
+                if !(1..=3600).contains(&secs) {
+                    return Err(env.bad("APP_HOUSEKEEPING_SECS", "must be between 1 and 3600".into()));
+                }
+                Duration::from_secs(secs)
             },
         })
     }

@@ -7,9 +7,14 @@
 //! Ids and roles are shared with the database layer and the console and
 //! live in the `model` crate; the types here exist only on the server.
 
+mod project_text;
 mod text;
 
-pub use model::{ApiKeyId, InvitationId, ProjectId, Role, SessionId, TenantId, TenantStatus, UserId};
+pub use model::{
+    ApiKeyId, FileId, FileStatus, InvitationId, ProjectId, ProjectStatus, Role, SessionId, TenantId, TenantStatus,
+    UserId,
+};
+pub use project_text::{is_content_type, ContentType, FileName, ProjectDescription, ProjectName};
 pub use text::{ApiKeyName, DisplayName, EmailAddress, NewPassword, Slug, TenantName};
 
 #[cfg(test)]

@@ -5,20 +5,20 @@
 
 use std::fmt;
 
-use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
+use poem_openapi::registry::MetaSchema;
 
 /// Control characters (C0, DEL and C1), which names must not contain: they
 /// end up in emails, logs and PostgreSQL, which refuses NUL.
 const NO_CONTROLS: &str = r"^[^\u0000-\u001F\u007F-\u009F]*$";
 /// As [`NO_CONTROLS`], with at least one character that is not white space.
-const NOT_BLANK: &str =
+pub(super) const NOT_BLANK: &str =
     r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$";
 /// What clients should send as an email address; other RFC 5322 dot-atom
 /// addresses are accepted too.
 const EMAIL: &str = r"^([A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,64}|[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,31}\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,32}|[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,20}\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,20}\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,21})@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,3}$";
 const SLUG: &str = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$";
 
-fn string_schema(min_length: Option<usize>, max_length: usize, pattern: Option<&str>) -> MetaSchema {
+pub(super) fn string_schema(min_length: Option<usize>, max_length: usize, pattern: Option<&str>) -> MetaSchema {
     MetaSchema {
         min_length,
         max_length: Some(max_length),
@@ -29,7 +29,7 @@ fn string_schema(min_length: Option<usize>, max_length: usize, pattern: Option<&
 
 /// A name, trimmed, when it has `min`–`max` characters and no control
 /// character; otherwise why it is refused.
-fn checked_name(raw: &str, min: usize, max: usize) -> Result<String, &'static str> {
+pub(super) fn checked_name(raw: &str, min: usize, max: usize) -> Result<String, &'static str> {
     let name = raw.trim();
     let length = name.chars().count();
     if length < min || length > max {
@@ -37,6 +37,8 @@ fn checked_name(raw: &str, min: usize, max: usize) -> Result<String, &'static st
             (0, 200) => "must be at most 200 characters",
             (1, 200) => "must be 1–200 characters",
             (1, 100) => "must be 1–100 characters",
+            (1, 255) => "must be 1–255 characters",
+            (0, 2000) => "must be at most 2000 characters",
             _ => "has a length out of bounds",
         });
     }
@@ -84,8 +86,8 @@ macro_rules! validated_text {
                 concat!("string_", stringify!($name)).into()
             }
 
-            fn schema_ref() -> MetaSchemaRef {
-                MetaSchemaRef::Inline(Box::new(Self::schema()))
+            fn schema_ref() -> poem_openapi::registry::MetaSchemaRef {
+                poem_openapi::registry::MetaSchemaRef::Inline(Box::new(Self::schema()))
             }
 
             fn as_raw_value(&self) -> Option<&Self::RawValueType> {
@@ -255,6 +257,8 @@ macro_rules! written_as_is {
 }
 written_as_is!(Slug, TenantName, DisplayName, ApiKeyName, EmailAddress);
 
+pub(super) use written_as_is;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,3 +308,5 @@ mod tests {
         assert!(err.to_string().starts_with("must be 1–63"), "{err}");
     }
 }
+
+pub(super) use validated_text;

@@ -3,10 +3,13 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod files;
 pub mod health;
 pub mod invitations;
 pub mod members;
 pub mod onboarding;
+pub mod paging;
+pub mod projects;
 pub mod tenants;
 
 use poem_openapi::Tags;
@@ -24,4 +27,8 @@ pub enum ApiTags {
     Members,
     /// API keys for integrators.
     ApiKeys,
+    /// Projects, the example tenant resource.
+    Projects,
+    /// Files attached to projects, stored in S3 through presigned URLs.
+    Files,
 }
