@@ -97,7 +97,8 @@ async fn run(
                     }
                     Variant::TenantTx => {
                         let mut tx = TenantTx::begin(&db, tenant, None).await?;
-                        let rows = projects::list(&mut tx, i64::from(ROWS)).await?;
+                        let rows =
+                            projects::list(&mut tx, &projects::ProjectQuery::first(i64::from(ROWS))).await?.items;
                         tx.commit().await?;
                         anyhow::ensure!(rows.iter().all(|p| p.tenant_id == tenant), "a row of another tenant");
                         rows.len()

@@ -34,6 +34,13 @@ pub struct ProjectQuery {
     pub name_contains: Option<String>,
 }
 
+impl ProjectQuery {
+    /// The first `limit` projects, unfiltered.
+    pub fn first(limit: i64) -> Self {
+        Self { limit, ..Self::default() }
+    }
+}
+
 /// Lists the tenant's projects.
 pub async fn list(tx: &mut TenantTx, query: &ProjectQuery) -> Result<Page<Project>, DbError> {
     let sql = format!(

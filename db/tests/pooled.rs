@@ -42,7 +42,7 @@ async fn concurrent_tenant_transactions_through_pgbouncer_never_see_another_tena
                 let i = (state % tenants.len() as u64) as usize;
                 let tenant = tenants[i];
                 let mut tx = TenantTx::begin(&db, tenant, None).await?;
-                let rows = projects::list(&mut tx, 100).await?;
+                let rows = projects::list(&mut tx, &projects::ProjectQuery::first(100)).await?.items;
                 tx.commit().await?;
                 wrong_rows.fetch_add(rows.iter().filter(|p| p.tenant_id != tenant).count() as u64, Ordering::Relaxed);
                 if rows.len() != 5 + i {
@@ -79,7 +79,7 @@ async fn repositories_through_pgbouncer_stay_inside_the_tenant() -> Result<()> {
 
     let mut tx = TenantTx::begin(&db, b, None).await?;
     assert_eq!(projects::get(&mut tx, created.id).await?, None, "B cannot fetch A's project");
-    assert!(!projects::delete(&mut tx, created.id).await?, "B cannot delete A's project");
+    assert!(projects::delete(&mut tx, created.id).await?.is_none(), "B cannot delete A's project");
     tx.commit().await?;
 
     let mut tx = TenantTx::begin(&db, a, None).await?;
@@ -108,7 +108,7 @@ async fn pgbouncer_authenticates_with_scram_and_shows_its_pools_to_the_admin() -
     let db = Db::connect_lazy(&test_db.pooled_app_url, &PoolSettings::default())?;
     let tenant = TenantId::new(seed_tenant(&test_db, "admin-console", 1).await?);
     let mut tx = TenantTx::begin(&db, tenant, None).await?;
-    projects::list(&mut tx, 10).await?;
+    projects::list(&mut tx, &projects::ProjectQuery::first(10)).await?;
     tx.commit().await?;
 
     // The admin console speaks the simple protocol only.
@@ -154,7 +154,7 @@ async fn cancelled_tenant_transactions_leave_no_connection_in_a_transaction() ->
     // And the pool's connections serve the next transactions correctly.
     for (i, tenant) in tenants.iter().enumerate().cycle().take(30) {
         let mut tx = TenantTx::begin(&db, *tenant, None).await?;
-        let rows = projects::list(&mut tx, 100).await?;
+        let rows = projects::list(&mut tx, &projects::ProjectQuery::first(100)).await?.items;
         tx.commit().await?;
         assert!(rows.len() == 2 + i && rows.iter().all(|p| p.tenant_id == *tenant), "tenant {i}: {rows:?}");
     }
@@ -178,7 +178,7 @@ async fn storm(db: &Db, tenants: &[TenantId], span: Option<u64>) -> Result<(u64,
                 let started = std::time::Instant::now();
                 let work = async {
                     let mut tx = TenantTx::begin(&db, tenant, None).await?;
-                    let rows = projects::list(&mut tx, 100).await?;
+                    let rows = projects::list(&mut tx, &projects::ProjectQuery::first(100)).await?.items;
                     tx.commit().await?;
                     anyhow::ensure!(rows.len() == 2 + i && rows.iter().all(|p| p.tenant_id == tenant), "wrong rows");
                     anyhow::Ok(())
@@ -218,7 +218,7 @@ async fn a_request_cut_off_while_its_begin_waits_leaves_no_transaction_open() ->
     let db =
         Db::connect_lazy(&test_db.pooled_app_url, &PoolSettings { max_connections: 1, ..PoolSettings::default() })?;
     let mut warm = TenantTx::begin(&db, tenant, None).await?;
-    projects::list(&mut warm, 10).await?;
+    projects::list(&mut warm, &projects::ProjectQuery::first(10)).await?;
     warm.commit().await?;
 
     let mut admin = sqlx::PgConnection::connect(&testkit::pgbouncer_admin_url()?).await?;
@@ -226,7 +226,7 @@ async fn a_request_cut_off_while_its_begin_waits_leaves_no_transaction_open() ->
     // `BEGIN` goes with the first statement.
     let first_statement = async {
         let mut tx = TenantTx::begin(&db, tenant, None).await?;
-        projects::list(&mut tx, 10).await
+        projects::list(&mut tx, &projects::ProjectQuery::first(10)).await
     };
     let cut = tokio::time::timeout(std::time::Duration::from_millis(300), first_statement).await;
     sqlx::raw_sql(&format!("RESUME {}", test_db.name)).execute(&mut admin).await?;
@@ -236,7 +236,7 @@ async fn a_request_cut_off_while_its_begin_waits_leaves_no_transaction_open() ->
     assert_eq!(in_transaction, 0, "the cut-off BEGIN left its server connection idle in transaction");
     assert_eq!(pinned, 0, "pgbouncer keeps a server connection linked to the cut-off client");
     let mut tx = TenantTx::begin(&db, tenant, None).await?;
-    assert_eq!(projects::list(&mut tx, 10).await?.len(), 1);
+    assert_eq!(projects::list(&mut tx, &projects::ProjectQuery::first(10)).await?.items.len(), 1);
     tx.commit().await?;
     Ok(())
 }
@@ -297,7 +297,7 @@ async fn the_members_list_sees_its_tenant_whether_or_not_it_opens_the_transactio
             let first = db::members::list(&mut tx).await?;
             tx.commit().await?;
             let mut tx = TenantTx::begin(&db, tenant, None).await?;
-            projects::list(&mut tx, 10).await?;
+            projects::list(&mut tx, &projects::ProjectQuery::first(10)).await?;
             let later = db::members::list(&mut tx).await?;
             tx.commit().await?;
             for members in [&first, &later] {
@@ -330,7 +330,7 @@ async fn a_read_that_commits_with_its_statement_leaves_no_transaction_open() -> 
         for (tenant, slug) in [(a, "read-a"), (b, "read-b")] {
             let alone = db::members::list_then_commit(TenantTx::begin(&db, tenant, None).await?).await?;
             let mut tx = TenantTx::begin(&db, tenant, None).await?;
-            projects::list(&mut tx, 10).await?;
+            projects::list(&mut tx, &projects::ProjectQuery::first(10)).await?;
             let after = db::members::list_then_commit(tx).await?;
             for members in [&alone, &after] {
                 assert_eq!(
@@ -389,7 +389,7 @@ async fn transactions_survive_pgbouncer_dropping_idle_connections() -> Result<()
         TenantTx::begin(&db, tenant, None).await?,
     );
     for tx in [&mut a, &mut b, &mut c] {
-        projects::list(tx, 10).await?;
+        projects::list(tx, &projects::ProjectQuery::first(10)).await?;
     }
     for tx in [a, b, c] {
         tx.commit().await?;
@@ -402,7 +402,7 @@ async fn transactions_survive_pgbouncer_dropping_idle_connections() -> Result<()
 
     for _ in 0..4 {
         let mut tx = TenantTx::begin(&db, tenant, None).await?;
-        assert_eq!(projects::list(&mut tx, 10).await?.len(), 2);
+        assert_eq!(projects::list(&mut tx, &projects::ProjectQuery::first(10)).await?.items.len(), 2);
         tx.commit().await?;
         assert_eq!(db::members::list_then_commit(TenantTx::begin(&db, tenant, None).await?).await?.len(), 1);
         platform.begin(None).await?.commit().await?;

@@ -6,6 +6,7 @@
 //! in parallel. Roles are cluster-wide and are ensured (idempotently, under
 //! an advisory lock) by every call.
 
+pub mod s3;
 pub mod smtp;
 
 use anyhow::{Context, Result};

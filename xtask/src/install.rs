@@ -142,21 +142,37 @@ fn relink_libraries(package: &Path) -> Result<()> {
 
 /// `wasm-bindgen` at the version the console is built with.
 pub fn wasm_bindgen() -> Result<PathBuf> {
+    cargo_tool("wasm-bindgen-cli", "wasm-bindgen", WASM_BINDGEN_VERSION, &[])
+}
+
+/// The S3 server of `dev`, `stack` and the tests: s3s-fs serves a folder
+/// as S3 and checks signatures as S3 does. Pinned: newer releases need a
+/// newer Rust than this project's.
+pub const S3S_FS_VERSION: &str = "0.14.1";
+
+/// s3s-fs, installed with cargo on first use.
+pub fn s3s_fs() -> Result<PathBuf> {
+    cargo_tool("s3s-fs", "s3s-fs", S3S_FS_VERSION, &["--features", "binary"])
+}
+
+/// `binary` from the crate `package` at exactly `version`, installed into
+/// cargo's bin folder unless it is there at that version.
+fn cargo_tool(package: &str, binary: &str, version: &str, extra: &[&str]) -> Result<PathBuf> {
     let cargo_home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
         .context("neither CARGO_HOME nor HOME is set")?;
-    let binary = cargo_home.join("bin/wasm-bindgen");
+    let binary = cargo_home.join("bin").join(binary);
     let installed = Command::new(&binary)
         .arg("--version")
         .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).contains(WASM_BINDGEN_VERSION))
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains(version))
         .unwrap_or(false);
     if !installed {
-        eprintln!("installing wasm-bindgen-cli {WASM_BINDGEN_VERSION} with cargo (a few minutes, once)");
+        eprintln!("installing {package} {version} with cargo (a few minutes, once)");
         let install = |locked: bool| {
             let mut cmd = Command::new(crate::web::cargo_bin());
-            cmd.args(["install", "wasm-bindgen-cli", "--version", WASM_BINDGEN_VERSION]).env_remove("CARGO_TARGET_DIR");
+            cmd.args(["install", package, "--version", version]).args(extra).env_remove("CARGO_TARGET_DIR");
             if locked {
                 cmd.arg("--locked");
             }
@@ -250,6 +266,7 @@ pub fn everything() -> Result<()> {
     browser_driver()?;
     wasm_bindgen()?;
     wasm_opt()?;
+    s3s_fs()?;
     python_tools()?;
     eprintln!("everything is installed");
     Ok(())

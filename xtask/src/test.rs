@@ -40,6 +40,7 @@ pub fn run(extra: &[String]) -> Result<()> {
     let browser = install::browser()?;
     let driver = install::browser_driver()?;
     let tools = install::python_tools()?;
+    let s3s_fs = install::s3s_fs()?;
     let dist = xtask::web::build()?;
 
     let mut sup = Supervisor::with_signal_handler()?;
@@ -60,6 +61,7 @@ pub fn run(extra: &[String]) -> Result<()> {
         ("TEST_CHECK_JSONSCHEMA", tools.join("check-jsonschema").to_string_lossy().into_owned()),
         ("TEST_ACTIONLINT", tools.join("actionlint").to_string_lossy().into_owned()),
         ("TEST_PYTOOLS", tools.to_string_lossy().into_owned()),
+        ("TEST_S3FS", s3s_fs.to_string_lossy().into_owned()),
     ];
 
     // PostgreSQL: the given server, or a throwaway cluster of our own.

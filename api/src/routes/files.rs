@@ -77,7 +77,9 @@ pub struct StorageRequest {
     /// `PUT` for uploads, `GET` for downloads.
     pub method: String,
     pub url: String,
-    /// Headers to send exactly as given (they are part of the signature).
+    /// Headers to send exactly as given (they are part of the signature),
+    /// besides `Host` and `Content-Length`, which the client's HTTP
+    /// library sets (to the declared size, for uploads).
     pub headers: std::collections::BTreeMap<String, String>,
     pub expires_at: DateTime<Utc>,
 }
@@ -86,7 +88,14 @@ fn storage_request(signed: SignedRequest, ttl: std::time::Duration) -> StorageRe
     StorageRequest {
         method: signed.method,
         url: signed.url,
-        headers: signed.headers.into_iter().filter(|(name, _)| !name.eq_ignore_ascii_case("host")).collect(),
+        // Host and Content-Length are signed too, but every HTTP client
+        // sets them itself from the URL and the body (browsers refuse to
+        // let scripts set them).
+        headers: signed
+            .headers
+            .into_iter()
+            .filter(|(name, _)| !name.eq_ignore_ascii_case("host") && !name.eq_ignore_ascii_case("content-length"))
+            .collect(),
         expires_at: Utc::now() + chrono::Duration::from_std(ttl).unwrap_or_default(),
     }
 }
@@ -238,7 +247,9 @@ impl FilesApi {
         let storage = &self.state.storage;
         let limits = &storage.limits;
         let mut problems = Vec::new();
-        if size > limits.max_bytes {
+        if size < 0 {
+            problems.push(FieldProblem::new("size", "must not be negative"));
+        } else if size > limits.max_bytes {
             problems.push(FieldProblem::new("size", format!("must be at most {} bytes", limits.max_bytes)));
         }
         if !limits.allows_type(content_type.as_str()) {
