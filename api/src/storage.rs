@@ -164,8 +164,12 @@ impl Storage {
     /// Deletes `key`; deleting what is not there succeeds.
     pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
         let bucket = self.bucket()?;
-        bucket.client.delete_object().bucket(&bucket.name).key(key).send().await.map_err(unavailable)?;
-        Ok(())
+        match bucket.client.delete_object().bucket(&bucket.name).key(key).send().await {
+            Ok(_) => Ok(()),
+            // S3 answers 204 for a missing key; some compatible servers 404.
+            Err(err) if err.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(()),
+            Err(err) => Err(unavailable(err)),
+        }
     }
 
     /// Whether the bucket answers (readiness).

@@ -119,6 +119,8 @@ begin
     return null;
 end;
 $$;
+-- Fired as a trigger only; nobody calls it.
+revoke all on function count_stored_bytes() from public;
 create trigger project_files_count_bytes
     after update of status or delete on project_files
     for each row execute function count_stored_bytes();

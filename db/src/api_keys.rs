@@ -1,5 +1,6 @@
 //! API keys: stored hashed, found by prefix, scoped to a tenant.
 
+use crate::page::{Page, Position};
 use crate::{ApiKeyId, DbError, PlatformDb, Role, TenantId, TenantStatus, TenantTx};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -69,13 +70,20 @@ pub async fn create(
     Ok(key(row))
 }
 
-/// The tenant's keys, oldest first.
-pub async fn list(tx: &mut TenantTx) -> Result<Vec<ApiKey>, DbError> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM api_keys ORDER BY created_at, id"))
-        .persistent(false)
-        .fetch_all(tx.conn().await?)
-        .await?;
-    Ok(rows.into_iter().map(key).collect())
+/// The tenant's keys, oldest first, a page at a time.
+pub async fn list(tx: &mut TenantTx, after: Option<Position>, limit: i64) -> Result<Page<ApiKey>, DbError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM api_keys WHERE ($1::timestamptz IS NULL OR (created_at, id) > ($1, $2)) \
+         ORDER BY created_at, id LIMIT $3"
+    ))
+    .bind(after.map(|p| p.at))
+    .bind(after.map(|p| p.id))
+    .bind(limit + 1)
+    .persistent(false)
+    .fetch_all(tx.conn().await?)
+    .await?;
+    let keys = rows.into_iter().map(key).collect();
+    Ok(Page::from_rows(keys, limit, |k| Position { at: k.created_at, id: k.id.as_uuid() }))
 }
 
 /// Revokes (deletes) a key; returns its prefix, `None` when the tenant has

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 use uuid::Uuid;
 
+use crate::page::{Page, Position};
 use crate::{DbError, TenantTx, UserId};
 
 /// One entry.
@@ -21,29 +22,30 @@ pub struct AuditEntry {
 /// What to list.
 #[derive(Clone, Debug, Default)]
 pub struct AuditQuery {
-    /// Entries older than this one (the previous page's last id).
-    pub after: Option<Uuid>,
+    /// Entries older than this position (the previous page's last entry).
+    pub after: Option<Position>,
     pub limit: i64,
     pub action: Option<String>,
     pub actor: Option<UserId>,
 }
 
-pub async fn list(tx: &mut TenantTx, query: &AuditQuery) -> Result<Vec<AuditEntry>, DbError> {
+pub async fn list(tx: &mut TenantTx, query: &AuditQuery) -> Result<Page<AuditEntry>, DbError> {
     let rows = sqlx::query(
         "SELECT id, actor_user_id, action, target, ip, user_agent, created_at FROM audit_log \
-         WHERE ($1::uuid IS NULL OR (created_at, id) < (SELECT created_at, id FROM audit_log WHERE id = $1)) \
+         WHERE ($1::timestamptz IS NULL OR (created_at, id) < ($1, $5)) \
            AND ($2::text IS NULL OR action = $2) \
            AND ($3::uuid IS NULL OR actor_user_id = $3) \
          ORDER BY created_at DESC, id DESC LIMIT $4",
     )
-    .bind(query.after)
+    .bind(query.after.map(|p| p.at))
     .bind(&query.action)
     .bind(query.actor)
-    .bind(query.limit)
+    .bind(query.limit + 1)
+    .bind(query.after.map(|p| p.id))
     .persistent(false)
     .fetch_all(tx.conn().await?)
     .await?;
-    Ok(rows
+    let entries = rows
         .into_iter()
         .map(|r| AuditEntry {
             id: r.get("id"),
@@ -54,5 +56,6 @@ pub async fn list(tx: &mut TenantTx, query: &AuditQuery) -> Result<Vec<AuditEntr
             user_agent: r.get("user_agent"),
             created_at: r.get("created_at"),
         })
-        .collect())
+        .collect();
+    Ok(Page::from_rows(entries, query.limit, |e| Position { at: e.created_at, id: e.id }))
 }

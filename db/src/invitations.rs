@@ -2,6 +2,7 @@
 //! transaction; accepted by token, before the invitee has any tenant
 //! context, through the `invitation_accept` definer function.
 
+use crate::page::{Page, Position};
 use crate::{DbError, InvitationId, PlatformDb, Role, TenantId, TenantTx, UserId};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -70,19 +71,24 @@ pub async fn create(
     Ok(invitation(row))
 }
 
-/// The tenant's invitations, newest first: open ones, and settled ones of
-/// the last 30 days.
-pub async fn list(tx: &mut TenantTx) -> Result<Vec<Invitation>, DbError> {
+/// The tenant's invitations, newest first, a page at a time: open ones,
+/// and settled ones of the last 30 days.
+pub async fn list(tx: &mut TenantTx, after: Option<Position>, limit: i64) -> Result<Page<Invitation>, DbError> {
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM invitations \
-         WHERE (accepted_at IS NULL AND revoked_at IS NULL) \
-            OR coalesce(accepted_at, revoked_at) > now() - interval '30 days' \
-         ORDER BY created_at DESC, id LIMIT 500"
+         WHERE ((accepted_at IS NULL AND revoked_at IS NULL) \
+                OR coalesce(accepted_at, revoked_at) > now() - interval '30 days') \
+           AND ($1::timestamptz IS NULL OR (created_at, id) < ($1, $2)) \
+         ORDER BY created_at DESC, id DESC LIMIT $3"
     ))
+    .bind(after.map(|p| p.at))
+    .bind(after.map(|p| p.id))
+    .bind(limit + 1)
     .persistent(false)
     .fetch_all(tx.conn().await?)
     .await?;
-    Ok(rows.into_iter().map(invitation).collect())
+    let invitations = rows.into_iter().map(invitation).collect();
+    Ok(Page::from_rows(invitations, limit, |i| Position { at: i.created_at, id: i.id.as_uuid() }))
 }
 
 /// Revokes an open invitation; `None` when the tenant has no open

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::Row;
 
+use crate::page::{Page, Position};
 use crate::{DbError, Role, TenantTx, UserId};
 
 /// A member as tenant admins see them.
@@ -41,22 +42,54 @@ pub async fn has_email(tx: &mut TenantTx, email: &str) -> Result<bool, DbError> 
     Ok(found)
 }
 
-/// Every member of the tenant, by email.
-pub async fn list(tx: &mut TenantTx) -> Result<Vec<Member>, DbError> {
-    tx.fetch_all_simple(LIST).await?.iter().map(member).collect()
+/// The tenant's members in the order they joined, a page at a time.
+pub async fn list(tx: &mut TenantTx, after: Option<Position>, limit: i64) -> Result<Page<Member>, DbError> {
+    let rows = tx.fetch_all_simple(&list_sql(after, limit)).await?;
+    page(&rows, limit)
 }
 
 /// [`list`] as the transaction's last statement: it commits in the same
 /// round trip (a members page is then one round trip in all).
-pub async fn list_then_commit(tx: TenantTx) -> Result<Vec<Member>, DbError> {
-    tx.fetch_all_simple_then_commit(LIST).await?.iter().map(member).collect()
+pub async fn list_then_commit(tx: TenantTx, after: Option<Position>, limit: i64) -> Result<Page<Member>, DbError> {
+    let rows = tx.fetch_all_simple_then_commit(&list_sql(after, limit)).await?;
+    page(&rows, limit)
 }
 
-/// The simple protocol sends values as text: the join time goes as
+/// One member of the tenant; `None` for anyone else.
+pub async fn get(tx: &mut TenantTx, user: UserId) -> Result<Option<Member>, DbError> {
+    let row = sqlx::query(
+        "SELECT user_id, email, display_name, role, (extract(epoch FROM joined_at) * 1000000)::int8 AS joined_us \
+         FROM tenant_members() WHERE user_id = $1",
+    )
+    .bind(user)
+    .persistent(false)
+    .fetch_optional(tx.conn().await?)
+    .await?;
+    row.as_ref().map(member).transpose()
+}
+
+fn page(rows: &[PgRow], limit: i64) -> Result<Page<Member>, DbError> {
+    let members = rows.iter().map(member).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(members, limit, |m| Position { at: m.joined_at, id: m.user.as_uuid() }))
+}
+
+/// The simple protocol takes no parameters: the statement is built from
+/// typed values only (an integer, microseconds, a UUID), whose text cannot
+/// carry SQL. Values come back as text too: the join time goes as
 /// microseconds since the epoch, an integer to read, where the timestamp's
 /// text is parsed by format string (a few percent of the request's CPU).
-const LIST: &str = "SELECT user_id, email, display_name, role, \
-                    (extract(epoch FROM joined_at) * 1000000)::int8 AS joined_us FROM tenant_members()";
+fn list_sql(after: Option<Position>, limit: i64) -> String {
+    let after = match after {
+        Some(p) => format!("WHERE (joined_us, user_id) > ({}, '{}'::uuid)", p.at.timestamp_micros(), p.id),
+        None => String::new(),
+    };
+    format!(
+        "SELECT * FROM (SELECT user_id, email, display_name, role, \
+         (extract(epoch FROM joined_at) * 1000000)::int8 AS joined_us FROM tenant_members()) m \
+         {after} ORDER BY joined_us, user_id LIMIT {}",
+        limit.saturating_add(1)
+    )
+}
 
 fn member(r: &PgRow) -> Result<Member, DbError> {
     let joined_us: i64 = r.try_get("joined_us")?;

@@ -78,7 +78,7 @@ impl TenantTx {
     /// The rows of `sql`, a statement without parameters, in the simple
     /// protocol (one round trip where an unnamed extended-protocol statement
     /// takes two). A `BEGIN` still to be sent goes in the same round trip.
-    pub(crate) async fn fetch_all_simple(&mut self, sql: &'static str) -> Result<Vec<PgRow>, DbError> {
+    pub(crate) async fn fetch_all_simple(&mut self, sql: &str) -> Result<Vec<PgRow>, DbError> {
         if self.begun {
             return Ok(self.leased().fetch_all(sql).await?);
         }
@@ -95,7 +95,7 @@ impl TenantTx {
     /// `COMMIT` goes in the same round trip, so a read that is the whole
     /// transaction is one round trip in all. On an error the transaction
     /// is rolled back (the `COMMIT` after a failed statement never runs).
-    pub(crate) async fn fetch_all_simple_then_commit(mut self, sql: &'static str) -> Result<Vec<PgRow>, DbError> {
+    pub(crate) async fn fetch_all_simple_then_commit(mut self, sql: &str) -> Result<Vec<PgRow>, DbError> {
         let opens = !self.begun;
         self.begun = true;
         let batch = if opens {

@@ -26,10 +26,14 @@ const PLATFORM_MAY_EXECUTE: &[&str] = &[
     "auth_user_profile(uuid)",
     "auth_user_tenants(uuid)",
     "auth_verify_registration(text,text)",
+    "expire_idempotency_keys()",
     "invitation_accept(text,text,text)",
     "list_tenants(uuid,integer)",
+    "pending_storage_deletions(integer)",
     "provision_tenant(text,text,text)",
     "record_security_event(text,text,text,text)",
+    "storage_deleted(text[])",
+    "sweep_stale_uploads(interval,integer)",
 ];
 
 const EXECUTABLE_BY: &str = "SELECT p.oid::regprocedure::text FROM pg_proc p

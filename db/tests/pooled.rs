@@ -294,11 +294,11 @@ async fn the_members_list_sees_its_tenant_whether_or_not_it_opens_the_transactio
     for _ in 0..20 {
         for (tenant, slug) in [(a, "first-a"), (b, "first-b")] {
             let mut tx = TenantTx::begin(&db, tenant, None).await?;
-            let first = db::members::list(&mut tx).await?;
+            let first = db::members::list(&mut tx, None, 100).await?.items;
             tx.commit().await?;
             let mut tx = TenantTx::begin(&db, tenant, None).await?;
             projects::list(&mut tx, &projects::ProjectQuery::first(10)).await?;
-            let later = db::members::list(&mut tx).await?;
+            let later = db::members::list(&mut tx, None, 100).await?.items;
             tx.commit().await?;
             for members in [&first, &later] {
                 let emails: Vec<&str> = members.iter().map(|m| m.email.as_str()).collect();
@@ -328,10 +328,11 @@ async fn a_read_that_commits_with_its_statement_leaves_no_transaction_open() -> 
         Db::connect_lazy(&test_db.pooled_app_url, &PoolSettings { max_connections: 2, ..PoolSettings::default() })?;
     for _ in 0..20 {
         for (tenant, slug) in [(a, "read-a"), (b, "read-b")] {
-            let alone = db::members::list_then_commit(TenantTx::begin(&db, tenant, None).await?).await?;
+            let alone =
+                db::members::list_then_commit(TenantTx::begin(&db, tenant, None).await?, None, 100).await?.items;
             let mut tx = TenantTx::begin(&db, tenant, None).await?;
             projects::list(&mut tx, &projects::ProjectQuery::first(10)).await?;
-            let after = db::members::list_then_commit(tx).await?;
+            let after = db::members::list_then_commit(tx, None, 100).await?.items;
             for members in [&alone, &after] {
                 assert_eq!(
                     members.iter().map(|m| m.email.as_str()).collect::<Vec<_>>(),
@@ -404,7 +405,10 @@ async fn transactions_survive_pgbouncer_dropping_idle_connections() -> Result<()
         let mut tx = TenantTx::begin(&db, tenant, None).await?;
         assert_eq!(projects::list(&mut tx, &projects::ProjectQuery::first(10)).await?.items.len(), 2);
         tx.commit().await?;
-        assert_eq!(db::members::list_then_commit(TenantTx::begin(&db, tenant, None).await?).await?.len(), 1);
+        assert_eq!(
+            db::members::list_then_commit(TenantTx::begin(&db, tenant, None).await?, None, 100).await?.items.len(),
+            1
+        );
         platform.begin(None).await?.commit().await?;
     }
     Ok(())

@@ -101,8 +101,10 @@ pub fn redis_url() -> String {
     env(REDIS_URL)
 }
 
-/// Creates a tenant with an admin member (`admin@<slug>.test`) and
-/// `projects` projects named `<slug>-<n>`, as the owner with the tenant
+/// Creates a tenant with an admin member (`admin@<slug>.test`),
+/// `projects` projects named `<slug>-<n>` (the first with a pending
+/// upload), an open invitation, a queued storage deletion and an
+/// idempotency key, as the owner with the tenant
 /// context set (the owner is subject to FORCE RLS too). Every
 /// tenant-scoped table gets rows, so isolation checks over all of them bite.
 /// Returns the tenant id.
@@ -137,6 +139,20 @@ pub async fn seed_tenant(db: &TestDatabase, slug: &str, projects: i32) -> Result
     .bind(slug)
     .execute(&mut *tx)
     .await?;
+    // A pending upload on the first project (none when there is none), its
+    // key queued for deletion, the storage counter, an idempotency key.
+    sqlx::query(
+        "INSERT INTO project_files (project_id, name, content_type, size_bytes) \
+         SELECT id, 'seed.txt', 'text/plain', 4 FROM projects ORDER BY created_at, id LIMIT 1",
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("INSERT INTO storage_deletions (object_key) VALUES ('tenants/' || $1 || '/projects/seed/gone')")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("INSERT INTO tenant_storage DEFAULT VALUES").execute(&mut *tx).await?;
+    sqlx::query("INSERT INTO idempotency_keys (key, fingerprint) VALUES ('seed', '\\x00')").execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -9,7 +9,7 @@ use crate::payload::JsonBody;
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use poem::Request;
-use poem_openapi::param::Path;
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use policies::{Action, Object};
@@ -56,10 +56,13 @@ pub struct CreatedApiKey {
     pub details: ApiKeyView,
 }
 
-/// The tenant's keys.
+/// A page of the tenant's keys, oldest first.
 #[derive(Debug, Object)]
 pub struct ApiKeyList {
     pub items: Vec<ApiKeyView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[oai(skip_serializing_if_is_none)]
+    pub next: Option<String>,
 }
 
 #[derive(Debug, ApiResponse)]
@@ -146,12 +149,22 @@ impl ApiKeysApi {
 
     /// List API keys
     #[oai(path = "/api/api-keys", method = "get", operation_id = "listApiKeys")]
-    async fn list(&self, auth: Access) -> Result<ListKeysResponse, Fail<Tenant>> {
+    async fn list(
+        &self,
+        auth: Access,
+        /// The previous page's `next`.
+        cursor: Query<Option<String>>,
+        /// Page size, 1–100.
+        #[oai(default = "super::paging::default_limit", validator(minimum(value = "1"), maximum(value = "100")))]
+        limit: Query<i64>,
+    ) -> Result<ListKeysResponse, Fail<(Tenant, Params)>> {
+        let after = super::paging::decode(cursor.0.as_deref())?;
         let mut scope = auth.scope(&self.state).await?;
         scope.require(Object::ApiKeys, Action::Read).await?;
-        let keys = db::api_keys::list(scope.tx()).await?;
+        let page = db::api_keys::list(scope.tx(), after, limit.0).await?;
         scope.commit().await?;
-        Ok(ListKeysResponse::List(Json(ApiKeyList { items: keys.into_iter().map(view).collect() })))
+        let items = page.items.into_iter().map(view).collect();
+        Ok(ListKeysResponse::List(Json(ApiKeyList { items, next: page.next.map(super::paging::encode) })))
     }
 
     /// Revoke an API key

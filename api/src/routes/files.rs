@@ -37,7 +37,8 @@ pub struct FilesApi {
     pub state: AppState,
 }
 
-/// A file of a project.
+/// A file of a project: `pending` until its upload is completed, then
+/// `ready`.
 #[derive(Debug, Clone, Object, serde::Serialize, serde::Deserialize)]
 pub struct FileView {
     pub id: FileId,
@@ -46,7 +47,6 @@ pub struct FileView {
     pub content_type: String,
     /// Bytes.
     pub size: i64,
-    /// `pending` until its upload is completed, then `ready`.
     pub status: FileStatus,
     #[oai(skip_serializing_if_is_none)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -239,7 +239,7 @@ impl FilesApi {
         id: Path<ProjectId>,
         /// Any unique string, kept 24 hours: a retry with the same key and
         /// body answers the first result (a fresh URL for the same file).
-        #[oai(name = "Idempotency-Key")]
+        #[oai(name = "Idempotency-Key", validator(pattern = r"^[\x21-\x7E]{1,255}$"))]
         idempotency_key: Header<Option<String>>,
         body: JsonBody<CreateFile>,
     ) -> Result<CreateFileResponse, Fail<(Tenant, (Body, Idempotent))>> {

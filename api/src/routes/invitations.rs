@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use db::invitations::Acceptance;
 use poem::Request;
-use poem_openapi::param::Path;
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use policies::{Action, Object};
@@ -94,6 +94,9 @@ pub enum InvitationStatus {
 #[derive(Debug, Object)]
 pub struct InvitationList {
     pub items: Vec<InvitationView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[oai(skip_serializing_if_is_none)]
+    pub next: Option<String>,
 }
 
 /// What accepting did.
@@ -252,12 +255,22 @@ impl InvitationsApi {
 
     /// List the tenant's invitations
     #[oai(path = "/api/invitations", method = "get", operation_id = "listInvitations")]
-    async fn list(&self, auth: Access) -> Result<ListInvitationsResponse, Fail<Tenant>> {
+    async fn list(
+        &self,
+        auth: Access,
+        /// The previous page's `next`.
+        cursor: Query<Option<String>>,
+        /// Page size, 1–100.
+        #[oai(default = "super::paging::default_limit", validator(minimum(value = "1"), maximum(value = "100")))]
+        limit: Query<i64>,
+    ) -> Result<ListInvitationsResponse, Fail<(Tenant, Params)>> {
+        let after = super::paging::decode(cursor.0.as_deref())?;
         let mut scope = auth.scope(&self.state).await?;
         scope.require(Object::Invitations, Action::Read).await?;
-        let items = db::invitations::list(scope.tx()).await?;
+        let page = db::invitations::list(scope.tx(), after, limit.0).await?;
         scope.commit().await?;
-        Ok(ListInvitationsResponse::List(Json(InvitationList { items: items.into_iter().map(view).collect() })))
+        let items = page.items.into_iter().map(view).collect();
+        Ok(ListInvitationsResponse::List(Json(InvitationList { items, next: page.next.map(super::paging::encode) })))
     }
 
     /// Revoke an open invitation

@@ -31,10 +31,13 @@ pub struct MemberView {
     pub joined_at: DateTime<Utc>,
 }
 
-/// The tenant's members.
+/// A page of the tenant's members, in the order they joined.
 #[derive(Debug, Object)]
 pub struct MemberList {
     pub items: Vec<MemberView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[oai(skip_serializing_if_is_none)]
+    pub next: Option<String>,
 }
 
 /// One audit entry.
@@ -55,9 +58,9 @@ pub struct AuditEntryView {
 #[derive(Debug, Object)]
 pub struct AuditPage {
     pub items: Vec<AuditEntryView>,
-    /// Pass as `after` for the next page; absent on the last page.
+    /// Pass as `cursor` for the next page; absent on the last page.
     #[oai(skip_serializing_if_is_none)]
-    pub next_after: Option<Uuid>,
+    pub next: Option<String>,
 }
 
 #[derive(Debug, ApiResponse)]
@@ -132,12 +135,21 @@ fn change_refused(change: db::members::MembershipChange) -> Option<Refused> {
 impl MembersApi {
     /// List members
     #[oai(path = "/api/users", method = "get", operation_id = "listMembers")]
-    async fn list(&self, auth: Access) -> Result<MembersResponse, Fail<Tenant>> {
+    async fn list(
+        &self,
+        auth: Access,
+        /// The previous page's `next`.
+        cursor: Query<Option<String>>,
+        /// Page size, 1–100.
+        #[oai(default = "super::paging::default_limit", validator(minimum(value = "1"), maximum(value = "100")))]
+        limit: Query<i64>,
+    ) -> Result<MembersResponse, Fail<(Tenant, Params)>> {
+        let after = super::paging::decode(cursor.0.as_deref())?;
         let mut scope = auth.scope(&self.state).await?;
         scope.require(Object::Members, Action::Read).await?;
-        let members = db::members::list_then_commit(scope.finish_reading()).await?;
-        let items = members.into_iter().map(member_view).collect();
-        Ok(MembersResponse::Ok(Json(MemberList { items })))
+        let page = db::members::list_then_commit(scope.finish_reading(), after, limit.0).await?;
+        let items = page.items.into_iter().map(member_view).collect();
+        Ok(MembersResponse::Ok(Json(MemberList { items, next: page.next.map(super::paging::encode) })))
     }
 
     /// Change a member's role
@@ -160,7 +172,7 @@ impl MembersApi {
             None => {}
         }
         scope.audit(req, "member.role_changed", &format!("{target}:{role}")).await?;
-        let member = db::members::list(scope.tx()).await?.into_iter().find(|m| m.user == target);
+        let member = db::members::get(scope.tx(), target).await?;
         let tenant = scope.principal().tenant();
         scope.invalidate_on_commit(Invalidation::Member(tenant, target));
         scope.commit().await?;
@@ -204,10 +216,10 @@ impl MembersApi {
     async fn audit(
         &self,
         auth: Access,
-        /// Entries older than this one (the previous page's `next_after`).
-        after: Query<Option<Uuid>>,
-        /// Page size, 1–200.
-        #[oai(default = "default_limit", validator(minimum(value = "1"), maximum(value = "200")))]
+        /// The previous page's `next`.
+        cursor: Query<Option<String>>,
+        /// Page size, 1–100.
+        #[oai(default = "super::paging::default_limit", validator(minimum(value = "1"), maximum(value = "100")))]
         limit: Query<i64>,
         /// Only entries with this action, e.g. `login.succeeded`.
         #[oai(validator(pattern = r"^[a-z_.]{1,64}$"))]
@@ -215,18 +227,15 @@ impl MembersApi {
         /// Only entries by this user.
         actor: Query<Option<Uuid>>,
     ) -> Result<AuditResponse, Fail<(Tenant, Params)>> {
+        let after = super::paging::decode(cursor.0.as_deref())?;
         let mut scope = auth.scope(&self.state).await?;
         scope.require(Object::Audit, Action::Read).await?;
-        let query = db::audit::AuditQuery {
-            after: after.0,
-            limit: limit.0,
-            action: action.0,
-            actor: actor.0.map(db::UserId::new),
-        };
-        let entries = db::audit::list(scope.tx(), &query).await?;
+        let query =
+            db::audit::AuditQuery { after, limit: limit.0, action: action.0, actor: actor.0.map(db::UserId::new) };
+        let page = db::audit::list(scope.tx(), &query).await?;
         scope.commit().await?;
-        let next_after = (entries.len() as i64 == query.limit).then(|| entries.last().map(|e| e.id)).flatten();
-        let items = entries
+        let items = page
+            .items
             .into_iter()
             .map(|e| AuditEntryView {
                 id: e.id,
@@ -238,10 +247,6 @@ impl MembersApi {
                 created_at: e.created_at,
             })
             .collect();
-        Ok(AuditResponse::Ok(Json(AuditPage { items, next_after })))
+        Ok(AuditResponse::Ok(Json(AuditPage { items, next: page.next.map(super::paging::encode) })))
     }
-}
-
-fn default_limit() -> i64 {
-    50
 }

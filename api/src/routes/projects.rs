@@ -88,7 +88,8 @@ pub struct CreateProject {
     pub description: Option<ProjectDescription>,
 }
 
-/// A change to a project: absent fields stay as they are.
+/// A change to a project: absent fields stay as they are. `status`
+/// `archived` keeps the project and its files; `active` brings it back.
 #[derive(Debug, Object, serde::Deserialize)]
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
@@ -97,7 +98,6 @@ pub struct UpdateProject {
     pub name: Option<ProjectName>,
     #[serde(default, deserialize_with = "crate::payload::no_null")]
     pub description: Option<ProjectDescription>,
-    /// `archived` keeps the project and its files; `active` brings it back.
     #[serde(default, deserialize_with = "crate::payload::no_null")]
     pub status: Option<ProjectStatus>,
     /// Hands the project to another member of the tenant.
@@ -248,7 +248,7 @@ impl ProjectsApi {
         req: &Request,
         auth: Access,
         /// Any unique string (a UUID, say), kept 24 hours.
-        #[oai(name = "Idempotency-Key")]
+        #[oai(name = "Idempotency-Key", validator(pattern = r"^[\x21-\x7E]{1,255}$"))]
         idempotency_key: Header<Option<String>>,
         body: JsonBody<CreateProject>,
     ) -> Result<CreateProjectResponse, Fail<(Tenant, (Body, Idempotent))>> {
@@ -306,7 +306,7 @@ impl ProjectsApi {
         auth: Access,
         id: Path<ProjectId>,
         /// The `ETag` the change is based on.
-        #[oai(name = "If-Match")]
+        #[oai(name = "If-Match", validator(pattern = r#"^\s*(\*|(W/)?"[^"]*"(\s*,\s*(W/)?"[^"]*")*)\s*$"#))]
         if_match: Header<Option<String>>,
         body: JsonBody<UpdateProject>,
     ) -> Result<UpdateProjectResponse, Fail<(Tenant, (Body, Params))>> {
@@ -358,7 +358,7 @@ impl ProjectsApi {
         auth: Access,
         id: Path<ProjectId>,
         /// The `ETag` the deletion is based on.
-        #[oai(name = "If-Match")]
+        #[oai(name = "If-Match", validator(pattern = r#"^\s*(\*|(W/)?"[^"]*"(\s*,\s*(W/)?"[^"]*")*)\s*$"#))]
         if_match: Header<Option<String>>,
     ) -> Result<DeleteProjectResponse, Fail<(Tenant, Params)>> {
         let mut scope = auth.scope(&self.state).await?;

@@ -252,23 +252,22 @@ async fn with_storage_stopped_completion_is_503_and_the_database_unchanged() {
     let complete = format!("/api/projects/{project}/files/{}/complete", id(&started["file"]));
     let refused = app.bearer_post(&complete, &ada.token, json!({})).await;
     assert_error(refused, 503, "unavailable").await;
-    assert_eq!(app.select_i64("SELECT count(*) FROM project_files WHERE status = 'pending'").await, 1);
+    let pending = format!("SELECT count(*) FROM project_files WHERE status = 'pending' AND project_id = '{project}'");
+    assert_eq!(app.select_i64(&pending).await, 1);
     assert_eq!(app.get_json("/api/files/usage", &ada.token).await["bytes"], 4, "only the kept file counts");
 
     // Deleting while storage is away: the row goes, the object waits in the queue.
     let kept_key = format!("tenants/{}/projects/{project}/{}", ada.tenant, id(&kept));
     let path = format!("/api/projects/{project}/files/{}", id(&kept));
     assert_eq!(app.bearer_delete(&path, &ada.token).await.status(), 204);
-    assert_eq!(app.select_i64("SELECT count(*) FROM storage_deletions").await, 1);
+    let queued = format!("SELECT count(*) FROM storage_deletions WHERE object_key = '{kept_key}'");
+    assert_eq!(app.select_i64(&queued).await, 1);
     assert!(s3.object(&kept_key).is_some());
 
     // Storage back: housekeeping deletes the object, completion works.
     s3.restart().unwrap();
     within(10 * SECOND, "the queued object deleted", || async { s3.object(&kept_key).is_none() }).await;
-    within(5 * SECOND, "the queue emptied", || async {
-        app.select_i64("SELECT count(*) FROM storage_deletions").await == 0
-    })
-    .await;
+    within(5 * SECOND, "the queue emptied", || async { app.select_i64(&queued).await == 0 }).await;
     assert_eq!(app.bearer_post(&complete, &ada.token, json!({})).await.status(), 200);
 }
 
@@ -287,10 +286,8 @@ async fn uploads_never_completed_are_swept_with_their_objects() {
         id(&stale["file"])
     ))
     .await;
-    within(10 * SECOND, "the stale upload swept", || async {
-        app.select_i64("SELECT count(*) FROM project_files").await == 1
-    })
-    .await;
+    let files = format!("SELECT count(*) FROM project_files WHERE project_id = '{project}'");
+    within(10 * SECOND, "the stale upload swept", || async { app.select_i64(&files).await == 1 }).await;
     within(10 * SECOND, "its object deleted", || async { s3.object(&stale_key).is_none() }).await;
     let left = app.get_json(&format!("/api/projects/{project}/files/{}", id(&fresh["file"])), &ada.token).await;
     assert_eq!(left["status"], "pending", "a recent upload stays");
@@ -308,7 +305,7 @@ async fn without_storage_configured_files_answer_503() {
         "storage_off",
     )
     .await;
-    assert_eq!(app.select_i64("SELECT count(*) FROM project_files").await, 0);
+    assert_eq!(app.select_i64(&format!("SELECT count(*) FROM project_files WHERE project_id = '{project}'")).await, 0);
 }
 
 #[tokio::test]

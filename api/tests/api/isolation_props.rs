@@ -183,7 +183,7 @@ async fn check(w: &World) -> Result<(), String> {
                 return Err(format!("{slug} lists an invitation of {email}"));
             }
         }
-        for entry in w.app.get_json("/api/audit?limit=200", admin).await["items"].as_array().unwrap() {
+        for entry in w.app.get_json("/api/audit?limit=100", admin).await["items"].as_array().unwrap() {
             if let Some(actor) = entry["actor_user_id"].as_str().and_then(|a| a.parse::<uuid::Uuid>().ok()) {
                 if w.member_ids.get(&actor).is_some_and(|t| *t != i) {
                     return Err(format!("{slug} lists an entry by a member of another tenant"));

@@ -3,7 +3,9 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, dead_port, spawn_app, spawn_app_with, within};
+use api::domain::Role;
+
+use crate::helpers::{assert_error, dead_port, spawn_app, spawn_app_with, within, TestApp};
 
 #[tokio::test]
 async fn each_role_gets_what_the_policy_allows() {
@@ -39,8 +41,8 @@ async fn members_and_audit_entries_of_another_tenant_stay_invisible() {
         members.iter().map(|m| m["email"].as_str().unwrap().to_owned()).collect()
     };
     let ours = emails(app.list_members(&t.viewer.token).await);
-    // seed_tenant's own admin, and the three two_tenants adds, by email.
-    assert_eq!(ours, ["ada@acme.test", "admin@acme.test", "bob@acme.test", "cyd@acme.test"]);
+    // seed_tenant's own admin, and the three two_tenants adds, as they joined.
+    assert_eq!(ours, ["admin@acme.test", "ada@acme.test", "bob@acme.test", "cyd@acme.test"]);
     assert!(ours.iter().all(|e| e.ends_with("@acme.test")), "{ours:?}");
     let theirs = emails(app.list_members(&t.other_admin.token).await);
     assert!(theirs.iter().all(|e| e.ends_with("@globex.test")), "{theirs:?}");
@@ -65,14 +67,14 @@ async fn the_audit_log_filters_and_pages() {
 
     let first = app.get_json("/api/audit?limit=2", admin).await;
     assert_eq!(first["items"].as_array().unwrap().len(), 2);
-    let after = first["next_after"].as_str().expect("a second page").to_owned();
-    let second = app.get_json(&format!("/api/audit?limit=2&after={after}"), admin).await;
+    let cursor = first["next"].as_str().expect("a second page").to_owned();
+    let second = app.get_json(&format!("/api/audit?limit=2&cursor={cursor}"), admin).await;
     let ids = |page: &Value| -> Vec<String> {
         page["items"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect()
     };
     assert_eq!(second["items"].as_array().unwrap().len(), 1);
     assert!(ids(&second).iter().all(|id| !ids(&first).contains(id)), "pages overlap");
-    assert!(second["next_after"].is_null());
+    assert!(second["next"].is_null());
 
     let bad = app.bearer_get("/api/audit?limit=0", admin).await;
     let body = assert_error(bad, 400, "validation_failed").await;
@@ -213,4 +215,45 @@ async fn with_sessions_unknowable_a_bearer_caller_gets_503_not_401() {
     .unwrap();
     let token = keys.issue_access(db::UserId::random(), db::TenantId::random(), db::SessionId::random()).unwrap();
     assert_error(app.bearer_get("/api/users", &token).await, 503, "unavailable").await;
+}
+
+/// Every item of the list at `path`, walked in pages of two: their `key`.
+async fn walk(app: &TestApp, path: &str, token: &str, key: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let query = cursor.as_ref().map(|c| format!("&cursor={c}")).unwrap_or_default();
+        let page = app.get_json(&format!("{path}?limit=2{query}"), token).await;
+        let items = page["items"].as_array().unwrap_or_else(|| panic!("{path}: {page}"));
+        assert!(items.len() <= 2, "{path}: a page larger than its limit");
+        seen.extend(items.iter().map(|i| i[key].as_str().unwrap().to_owned()));
+        match page["next"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return seen,
+        }
+    }
+}
+
+#[tokio::test]
+async fn members_keys_and_invitations_page_by_cursor_each_once() {
+    let app = spawn_app().await;
+    let ada = app.sign_in_as(Role::Admin).await;
+    for n in 0..3 {
+        app.seed_member(ada.tenant, &format!("member{n}@acme.test"), Role::Viewer).await;
+        app.api_key(&ada.token, &format!("key-{n}"), Role::Viewer).await;
+        assert_eq!(app.invite(&ada.token, &format!("invitee{n}@acme.test"), Role::User).await.status(), 201);
+    }
+    let members = walk(&app, "/api/users", &ada.token, "email").await;
+    assert_eq!(members.len(), 5, "the seeded admin, Ada and three more: {members:?}");
+    let keys = walk(&app, "/api/api-keys", &ada.token, "name").await;
+    assert_eq!(keys, ["key-0", "key-1", "key-2"], "oldest first");
+    let invitations = walk(&app, "/api/invitations", &ada.token, "email").await;
+    assert_eq!(invitations.len(), 4, "the seeded one and three: {invitations:?}");
+    assert_eq!(invitations[0], "invitee2@acme.test", "newest first");
+    let unique: std::collections::HashSet<&String> = members.iter().collect();
+    assert_eq!(unique.len(), members.len(), "no member twice");
+    for list in ["/api/users", "/api/api-keys", "/api/invitations"] {
+        assert_error(app.bearer_get(&format!("{list}?cursor=bm9wZQ"), &ada.token).await, 400, "validation_failed")
+            .await;
+    }
 }
