@@ -257,6 +257,8 @@ macro_rules! written_as_is {
 }
 written_as_is!(Slug, TenantName, DisplayName, ApiKeyName, EmailAddress);
 
+pub(super) use validated_text;
+
 pub(super) use written_as_is;
 
 #[cfg(test)]
@@ -308,5 +310,3 @@ mod tests {
         assert!(err.to_string().starts_with("must be 1–63"), "{err}");
     }
 }
-
-pub(super) use validated_text;

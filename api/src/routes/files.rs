@@ -261,12 +261,12 @@ impl FilesApi {
         if !problems.is_empty() {
             return Err(ApiError::validation(problems).into());
         }
-        if !storage.is_configured() {
-            return Err(ApiError::from(crate::storage::StorageError::Off).into());
-        }
         let mut scope = auth.scope(&self.state).await?;
         if project_for_change(&mut scope, id.0, Object::Files, Action::Create).await?.is_none() {
             return Ok(CreateFileResponse::NotFound(no_project()));
+        }
+        if !storage.is_configured() {
+            return Err(ApiError::from(crate::storage::StorageError::Off).into());
         }
         let request = (id.0, name.as_str(), content_type.as_str(), size);
         let (file, claimed) = match idempotency::claim(&mut scope, idempotency_key.0, "createFile", &request).await? {

@@ -47,7 +47,7 @@ impl TestApp {
     }
 
     /// Uploads `bytes` as a new ready file of `project`: the file.
-    async fn upload(&self, token: &str, project: &str, name: &str, bytes: &[u8]) -> Value {
+    pub async fn upload_file(&self, token: &str, project: &str, name: &str, bytes: &[u8]) -> Value {
         let started = self.start_upload(token, project, name, "text/plain", bytes.len()).await;
         let put = self.to_storage(&started["upload"], bytes.to_vec(), None).await;
         assert!(put.status().is_success(), "PUT to storage: {}", put.status());
@@ -195,7 +195,7 @@ async fn another_tenants_files_are_not_found_and_their_links_not_obtainable() {
     let world = app.two_tenants().await;
     let mal = &world.other_admin.token;
     let project = id(&app.create_project(mal, "Globex").await);
-    let file = app.upload(mal, &project, "secret.txt", b"globex only").await;
+    let file = app.upload_file(mal, &project, "secret.txt", b"globex only").await;
     let base = format!("/api/projects/{project}/files/{}", id(&file));
     let ada = &world.admin.token;
 
@@ -229,7 +229,7 @@ async fn users_attach_files_to_their_own_projects_only() {
     assert_error(on_admins, 403, "forbidden").await;
     let by_viewer = app.bearer_post(&format!("/api/projects/{bobs}/files"), &world.viewer.token, attach.clone()).await;
     assert_error(by_viewer, 403, "forbidden").await;
-    let file = app.upload(&world.user.token, &bobs, "bob.txt", b"b").await;
+    let file = app.upload_file(&world.user.token, &bobs, "bob.txt", b"b").await;
     // Everyone in the tenant reads and downloads it.
     let download = format!("/api/projects/{bobs}/files/{}/download", id(&file));
     assert_eq!(app.bearer_get(&download, &world.viewer.token).await.status(), 200);
@@ -244,7 +244,7 @@ async fn with_storage_stopped_completion_is_503_and_the_database_unchanged() {
     let app = app_with(&s3, &[("APP_S3_TIMEOUT_MS", "1000")]).await;
     let ada = app.sign_in_as(Role::Admin).await;
     let project = id(&app.create_project(&ada.token, "Apollo").await);
-    let kept = app.upload(&ada.token, &project, "kept.txt", b"kept").await;
+    let kept = app.upload_file(&ada.token, &project, "kept.txt", b"kept").await;
     let started = app.start_upload(&ada.token, &project, "late.txt", "text/plain", 4).await;
     assert!(app.to_storage(&started["upload"], b"late".to_vec(), None).await.status().is_success());
 
@@ -314,7 +314,7 @@ async fn deleting_a_project_deletes_its_files_and_their_objects() {
     let app = app_with(&s3, &[]).await;
     let ada = app.sign_in_as(Role::Admin).await;
     let project = id(&app.create_project(&ada.token, "Apollo").await);
-    let file = app.upload(&ada.token, &project, "a.txt", b"abc").await;
+    let file = app.upload_file(&ada.token, &project, "a.txt", b"abc").await;
     let key = format!("tenants/{}/projects/{project}/{}", ada.tenant, id(&file));
     assert!(s3.object(&key).is_some());
     assert_eq!(app.bearer_delete(&format!("/api/projects/{project}"), &ada.token).await.status(), 204);

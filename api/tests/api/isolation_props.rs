@@ -1,6 +1,8 @@
 //! Property: whatever sequence of registration, invitation, acceptance,
-//! member, role and API-key operations runs across several tenants, every
-//! list endpoint shows each tenant's admin only rows of that tenant.
+//! member, role, API-key, project and file operations runs across several
+//! tenants, every list endpoint shows each tenant's admin only rows of that
+//! tenant, another tenant's project or file id in a path is 404 and changes
+//! nothing, and each tenant's stored bytes are its own files'.
 
 use std::collections::HashMap;
 
@@ -9,6 +11,8 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Value};
 
+use testkit::s3::S3Server;
+
 use crate::helpers::{access_token, spawn_app_with, TestApp, PASSWORD};
 
 const TENANTS: [&str; 3] = ["alpha", "bravo", "charlie"];
@@ -16,14 +20,45 @@ const ROLES: [Role; 3] = [Role::Admin, Role::User, Role::Viewer];
 
 #[derive(Clone, Debug)]
 enum Op {
-    CreateKey { tenant: usize, role: usize },
-    ChangeRole { tenant: usize, member: usize, role: usize },
-    Remove { tenant: usize, member: usize },
-    RevokeFirstKey { tenant: usize },
-    Invite { tenant: usize, role: usize },
+    CreateKey {
+        tenant: usize,
+        role: usize,
+    },
+    ChangeRole {
+        tenant: usize,
+        member: usize,
+        role: usize,
+    },
+    Remove {
+        tenant: usize,
+        member: usize,
+    },
+    RevokeFirstKey {
+        tenant: usize,
+    },
+    Invite {
+        tenant: usize,
+        role: usize,
+    },
     AcceptOldestInvitation,
-    RevokeFirstInvitation { tenant: usize },
+    RevokeFirstInvitation {
+        tenant: usize,
+    },
     Register,
+    CreateProject {
+        tenant: usize,
+    },
+    /// Uploads a file to the tenant's newest project.
+    AttachFile {
+        tenant: usize,
+        size: usize,
+    },
+    /// `tenant`'s admin aims every project and file route at `victim`'s
+    /// newest project and file.
+    ForeignAccess {
+        tenant: usize,
+        victim: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -36,6 +71,9 @@ fn op() -> impl Strategy<Value = Op> {
         Just(Op::AcceptOldestInvitation),
         (0..3usize).prop_map(|tenant| Op::RevokeFirstInvitation { tenant }),
         Just(Op::Register),
+        (0..3usize).prop_map(|tenant| Op::CreateProject { tenant }),
+        (0..3usize, 1..64usize).prop_map(|(tenant, size)| Op::AttachFile { tenant, size }),
+        (0..3usize, 0..3usize).prop_map(|(tenant, victim)| Op::ForeignAccess { tenant, victim }),
     ]
 }
 
@@ -53,17 +91,24 @@ struct World {
     /// Invited emails not yet accepted, oldest first, with their tenant.
     invited: std::collections::VecDeque<(usize, String)>,
     registered: usize,
+    /// Per seeded tenant: its projects' ids, newest last; its files as
+    /// (project, file) ids, newest last; the bytes uploaded.
+    projects: Vec<Vec<String>>,
+    files: Vec<Vec<(String, String)>>,
+    bytes: Vec<usize>,
+    /// Kept running for as long as the world lives.
+    _s3: S3Server,
 }
 
 async fn world() -> World {
     // Many registrations and acceptances in a minute: no onboarding limit.
     // The request limits are not what this test is about: a run makes
     // hundreds of requests a minute from one address.
-    let app = spawn_app_with(vec![
-        ("APP_ONBOARDING_LIMIT_PER_MINUTE", Some("0".into())),
-        ("APP_RATE_LIMIT_PER_MINUTE", Some("0".into())),
-    ])
-    .await;
+    let s3 = S3Server::start().unwrap();
+    let mut settings: Vec<(&'static str, Option<String>)> =
+        vec![("APP_ONBOARDING_LIMIT_PER_MINUTE", Some("0".into())), ("APP_RATE_LIMIT_PER_MINUTE", Some("0".into()))];
+    settings.extend(s3.settings().into_iter().map(|(k, v)| (k, Some(v))));
+    let app = spawn_app_with(settings).await;
     let (mut admin, mut members, mut member_ids) = (Vec::new(), Vec::new(), HashMap::new());
     for (i, slug) in TENANTS.iter().enumerate() {
         let tenant = app.seed_tenant(slug).await;
@@ -86,6 +131,10 @@ async fn world() -> World {
         invitations_made: 0,
         invited: Default::default(),
         registered: 0,
+        projects: vec![Vec::new(); TENANTS.len()],
+        files: vec![Vec::new(); TENANTS.len()],
+        bytes: vec![0; TENANTS.len()],
+        _s3: s3,
     }
 }
 
@@ -144,6 +193,49 @@ async fn run(w: &mut World, op: &Op) {
                 assert_eq!(app.bearer_delete(&path, &w.admin[tenant]).await.status(), 204);
             }
         }
+        Op::CreateProject { tenant } => {
+            let name = format!("{}-project-{}", TENANTS[tenant], w.projects[tenant].len());
+            let project = app.create_project(&w.admin[tenant], &name).await;
+            w.projects[tenant].push(project["id"].as_str().unwrap().to_owned());
+        }
+        Op::AttachFile { tenant, size } => {
+            let Some(project) = w.projects[tenant].last().cloned() else { return };
+            let name = format!("{}-file-{}.txt", TENANTS[tenant], w.files[tenant].len());
+            let file = app.upload_file(&w.admin[tenant], &project, &name, &vec![b'x'; size]).await;
+            w.files[tenant].push((project, file["id"].as_str().unwrap().to_owned()));
+            w.bytes[tenant] += size;
+        }
+        Op::ForeignAccess { tenant, victim } => {
+            if tenant == victim {
+                return;
+            }
+            let token = &w.admin[tenant];
+            let mut paths = Vec::new();
+            if let Some(project) = w.projects[victim].last() {
+                let path = format!("/api/projects/{project}");
+                assert_eq!(app.bearer_get(&path, token).await.status(), 404, "GET {path}");
+                let change = json!({ "name": "taken over" });
+                assert_eq!(app.bearer_patch(&path, token, change).await.status(), 404, "PATCH {path}");
+                paths.push(format!("{path}/files"));
+                let attach = json!({ "name": "x.txt", "content_type": "text/plain", "size": 1 });
+                assert_eq!(app.bearer_post(&paths[0], token, attach).await.status(), 404, "POST {}", paths[0]);
+            }
+            if let Some((project, file)) = w.files[victim].last() {
+                let path = format!("/api/projects/{project}/files/{file}");
+                paths.push(path.clone());
+                paths.push(format!("{path}/download"));
+                let complete = format!("{path}/complete");
+                assert_eq!(app.bearer_post(&complete, token, json!({})).await.status(), 404, "POST {complete}");
+                assert_eq!(app.bearer_delete(&path, token).await.status(), 404, "DELETE {path}");
+            }
+            for path in &paths {
+                assert_eq!(app.bearer_get(path, token).await.status(), 404, "GET {path}");
+            }
+            if let Some(project) = w.projects[victim].last() {
+                let path = format!("/api/projects/{project}");
+                assert_eq!(app.bearer_delete(&path, token).await.status(), 404, "DELETE {path}");
+            }
+        }
         Op::Register => {
             w.registered += 1;
             let slug = format!("reg{}", w.registered);
@@ -163,8 +255,36 @@ async fn run(w: &mut World, op: &Op) {
 
 /// Every list of every tenant holds only that tenant's rows.
 async fn check(w: &World) -> Result<(), String> {
+    let owner_of_file: HashMap<&str, usize> =
+        w.files.iter().enumerate().flat_map(|(t, files)| files.iter().map(move |(_, f)| (f.as_str(), t))).collect();
     for (i, slug) in w.slugs.iter().enumerate() {
         let admin = &w.admin[i];
+        let projects = w.app.items("/api/projects", admin).await;
+        for project in &projects {
+            let name = project["name"].as_str().unwrap();
+            if !name.starts_with(&format!("{slug}-")) {
+                return Err(format!("{slug} lists project {name}"));
+            }
+            let files = w.app.items(&format!("/api/projects/{}/files", project["id"].as_str().unwrap()), admin).await;
+            for file in files {
+                if owner_of_file.get(file["id"].as_str().unwrap()).is_some_and(|t| *t != i) {
+                    return Err(format!("{slug} lists a file of another tenant"));
+                }
+            }
+        }
+        if let Some(ours) = w.projects.get(i) {
+            if projects.len() != ours.len() + 1 {
+                return Err(format!("{slug} lists {} projects, made {} and one seeded", projects.len(), ours.len()));
+            }
+            let usage = w.app.get_json("/api/files/usage", admin).await;
+            if usage["bytes"] != w.bytes[i] || usage["files"] != w.files[i].len() {
+                return Err(format!(
+                    "{slug} stores {usage}, uploaded {} bytes in {} files",
+                    w.bytes[i],
+                    w.files[i].len()
+                ));
+            }
+        }
         for member in w.app.list_members(admin).await {
             let email = member["email"].as_str().unwrap();
             if !email.ends_with(&format!("@{slug}.test")) {

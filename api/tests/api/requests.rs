@@ -79,11 +79,22 @@ impl TestApp {
         self.items("/api/invitations", token).await
     }
 
-    async fn items(&self, path: &str, token: &str) -> Vec<Value> {
-        let response = self.bearer_get(path, token).await;
-        assert_eq!(response.status(), 200, "GET {path}");
-        let body: Value = response.json().await.expect("a JSON body");
-        body["items"].as_array().unwrap_or_else(|| panic!("no items in {body}")).clone()
+    /// Every item of the list at `path`, all pages (of 100).
+    pub async fn items(&self, path: &str, token: &str) -> Vec<Value> {
+        let mut all = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let separator = if path.contains('?') { '&' } else { '?' };
+            let page = format!("{path}{separator}limit=100{cursor}");
+            let response = self.bearer_get(&page, token).await;
+            assert_eq!(response.status(), 200, "GET {page}");
+            let body: Value = response.json().await.expect("a JSON body");
+            all.extend(body["items"].as_array().unwrap_or_else(|| panic!("no items in {body}")).iter().cloned());
+            match body["next"].as_str() {
+                Some(next) => cursor = format!("&cursor={next}"),
+                None => return all,
+            }
+        }
     }
 
     /// Invites `email` as `role` to the tenant of `token`.
