@@ -15,6 +15,7 @@ mod members;
 mod onboarding;
 mod processes;
 mod projects;
+mod python_client;
 mod rbac;
 mod refresh;
 mod replicas;
