@@ -321,3 +321,30 @@ async fn deleting_a_project_deletes_its_files_and_their_objects() {
     within(5 * SECOND, "the object deleted", || async { s3.object(&key).is_none() }).await;
     assert_eq!(app.get_json("/api/files/usage", &ada.token).await, json!({ "bytes": 0, "files": 0 }));
 }
+
+#[tokio::test]
+async fn storage_that_never_answers_is_503_within_the_timeout() {
+    // A server that accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            open.push(socket);
+        }
+    });
+    let s3 = S3Server::start().unwrap();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let app = app_with(&s3, &[("APP_S3_ENDPOINT", &endpoint), ("APP_S3_TIMEOUT_MS", "800")]).await;
+    let ada = app.sign_in_as(Role::Admin).await;
+    let project = id(&app.create_project(&ada.token, "Apollo").await);
+    let started = app.start_upload(&ada.token, &project, "a.txt", "text/plain", 1).await;
+    let complete = format!("/api/projects/{project}/files/{}/complete", id(&started["file"]));
+    let began = std::time::Instant::now();
+    assert_error(app.bearer_post(&complete, &ada.token, json!({})).await, 503, "unavailable").await;
+    let waited = began.elapsed();
+    assert!(waited < 3 * SECOND, "answered after {waited:?}");
+    let pending = format!("SELECT count(*) FROM project_files WHERE status = 'pending' AND project_id = '{project}'");
+    assert_eq!(app.select_i64(&pending).await, 1, "nothing changed");
+    held.abort();
+}
