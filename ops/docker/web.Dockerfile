@@ -31,6 +31,7 @@ ENV NGINX_ENVSUBST_OUTPUT_DIR=/etc/nginx \
     NGINX_RUN_DIR=/var/cache/nginx \
     NGINX_MIME_TYPES=/etc/nginx/mime.types \
     NGINX_ACCESS_LOG=/dev/stdout \
+    NGINX_STORAGE_ORIGIN="" \
     API_UPSTREAM_SERVERS="server api:3000 max_fails=3 fail_timeout=2s;"
 RUN rm -f /etc/nginx/conf.d/default.conf
 COPY ops/nginx/ /etc/nginx/templates/

@@ -1,8 +1,9 @@
 //! `cargo xtask dev`: the whole thing for development, in the foreground.
 //!
 //! A private PostgreSQL 17 (data in `.data/`) unless `DATABASE_URL` is set,
-//! a private Redis unless `REDIS_URL` is set, migrations, the demo tenant on
-//! first run, the API on 3000 and the built console on 8081 with `/api/`
+//! a private Redis unless `REDIS_URL` is set, a local S3 server (s3s-fs, data
+//! in `.data/s3`) for project files unless `APP_S3_BUCKET` is set,
+//! migrations, the demo tenant on first run, the API on 3000 and the built console on 8081 with `/api/`
 //! reaching the API. Ctrl-C stops everything.
 
 use std::collections::BTreeMap;
@@ -21,6 +22,8 @@ pub const API_PORT: u16 = 3000;
 pub const CONSOLE_PORT: u16 = 8081;
 pub const POSTGRES_PORT: u16 = 54329;
 pub const REDIS_PORT: u16 = 63790;
+/// The local S3 server, for project files.
+pub const S3_PORT: u16 = 8014;
 
 pub fn run() -> Result<()> {
     let external_db = std::env::var("DATABASE_URL").ok().filter(|v| !v.is_empty());
@@ -32,6 +35,7 @@ pub fn run() -> Result<()> {
     if external_db.is_some() && unset("PLATFORM_DATABASE_URL") {
         bail!("DATABASE_URL is set but PLATFORM_DATABASE_URL is not: sign-in and onboarding use the role app_platform");
     }
+    let external_s3 = std::env::var("APP_S3_BUCKET").ok().filter(|v| !v.is_empty());
     let mut wanted = vec![install::NPM];
     if external_redis.is_none() {
         wanted.push(install::REDIS);
@@ -89,6 +93,18 @@ pub fn run() -> Result<()> {
         }
     }
 
+    match external_s3 {
+        Some(_) => eprintln!("using the S3 bucket of APP_S3_BUCKET"),
+        None => {
+            if port_in_use(S3_PORT) {
+                bail!("port {S3_PORT} (the S3 server) is already in use");
+            }
+            let s3s_fs = install::s3s_fs()?;
+            let keys = (secrets["S3_ACCESS_KEY"].as_str(), secrets["S3_SECRET_KEY"].as_str());
+            env.extend(services::start_s3(&mut sup, &s3s_fs, &data.join("s3"), S3_PORT, keys.0, keys.1)?);
+        }
+    }
+
     api_command(&binary, "migrate", &[("DATABASE_OWNER_URL", env["DATABASE_OWNER_URL"].clone())])?;
     api_command(&binary, "seed-demo", &[("DATABASE_OWNER_URL", env["DATABASE_OWNER_URL"].clone())])?;
 
@@ -104,10 +120,11 @@ pub fn run() -> Result<()> {
     env.insert("APP_OUTBOX_DIR", data.join("outbox").to_string_lossy().into_owned());
     env.insert("APP_PUBLIC_URL", format!("http://localhost:{CONSOLE_PORT}"));
     let mut api = Command::new(&binary);
-    api.envs(&env).envs(
-        std::env::vars()
-            .filter(|(k, _)| matches!(k.as_str(), "APP_LOG" | "RUST_BACKTRACE" | "APP_SMTP_URL" | "APP_MAIL_FROM")),
-    );
+    api.envs(&env).envs(std::env::vars().filter(|(k, _)| {
+        matches!(k.as_str(), "APP_LOG" | "RUST_BACKTRACE" | "APP_SMTP_URL" | "APP_MAIL_FROM")
+            || k.starts_with("APP_S3_")
+            || k.starts_with("APP_FILES_")
+    }));
     sup.spawn("api", &mut api, "TERM")?;
     services::wait_for_port(&mut sup, CONSOLE_PORT, Duration::from_secs(30))?;
 
@@ -180,12 +197,14 @@ pub fn credentials(secrets: &BTreeMap<String, String>) -> Credentials {
 /// (from `tenantry-api keygen`), generated on first run and kept (mode 0600)
 /// in `.data/secrets.env`, so sessions survive restarts.
 pub fn load_or_create_secrets(path: &Path, api: &Path) -> Result<BTreeMap<String, String>> {
-    const KEYS: [&str; 5] = [
+    const KEYS: [&str; 7] = [
         "PG_SUPERUSER_PASSWORD",
         "APP_OWNER_PASSWORD",
         "APP_DB_PASSWORD",
         "PLATFORM_DB_PASSWORD",
         "APP_OPERATOR_TOKEN",
+        "S3_ACCESS_KEY",
+        "S3_SECRET_KEY",
     ];
     let mut secrets: BTreeMap<String, String> = std::fs::read_to_string(path)
         .unwrap_or_default()

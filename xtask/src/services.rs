@@ -4,6 +4,7 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -175,6 +176,40 @@ pub fn start_redis(sup: &mut Supervisor, dir: &Path, port: u16, persist: bool) -
     sup.spawn("redis", &mut cmd, "TERM")?;
     wait_for_port(sup, port, Duration::from_secs(20)).context("waiting for Redis")?;
     Ok(format!("redis://127.0.0.1:{port}"))
+}
+
+/// The bucket the local S3 server serves.
+pub const S3_BUCKET: &str = "tenantry-files";
+
+/// Starts the local S3 server (s3s-fs over `dir`, with the bucket
+/// [`S3_BUCKET`]) on `port`, with the given keys; the API's `APP_S3_*`
+/// settings for it. The same settings would point at Wasabi or AWS.
+pub fn start_s3(
+    sup: &mut Supervisor,
+    binary: &Path,
+    dir: &Path,
+    port: u16,
+    access_key: &str,
+    secret_key: &str,
+) -> Result<Vec<(&'static str, String)>> {
+    std::fs::create_dir_all(dir.join(S3_BUCKET))?;
+    let log = File::create(dir.with_extension("log"))?;
+    let mut cmd = Command::new(binary);
+    cmd.args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--access-key", access_key, "--secret-key", secret_key])
+        .arg(dir)
+        .stdout(log.try_clone()?)
+        .stderr(log);
+    sup.spawn("s3", &mut cmd, "TERM")?;
+    wait_for_port(sup, port, Duration::from_secs(20)).context("waiting for the S3 server")?;
+    Ok(vec![
+        ("APP_S3_ENDPOINT", format!("http://127.0.0.1:{port}")),
+        ("APP_S3_BUCKET", S3_BUCKET.to_owned()),
+        ("APP_S3_REGION", "us-east-1".to_owned()),
+        ("APP_S3_PATH_STYLE", "true".to_owned()),
+        ("APP_S3_ACCESS_KEY_ID", access_key.to_owned()),
+        ("APP_S3_SECRET_ACCESS_KEY", secret_key.to_owned()),
+    ])
 }
 
 fn wait_for_log(sup: &mut Supervisor, log: &Path, line: &str, limit: Duration) -> Result<()> {

@@ -51,6 +51,9 @@ pub struct NginxOptions<'a> {
     pub console: &'a Path,
     /// Ports of the API replicas on 127.0.0.1.
     pub upstreams: &'a [u16],
+    /// The origin of file storage's presigned URLs, which the console
+    /// may call (its CSP `connect-src`); empty when files are off.
+    pub storage_origin: &'a str,
 }
 
 /// The HTTPS listener of the TLS variant (`nginx-tls.conf.template`); the
@@ -92,6 +95,7 @@ fn render(opts: &NginxOptions<'_>, tls: Option<&NginxTls<'_>>) -> Result<PathBuf
         ("${NGINX_PORT}", opts.port.to_string()),
         ("${NGINX_ROOT}", www.to_string_lossy().into_owned()),
         ("${API_UPSTREAM_SERVERS}\n", servers),
+        ("${NGINX_STORAGE_ORIGIN}", opts.storage_origin.to_owned()),
     ];
     let main = match tls {
         None => "nginx.conf",

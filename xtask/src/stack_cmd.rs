@@ -14,7 +14,7 @@ use xtask::services::{self, DATABASE, OWNER_ROLE};
 use xtask::stack::{self, NginxOptions};
 
 use crate::dev::{
-    api_binary, api_command, credentials, load_or_create_secrets, private_cluster, POSTGRES_PORT, REDIS_PORT,
+    api_binary, api_command, credentials, load_or_create_secrets, private_cluster, POSTGRES_PORT, REDIS_PORT, S3_PORT,
 };
 
 pub const NGINX_PORT: u16 = 8080;
@@ -24,7 +24,7 @@ pub const REPLICA_PORTS: [u16; 2] = [3001, 3002];
 pub fn run() -> Result<()> {
     install::packages(&[install::REDIS, install::PGBOUNCER, install::NGINX, install::NPM])?;
     install::service_user()?;
-    for port in [NGINX_PORT, PGBOUNCER_PORT, POSTGRES_PORT, REDIS_PORT].into_iter().chain(REPLICA_PORTS) {
+    for port in [NGINX_PORT, PGBOUNCER_PORT, POSTGRES_PORT, REDIS_PORT, S3_PORT].into_iter().chain(REPLICA_PORTS) {
         if port_in_use(port) {
             bail!("port {port} is already in use (is `cargo xtask dev` or another stack running?)");
         }
@@ -50,6 +50,9 @@ pub fn run() -> Result<()> {
     api_command(&binary, "seed-demo", &[("DATABASE_OWNER_URL", owner_url.clone())])?;
     let bouncer = services::start_pgbouncer(&mut sup, &data.join("stack/pgbouncer"), &pg, PGBOUNCER_PORT, &creds)?;
     let redis_url = services::start_redis(&mut sup, &data.join("redis"), REDIS_PORT, true)?;
+    let s3s_fs = install::s3s_fs()?;
+    let (s3_key, s3_secret) = (secrets["S3_ACCESS_KEY"].as_str(), secrets["S3_SECRET_KEY"].as_str());
+    let storage = services::start_s3(&mut sup, &s3s_fs, &data.join("s3"), S3_PORT, s3_key, s3_secret)?;
 
     let env: Vec<(String, String)> = [
         ("APP_ENV", "production".to_owned()),
@@ -69,6 +72,7 @@ pub fn run() -> Result<()> {
         ("APP_OUTBOX_DIR", data.join("stack/outbox").to_string_lossy().into_owned()),
     ]
     .into_iter()
+    .chain(storage)
     .map(|(k, v)| (k.to_owned(), v))
     .chain(std::env::vars().filter(|(k, _)| matches!(k.as_str(), "APP_LOG" | "APP_SMTP_URL" | "APP_MAIL_FROM")))
     .collect();
@@ -77,7 +81,13 @@ pub fn run() -> Result<()> {
     }
     stack::start_nginx(
         &mut sup,
-        &NginxOptions { dir: &data.join("stack/nginx"), port: NGINX_PORT, console: &dist, upstreams: &REPLICA_PORTS },
+        &NginxOptions {
+            dir: &data.join("stack/nginx"),
+            port: NGINX_PORT,
+            console: &dist,
+            upstreams: &REPLICA_PORTS,
+            storage_origin: &format!("http://127.0.0.1:{S3_PORT}"),
+        },
     )?;
 
     println!();

@@ -82,7 +82,13 @@ async fn start_stack_with(overrides: &[(&str, &str)]) -> Stack {
         }
         stack::start_nginx(
             &mut sup,
-            &NginxOptions { dir: &dir_c.join("nginx"), port: nginx_port, console: &console, upstreams: &ports },
+            &NginxOptions {
+                dir: &dir_c.join("nginx"),
+                port: nginx_port,
+                console: &console,
+                upstreams: &ports,
+                storage_origin: "",
+            },
         )
         .unwrap();
         sup

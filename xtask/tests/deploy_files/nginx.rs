@@ -46,7 +46,8 @@ fn both_nginx_variants_render_and_pass_nginx_t() {
     let base = scratch("nginx-t");
     let (cert, key) = self_signed_certificate(&base);
     let (console, plain_dir, tls_dir) = (base.join("console"), base.join("plain"), base.join("tls"));
-    let opts = |dir| NginxOptions { dir, port: 18080, console: &console, upstreams: &[13001, 13002] };
+    let opts =
+        |dir| NginxOptions { dir, port: 18080, console: &console, upstreams: &[13001, 13002], storage_origin: "" };
     let plain = xtask::stack::render_nginx(&opts(&plain_dir));
     let tls = NginxTls { port: 18443, certificate: &cert, certificate_key: &key };
     let secure = xtask::stack::render_nginx_tls(&opts(&tls_dir), &tls);
@@ -234,13 +235,15 @@ fn nginx_sends_its_security_headers_in_both_variants_and_hsts_over_tls_only() {
     let free = || xtask::paths::free_port().unwrap();
 
     let (plain_port, plain_dir) = (free(), base.join("plain"));
-    let opts = NginxOptions { dir: &plain_dir, port: plain_port, console: &console, upstreams: &[api] };
+    let opts =
+        NginxOptions { dir: &plain_dir, port: plain_port, console: &console, upstreams: &[api], storage_origin: "" };
     xtask::stack::start_nginx(&mut sup, &opts).expect("the plain variant starts");
     check_headers(&format!("http://127.0.0.1:{plain_port}"), &cert, false);
     sup.stop_all();
 
     let (http_port, https_port, tls_dir) = (free(), free(), base.join("tls"));
-    let opts = NginxOptions { dir: &tls_dir, port: http_port, console: &console, upstreams: &[api] };
+    let opts =
+        NginxOptions { dir: &tls_dir, port: http_port, console: &console, upstreams: &[api], storage_origin: "" };
     let tls = NginxTls { port: https_port, certificate: &cert, certificate_key: &key };
     xtask::stack::start_nginx_tls(&mut sup, &opts, &tls).expect("the TLS variant starts");
     check_headers(&format!("https://127.0.0.1:{https_port}"), &cert, true);
