@@ -14,7 +14,7 @@ pub struct ConfigError {
 
 /// Variables whose value may instead come from a file named by
 /// `<NAME>_FILE` (Docker and Nomad secrets are files).
-const FILE_VARIABLES: [&str; 9] = [
+const FILE_VARIABLES: [&str; 11] = [
     "DATABASE_URL",
     "PLATFORM_DATABASE_URL",
     "DATABASE_OWNER_URL",
@@ -24,6 +24,8 @@ const FILE_VARIABLES: [&str; 9] = [
     "APP_PASETO_SIGNING_KEY",
     "APP_PASETO_REFRESH_KEY",
     "APP_SMTP_URL",
+    "APP_S3_ACCESS_KEY_ID",
+    "APP_S3_SECRET_ACCESS_KEY",
 ];
 
 /// Replaces each `<NAME>_FILE` by `<NAME>` with the file's contents. An

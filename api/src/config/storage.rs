@@ -135,6 +135,21 @@ mod tests {
     }
 
     #[test]
+    fn storage_keys_may_come_from_files() {
+        let dir = std::env::temp_dir().join(format!("tenantry-s3-keys-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("id"), "key-from-file\n").unwrap();
+        std::fs::write(dir.join("secret"), "secret-from-file\n").unwrap();
+        let mut v = vars(BASE);
+        v.insert("APP_S3_BUCKET".into(), "files".into());
+        v.insert("APP_S3_ACCESS_KEY_ID_FILE".into(), dir.join("id").to_string_lossy().into_owned());
+        v.insert("APP_S3_SECRET_ACCESS_KEY_FILE".into(), dir.join("secret").to_string_lossy().into_owned());
+        let s3 = Settings::from_map(&v).unwrap().storage.s3.unwrap();
+        assert_eq!((s3.access_key_id.expose(), s3.secret_access_key.expose()), ("key-from-file", "secret-from-file"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn allowed_types_must_be_types() {
         let mut v = vars(BASE);
         v.insert("APP_FILES_ALLOWED_TYPES".into(), "image/png, not a type".into());
