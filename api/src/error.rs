@@ -350,7 +350,14 @@ impl ApiResponse for ApiError {
 
 impl From<db::DbError> for ApiError {
     fn from(err: db::DbError) -> Self {
-        Self::internal(err)
+        match err {
+            // Input checks mirror the CHECK constraints; one that slips
+            // through is still the client's value, not our failure.
+            db::DbError::Invalid => {
+                Self::new(StatusCode::BAD_REQUEST, "validation_failed", "a value was refused as not valid")
+            }
+            err => Self::internal(err),
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The periodic task of every replica: sweeps uploads never completed,
-//! deletes from storage the objects whose rows are gone (retrying while
-//! storage is away), and forgets idempotency keys past their 24 hours.
+//! deletes from storage the objects whose rows are gone (again each round
+//! until their upload URLs have expired, and retrying while storage is
+//! away), and forgets idempotency keys past their 24 hours.
 //! Replicas may run it at the same time: each step is safe to repeat.
 
 use std::time::Duration;
@@ -13,7 +14,10 @@ const BATCH: i32 = 200;
 /// Runs [`round`] every `every` until the process ends.
 pub fn spawn(state: AppState, every: Duration) {
     tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every);
+        // The first round after one interval: replicas starting together
+        // do not all sweep at once, and a process that lives a moment
+        // (a test) opens no platform connection for it.
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
@@ -62,7 +66,8 @@ async fn delete_queued_objects(state: &AppState) {
     if deleted.is_empty() {
         return;
     }
-    match db::housekeeping::deleted(&state.platform, &deleted).await {
+    let kept = state.storage.limits.upload_url_ttl;
+    match db::housekeeping::deleted(&state.platform, &deleted, kept).await {
         Ok(()) => tracing::debug!(count = deleted.len(), "queued objects deleted from storage"),
         Err(err) => tracing::warn!(error = %err, "forgetting deleted objects failed"),
     }

@@ -40,17 +40,6 @@ create table project_files (
 );
 create index project_files_tenant_project_idx on project_files (tenant_id, project_id, created_at, id);
 create index project_files_pending_idx on project_files (created_at) where status = 'pending';
-alter table project_files enable row level security;
-alter table project_files force row level security;
-create policy project_files_select on project_files for select
-    using (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);
-create policy project_files_insert on project_files for insert
-    with check (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);
-create policy project_files_update on project_files for update
-    using (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)
-    with check (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);
-create policy project_files_delete on project_files for delete
-    using (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);
 grant select, insert, update, delete on project_files to app;
 
 -- Objects to remove from storage: written in the transaction that deletes
@@ -63,17 +52,6 @@ create table storage_deletions (
     queued_at  timestamptz not null default now(),
     primary key (tenant_id, object_key)
 );
-alter table storage_deletions enable row level security;
-alter table storage_deletions force row level security;
-create policy storage_deletions_select on storage_deletions for select
-    using (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);
-create policy storage_deletions_insert on storage_deletions for insert
-    with check (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);
-create policy storage_deletions_update on storage_deletions for update
-    using (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)
-    with check (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);
-create policy storage_deletions_delete on storage_deletions for delete
-    using (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);
 grant select, insert, update, delete on storage_deletions to app;
 
 -- Bytes and files stored per tenant, counted from ready files by triggers,
@@ -85,17 +63,6 @@ create table tenant_storage (
     files     bigint not null default 0,
     constraint tenant_storage_not_negative check (bytes >= 0 and files >= 0)
 );
-alter table tenant_storage enable row level security;
-alter table tenant_storage force row level security;
-create policy tenant_storage_select on tenant_storage for select
-    using (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);
-create policy tenant_storage_insert on tenant_storage for insert
-    with check (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);
-create policy tenant_storage_update on tenant_storage for update
-    using (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)
-    with check (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);
-create policy tenant_storage_delete on tenant_storage for delete
-    using (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);
 grant select, insert, update on tenant_storage to app;
 
 -- Runs as the invoker (under RLS, in the row's tenant): a file becoming
@@ -133,7 +100,7 @@ create table idempotency_keys (
     tenant_id   uuid not null default nullif(current_setting('app.tenant_id', true), '')::uuid
                 references tenants (id) on delete cascade,
     key         text not null,
-    -- SHA-256 of the operation and the request body.
+    -- SHA-256 of the caller, the operation and the request.
     fingerprint bytea not null,
     status      smallint,
     response    text,
@@ -142,24 +109,33 @@ create table idempotency_keys (
     constraint idempotency_keys_key_format check (key ~ '^[\x21-\x7e]{1,255}$')
 );
 create index idempotency_keys_created_idx on idempotency_keys (created_at);
-alter table idempotency_keys enable row level security;
-alter table idempotency_keys force row level security;
-create policy idempotency_keys_select on idempotency_keys for select
-    using (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);
-create policy idempotency_keys_insert on idempotency_keys for insert
-    with check (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);
-create policy idempotency_keys_update on idempotency_keys for update
-    using (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)
-    with check (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);
-create policy idempotency_keys_delete on idempotency_keys for delete
-    using (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid);
 grant select, insert, update, delete on idempotency_keys to app;
+
+-- Row-level security on each new tenant table, the recipe of
+-- docs/database.md: enabled and forced, one policy per command comparing
+-- tenant_id with the transaction's tenant.
+do $$
+declare
+    t text;
+    tenant constant text := $q$tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid$q$;
+begin
+    foreach t in array array['project_files', 'storage_deletions', 'tenant_storage', 'idempotency_keys'] loop
+        execute format('alter table %I enable row level security', t);
+        execute format('alter table %I force row level security', t);
+        execute format('create policy %I on %I for select using (%s)', t || '_select', t, tenant);
+        execute format('create policy %I on %I for insert with check (%s)', t || '_insert', t, tenant);
+        execute format('create policy %I on %I for update using (%s) with check (%s)', t || '_update', t, tenant, tenant);
+        execute format('create policy %I on %I for delete using (%s)', t || '_delete', t, tenant);
+    end loop;
+end
+$$;
 
 -- The sweeper crosses tenants, so it runs as the platform role through
 -- these definer functions, each doing one bounded piece of housekeeping.
-grant select, update, delete on project_files, storage_deletions, idempotency_keys to app_definer;
-grant select on projects to app_definer;
+grant select, delete on project_files, storage_deletions, idempotency_keys to app_definer;
 grant insert on storage_deletions to app_definer;
+-- The sweep locks what it takes (FOR UPDATE SKIP LOCKED), which needs it.
+grant update on project_files to app_definer;
 grant create on schema public to app_definer;
 
 -- Uploads never completed within `p_older_than`: their rows are deleted and
@@ -215,8 +191,11 @@ alter function pending_storage_deletions(integer) owner to app_definer;
 revoke all on function pending_storage_deletions(integer) from public;
 grant execute on function pending_storage_deletions(integer) to app_platform;
 
--- Forgets keys whose objects are gone from storage.
-create function storage_deleted(p_keys text[])
+-- Forgets queued keys whose objects are gone from storage, once they have
+-- been queued for `p_kept`: until every upload URL signed for a key has
+-- expired, a late PUT could bring its object back, so the housekeeping
+-- deletes it again each round.
+create function storage_deleted(p_keys text[], p_kept interval)
 returns integer
 language plpgsql
 security definer
@@ -225,14 +204,18 @@ as $$
 declare
     done integer;
 begin
-    delete from public.storage_deletions where object_key = any(coalesce(p_keys, '{}'));
+    if p_kept is null then
+        raise exception 'storage_deleted: p_kept must not be null' using errcode = '22004';
+    end if;
+    delete from public.storage_deletions
+    where object_key = any(coalesce(p_keys, '{}')) and queued_at < now() - p_kept;
     get diagnostics done = row_count;
     return done;
 end;
 $$;
-alter function storage_deleted(text[]) owner to app_definer;
-revoke all on function storage_deleted(text[]) from public;
-grant execute on function storage_deleted(text[]) to app_platform;
+alter function storage_deleted(text[], interval) owner to app_definer;
+revoke all on function storage_deleted(text[], interval) from public;
+grant execute on function storage_deleted(text[], interval) to app_platform;
 
 -- Idempotency keys past their 24 hours.
 create function expire_idempotency_keys()

@@ -129,16 +129,6 @@ pub async fn delete(tx: &mut TenantTx, project: ProjectId, id: FileId) -> Result
     Ok(key)
 }
 
-/// Forgets queued deletions whose objects are gone from storage.
-pub async fn forget_deleted(tx: &mut TenantTx, keys: &[String]) -> Result<(), DbError> {
-    sqlx::query("DELETE FROM storage_deletions WHERE object_key = ANY($1)")
-        .bind(keys)
-        .persistent(false)
-        .execute(tx.conn().await?)
-        .await?;
-    Ok(())
-}
-
 /// What the tenant stores: bytes and files of ready uploads.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Usage {

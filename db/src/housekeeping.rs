@@ -33,10 +33,16 @@ pub async fn pending_deletions(platform: &PlatformDb, limit: i32) -> Result<Vec<
     Ok(keys)
 }
 
-/// Forgets queued keys whose objects are gone from storage.
-pub async fn deleted(platform: &PlatformDb, keys: &[String]) -> Result<(), DbError> {
+/// Forgets queued keys whose objects are gone from storage, those queued
+/// for longer than `kept` (the lifetime of upload URLs).
+pub async fn deleted(platform: &PlatformDb, keys: &[String], kept: Duration) -> Result<(), DbError> {
     let mut tx = platform.begin(None).await?;
-    sqlx::query("SELECT storage_deleted($1)").bind(keys).persistent(false).execute(tx.conn().await?).await?;
+    sqlx::query("SELECT storage_deleted($1, make_interval(secs => $2))")
+        .bind(keys)
+        .bind(kept.as_secs_f64())
+        .persistent(false)
+        .execute(tx.conn().await?)
+        .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -32,7 +32,7 @@ const PLATFORM_MAY_EXECUTE: &[&str] = &[
     "pending_storage_deletions(integer)",
     "provision_tenant(text,text,text)",
     "record_security_event(text,text,text,text)",
-    "storage_deleted(text[])",
+    "storage_deleted(text[],interval)",
     "sweep_stale_uploads(interval,integer)",
 ];
 

@@ -127,6 +127,19 @@ pub fn start_pgbouncer(
     port: u16,
     creds: &Credentials,
 ) -> Result<Pgbouncer> {
+    start_pgbouncer_with(sup, dir, postgres, port, creds, "")
+}
+
+/// [`start_pgbouncer`] with `extra` lines appended to the `[pgbouncer]`
+/// section (the file's last).
+pub fn start_pgbouncer_with(
+    sup: &mut Supervisor,
+    dir: &Path,
+    postgres: &Postgres,
+    port: u16,
+    creds: &Credentials,
+    extra: &str,
+) -> Result<Pgbouncer> {
     std::fs::create_dir_all(dir)?;
     let template = std::fs::read_to_string(repo_root().join("ops/pgbouncer/pgbouncer.ini"))?;
     let userlist = dir.join("userlist.txt");
@@ -137,7 +150,7 @@ pub fn start_pgbouncer(
         .replace("${PGBOUNCER_AUTH_FILE}", &userlist.to_string_lossy())
         .replace("${PGBOUNCER_SOCKET_DIR}", &dir.to_string_lossy());
     let ini = dir.join("pgbouncer.ini");
-    std::fs::write(&ini, config)?;
+    std::fs::write(&ini, format!("{config}\n{extra}"))?;
     // Plain passwords let pgbouncer answer SCRAM to clients and use SCRAM
     // towards PostgreSQL; the file is readable by the service user only.
     // The owner and the superuser are not here: migrations and bootstrap

@@ -88,7 +88,12 @@ pub fn run(extra: &[String]) -> Result<()> {
         Some(url) => url,
         None => {
             let creds = Credentials { superuser: superuser_password.clone(), ..creds.clone() };
-            let bouncer = services::start_pgbouncer(&mut sup, &scratch.join("pgbouncer"), &pg, free_port()?, &creds)?;
+            // Every test has a database of its own, so a pool of its own in
+            // pgbouncer: idle server connections of finished tests are
+            // closed soon, or together they would fill PostgreSQL.
+            let idle = "server_idle_timeout = 5\n";
+            let dir = scratch.join("pgbouncer");
+            let bouncer = services::start_pgbouncer_with(&mut sup, &dir, &pg, free_port()?, &creds, idle)?;
             format!("postgres://127.0.0.1:{}", bouncer.port)
         }
     };

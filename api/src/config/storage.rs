@@ -88,8 +88,12 @@ pub(super) fn read(env: &Vars) -> Result<StorageSettings, ConfigError> {
         // PUT URLs are for minutes (S3 caps presigned URLs at 7 days).
         upload_url_ttl: seconds("APP_FILES_UPLOAD_URL_SECS", 900, 60, 3600)?,
         download_url_ttl: seconds("APP_FILES_DOWNLOAD_URL_SECS", 300, 10, 3600)?,
-        pending_ttl: seconds("APP_FILES_PENDING_SECS", 24 * 3600, 120, 7 * 24 * 3600)?,
+        pending_ttl: seconds("APP_FILES_PENDING_SECS", 24 * 3600, 60, 7 * 24 * 3600)?,
     };
+    if limits.pending_ttl < limits.upload_url_ttl {
+        // A swept upload's URL would still work.
+        return Err(env.bad("APP_FILES_PENDING_SECS", "must be at least APP_FILES_UPLOAD_URL_SECS".into()));
+    }
     let Some(bucket) = env.get("APP_S3_BUCKET") else {
         return Ok(StorageSettings { s3: None, limits });
     };
@@ -147,6 +151,16 @@ mod tests {
         let s3 = Settings::from_map(&v).unwrap().storage.s3.unwrap();
         assert_eq!((s3.access_key_id.expose(), s3.secret_access_key.expose()), ("key-from-file", "secret-from-file"));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn pending_uploads_live_at_least_as_long_as_their_urls() {
+        let mut v = vars(BASE);
+        v.insert("APP_FILES_PENDING_SECS".into(), "600".into());
+        let err = Settings::from_map(&v).unwrap_err().to_string();
+        assert!(err.contains("APP_FILES_PENDING_SECS"), "{err}");
+        v.insert("APP_FILES_UPLOAD_URL_SECS".into(), "600".into());
+        assert!(Settings::from_map(&v).is_ok());
     }
 
     #[test]

@@ -22,10 +22,10 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use policies::{Action, Object};
 
 use super::paging;
-use super::projects::project_for_change;
+use super::projects::project_for;
 use super::ApiTags;
 use crate::auth::access::Access;
-use crate::domain::{ContentType, FileId, FileName, FileStatus, ProjectId, TenantId, UserId};
+use crate::domain::{ContentType, FileId, FileName, FileStatus, ProjectId, UserId};
 use crate::error::{error_json, ApiError, Body, ErrorBody, Fail, FieldProblem, Idempotent, Params, Tenant};
 use crate::idempotency::{self, Idempotency};
 use crate::payload::JsonBody;
@@ -143,13 +143,18 @@ pub struct StorageUsage {
 
 #[derive(Debug, ApiResponse)]
 pub enum CreateFileResponse {
-    /// Created `pending` (or, for a repeated `Idempotency-Key`, the first
-    /// answer again, with its URL).
+    /// Created `pending` (or, for a repeated `Idempotency-Key`, the same
+    /// file, still pending, with a fresh URL).
     #[oai(status = 201)]
     Created(Json<FileUpload>),
-    /// No such project in this tenant.
+    /// No such project in this tenant (or, for a repeated
+    /// `Idempotency-Key`, the file it created is gone).
     #[oai(status = 404)]
     NotFound(Json<ErrorBody>),
+    /// `already_completed`: a repeated `Idempotency-Key` whose file is
+    /// uploaded and completed already.
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
 }
 
 #[derive(Debug, ApiResponse)]
@@ -238,7 +243,7 @@ impl FilesApi {
         /// The project's id.
         id: Path<ProjectId>,
         /// Any unique string, kept 24 hours: a retry with the same key and
-        /// body answers the first result (a fresh URL for the same file).
+        /// body answers the same file with a fresh URL while it is pending.
         #[oai(name = "Idempotency-Key", validator(pattern = r"^[\x21-\x7E]{1,255}$"))]
         idempotency_key: Header<Option<String>>,
         body: JsonBody<CreateFile>,
@@ -262,28 +267,39 @@ impl FilesApi {
             return Err(ApiError::validation(problems).into());
         }
         let mut scope = auth.scope(&self.state).await?;
-        if project_for_change(&mut scope, id.0, Object::Files, Action::Create).await?.is_none() {
+        if project_for(&mut scope, id.0, Object::Files, Action::Create).await?.is_none() {
             return Ok(CreateFileResponse::NotFound(no_project()));
         }
         if !storage.is_configured() {
             return Err(ApiError::from(crate::storage::StorageError::Off).into());
         }
         let request = (id.0, name.as_str(), content_type.as_str(), size);
-        let (file, claimed) = match idempotency::claim(&mut scope, idempotency_key.0, "createFile", &request).await? {
-            Idempotency::Replay(FileUpload { file, .. }) => (file, None),
+        let file = match idempotency::claim::<FileView>(&mut scope, idempotency_key.0, "createFile", &request).await? {
+            // The first answer named this file: it is answered as it is now.
+            // Only a file still pending gets a fresh upload URL; one that
+            // was deleted or swept is gone, and a ready one is not
+            // overwritten.
+            Idempotency::Replay(first) => match db::files::get(scope.tx(), id.0, first.id).await? {
+                None => return Ok(CreateFileResponse::NotFound(no_file())),
+                Some(file) if file.status != FileStatus::Pending => {
+                    return Ok(CreateFileResponse::Conflict(error_json(
+                        "already_completed",
+                        "the file of this Idempotency-Key was uploaded and completed already",
+                    )))
+                }
+                Some(file) => view(file),
+            },
             Idempotency::Fresh(claimed) => {
-                let file = db::files::create(scope.tx(), id.0, name.as_str(), content_type.as_str(), size).await?;
-                (view(file), Some(claimed))
+                let file = view(db::files::create(scope.tx(), id.0, name.as_str(), content_type.as_str(), size).await?);
+                claimed.remember(&mut scope, StatusCode::CREATED, &file).await?;
+                scope.audit(req, "file.created", &file.id.to_string()).await?;
+                file
             }
         };
         // Signing is local: it needs no answer from storage.
         let key = db::files::object_key(scope.principal().tenant(), file.project_id, file.id);
         let signed = storage.presign_upload(&key, file.size, &file.content_type).await?;
         let answer = FileUpload { file, upload: storage_request(signed, limits.upload_url_ttl) };
-        if let Some(claimed) = claimed {
-            claimed.remember(&mut scope, StatusCode::CREATED, &answer).await?;
-            scope.audit(req, "file.created", &answer.file.id.to_string()).await?;
-        }
         scope.commit().await?;
         Ok(CreateFileResponse::Created(Json(answer)))
     }
@@ -304,7 +320,7 @@ impl FilesApi {
         file_id: Path<FileId>,
     ) -> Result<CompleteFileResponse, Fail<(Tenant, Params)>> {
         let mut scope = auth.scope(&self.state).await?;
-        if project_for_change(&mut scope, id.0, Object::Files, Action::Create).await?.is_none() {
+        if project_for(&mut scope, id.0, Object::Files, Action::Create).await?.is_none() {
             return Ok(CompleteFileResponse::NotFound(no_file()));
         }
         let Some(file) = db::files::get(scope.tx(), id.0, file_id.0).await? else {
@@ -438,16 +454,15 @@ impl FilesApi {
         file_id: Path<FileId>,
     ) -> Result<DeleteFileResponse, Fail<(Tenant, Params)>> {
         let mut scope = auth.scope(&self.state).await?;
-        if project_for_change(&mut scope, id.0, Object::Files, Action::Delete).await?.is_none() {
+        if project_for(&mut scope, id.0, Object::Files, Action::Delete).await?.is_none() {
             return Ok(DeleteFileResponse::NotFound(no_file()));
         }
         let Some(key) = db::files::delete(scope.tx(), id.0, file_id.0).await? else {
             return Ok(DeleteFileResponse::NotFound(no_file()));
         };
         scope.audit(req, "file.deleted", &file_id.0.to_string()).await?;
-        let tenant = scope.principal().tenant();
         scope.commit().await?;
-        delete_objects_soon(&self.state, tenant, vec![key]);
+        delete_objects_soon(&self.state, vec![key]);
         Ok(DeleteFileResponse::Deleted)
     }
 
@@ -465,34 +480,21 @@ impl FilesApi {
     }
 }
 
-/// Deletes objects whose rows are gone (and queued), in the background, and
-/// forgets them once gone; what fails stays queued for housekeeping.
-pub(crate) fn delete_objects_soon(state: &AppState, tenant: TenantId, keys: Vec<String>) {
+/// Deletes objects whose rows are gone, in the background. Their keys stay
+/// queued until every upload URL signed for them has expired, and
+/// housekeeping deletes them again meanwhile: a PUT through a URL handed out
+/// before the deletion cannot leave an object behind.
+pub(crate) fn delete_objects_soon(state: &AppState, keys: Vec<String>) {
     if keys.is_empty() || !state.storage.is_configured() {
         return;
     }
     let state = state.clone();
     tokio::spawn(async move {
-        let mut gone = Vec::with_capacity(keys.len());
         for key in keys {
-            match state.storage.delete(&key).await {
-                Ok(()) => gone.push(key),
-                Err(err) => {
-                    tracing::warn!(error = %err, "object left for housekeeping to delete");
-                    break;
-                }
+            if let Err(err) = state.storage.delete(&key).await {
+                tracing::warn!(error = %err, "object left for housekeeping to delete");
+                return;
             }
-        }
-        if gone.is_empty() {
-            return;
-        }
-        let forget = async {
-            let mut tx = db::TenantTx::begin(&state.db, tenant, None).await?;
-            db::files::forget_deleted(&mut tx, &gone).await?;
-            tx.commit().await
-        };
-        if let Err(err) = forget.await {
-            tracing::warn!(error = %err, "deleted objects stay queued; housekeeping will forget them");
         }
     });
 }

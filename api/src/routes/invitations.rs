@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use db::invitations::Acceptance;
 use poem::Request;
-use poem_openapi::param::{Path, Query};
+use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use policies::{Action, Object};
@@ -19,7 +19,10 @@ use crate::auth::bearer::OptionalBearer;
 use crate::auth::email_token;
 use crate::domain::{DisplayName, EmailAddress, InvitationId, NewPassword, Role, TenantId, UserId};
 use crate::emails;
-use crate::error::{error_json, ApiError, Body, ErrorBody, Fail, FieldProblem, Params, Tenant, Unavailable};
+use crate::error::{
+    error_json, ApiError, Body, ErrorBody, Fail, FieldProblem, Idempotent, Params, Tenant, Unavailable,
+};
+use crate::idempotency::{self, Idempotency};
 use crate::password;
 use crate::payload::JsonBody;
 use crate::request_meta::origin_of;
@@ -61,25 +64,29 @@ pub struct AcceptInvitation {
 }
 
 /// An invitation as listed (never its token).
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Serialize, serde::Deserialize)]
 pub struct InvitationView {
     pub id: InvitationId,
     pub email: String,
     pub role: Role,
     pub status: InvitationStatus,
     #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invited_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accepted_at: Option<DateTime<Utc>>,
     #[oai(skip_serializing_if_is_none)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
 /// Where an invitation stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize, serde::Deserialize)]
 #[oai(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
 pub enum InvitationStatus {
     /// Sent, and its link still works.
     Pending,
@@ -204,19 +211,31 @@ impl InvitationsApi {
     /// Invite someone into the tenant
     ///
     /// Emails a single-use link, valid for `APP_INVITATION_TTL_MINUTES`
-    /// (7 days by default).
+    /// (7 days by default). With an `Idempotency-Key`, a retry answers the
+    /// first invitation and sends no second email.
     #[oai(path = "/api/invitations", method = "post", operation_id = "createInvitation")]
     async fn create(
         &self,
         req: &Request,
         auth: Access,
+        /// Any unique string (a UUID, say), kept 24 hours.
+        #[oai(name = "Idempotency-Key", validator(pattern = r"^[\x21-\x7E]{1,255}$"))]
+        idempotency_key: Header<Option<String>>,
         body: JsonBody<CreateInvitation>,
-    ) -> Result<CreateInvitationResponse, Fail<(Tenant, Body)>> {
+    ) -> Result<CreateInvitationResponse, Fail<(Tenant, (Body, Idempotent))>> {
         let state = &self.state;
         let CreateInvitation { email, role } = body.0;
         let email = email.into_inner();
         let mut scope = auth.scope(state).await?;
         scope.require(Object::Invitations, Action::Create).await?;
+        let request = (email.as_str(), role);
+        let claimed = match idempotency::claim(&mut scope, idempotency_key.0, "createInvitation", &request).await? {
+            Idempotency::Replay(invitation) => {
+                scope.commit().await?;
+                return Ok(CreateInvitationResponse::Created(Json(invitation)));
+            }
+            Idempotency::Fresh(claimed) => claimed,
+        };
         if db::members::has_email(scope.tx(), &email).await? {
             return Ok(CreateInvitationResponse::Conflict(error_json(
                 "already_member",
@@ -240,6 +259,8 @@ impl InvitationsApi {
             Err(err) => return Err(err.into()),
         };
         let tenant_name = db::invitations::tenant_name(scope.tx()).await?;
+        let created = view(created);
+        claimed.remember(&mut scope, poem::http::StatusCode::CREATED, &created).await?;
         scope.audit(req, "invitation.created", &created.id.to_string()).await?;
         scope.commit().await?;
         state.mailer.send_later(emails::invitation(
@@ -250,7 +271,7 @@ impl InvitationsApi {
             &token.token,
             expires_at,
         ));
-        Ok(CreateInvitationResponse::Created(Json(view(created))))
+        Ok(CreateInvitationResponse::Created(Json(created)))
     }
 
     /// List the tenant's invitations

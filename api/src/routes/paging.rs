@@ -6,7 +6,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use chrono::DateTime;
+use chrono::{DateTime, Datelike};
 use db::page::Position;
 use uuid::Uuid;
 
@@ -31,6 +31,10 @@ pub fn decode(cursor: Option<&str>) -> Result<Option<Position>, ApiError> {
         URL_SAFE_NO_PAD.decode(cursor).ok().and_then(|bytes| String::from_utf8(bytes).ok()).ok_or_else(invalid)?;
     let (micros, id) = text.split_once('.').ok_or_else(invalid)?;
     let at = micros.parse::<i64>().ok().and_then(DateTime::from_timestamp_micros).ok_or_else(invalid)?;
+    // Rows are made now: a time PostgreSQL cannot hold was not ours.
+    if !(1..=9999).contains(&at.year()) {
+        return Err(invalid());
+    }
     let id = id.parse::<Uuid>().map_err(|_| invalid())?;
     Ok(Some(Position { at, id }))
 }
@@ -45,7 +49,8 @@ mod tests {
             Position { at: DateTime::from_timestamp_micros(1_764_000_000_123_456).unwrap(), id: Uuid::new_v4() };
         assert_eq!(decode(Some(&encode(position))).unwrap(), Some(position));
         assert_eq!(decode(None).unwrap(), None);
-        for bad in ["", "!!", "bm9wZQ", &URL_SAFE_NO_PAD.encode("12.not-a-uuid")] {
+        let far = URL_SAFE_NO_PAD.encode(format!("-220000000000000000.{}", Uuid::new_v4()));
+        for bad in ["", "!!", "bm9wZQ", &URL_SAFE_NO_PAD.encode("12.not-a-uuid"), &far] {
             assert!(decode(Some(bad)).is_err(), "{bad}");
         }
     }

@@ -177,17 +177,45 @@ fn precondition_failed(current: &str) -> Json<ErrorBody> {
     error_json("precondition_failed", format!("the project has changed; its current ETag is {current}"))
 }
 
-/// Reads the project for a change by the caller: 404 for another tenant's
-/// or a missing id (before any ownership is judged), 403 when the caller
-/// may not `action` it (a user, on a colleague's project).
+/// Reads the project for a change by the caller, locking it until the
+/// transaction ends: 404 for another tenant's or a missing id (before any
+/// ownership is judged), 403 when the caller may not `action` it (a user,
+/// on a colleague's project).
 pub(crate) async fn project_for_change(
     scope: &mut TenantScope,
     id: ProjectId,
     object: Object,
     action: Action,
 ) -> Result<Option<db::projects::Project>, ApiError> {
+    authorized_project(scope, id, object, action, true).await
+}
+
+/// [`project_for_change`] without the lock: for work on what belongs to the
+/// project (its files), which must not hold the project's row while it
+/// waits for storage.
+pub(crate) async fn project_for(
+    scope: &mut TenantScope,
+    id: ProjectId,
+    object: Object,
+    action: Action,
+) -> Result<Option<db::projects::Project>, ApiError> {
+    authorized_project(scope, id, object, action, false).await
+}
+
+async fn authorized_project(
+    scope: &mut TenantScope,
+    id: ProjectId,
+    object: Object,
+    action: Action,
+    lock: bool,
+) -> Result<Option<db::projects::Project>, ApiError> {
     scope.require_some(object, action).await?;
-    let Some(project) = db::projects::get_for_update(scope.tx(), id).await? else { return Ok(None) };
+    let found = if lock {
+        db::projects::get_for_update(scope.tx(), id).await?
+    } else {
+        db::projects::get(scope.tx(), id).await?
+    };
+    let Some(project) = found else { return Ok(None) };
     scope.require_on(object, action, project.owner_id).await?;
     Ok(Some(project))
 }
@@ -328,6 +356,13 @@ impl ProjectsApi {
                 .into());
             }
         }
+        if name.is_none() && description.is_none() && status.is_none() && owner_id.is_none() {
+            // Nothing to change: no new version either.
+            scope.commit().await?;
+            let project = view(current);
+            let tag = project.etag();
+            return Ok(UpdateProjectResponse::Ok(Json(project), tag));
+        }
         let change = db::projects::ProjectChange {
             name: name.map(ProjectName::into_inner),
             description: description.map(ProjectDescription::into_inner),
@@ -373,9 +408,8 @@ impl ProjectsApi {
             return Ok(DeleteProjectResponse::NotFound(not_found()));
         };
         scope.audit(req, "project.deleted", &id.0.to_string()).await?;
-        let tenant = scope.principal().tenant();
         scope.commit().await?;
-        super::files::delete_objects_soon(&self.state, tenant, keys);
+        super::files::delete_objects_soon(&self.state, keys);
         Ok(DeleteProjectResponse::Deleted)
     }
 }

@@ -114,10 +114,12 @@ async fn a_file_goes_up_to_storage_and_comes_back_down() {
     assert_eq!(app.bearer_delete(&path, &ada.token).await.status(), 204);
     assert_error(app.bearer_get(&path, &ada.token).await, 404, "not_found").await;
     within(5 * SECOND, "the object deleted from storage", || async { s3.object(&key).is_none() }).await;
-    within(5 * SECOND, "the deletion forgotten", || async {
-        app.select_i64("SELECT count(*) FROM storage_deletions").await == 0
-    })
-    .await;
+    // The key stays queued while upload URLs signed for it may still work,
+    // then is forgotten.
+    let queued = format!("SELECT count(*) FROM storage_deletions WHERE object_key = '{key}'");
+    assert_eq!(app.select_i64(&queued).await, 1);
+    app.execute_sql("UPDATE storage_deletions SET queued_at = now() - interval '1 hour'").await;
+    within(5 * SECOND, "the deletion forgotten", || async { app.select_i64(&queued).await == 0 }).await;
     assert_eq!(app.get_json("/api/files/usage", &ada.token).await, json!({ "bytes": 0, "files": 0 }));
 }
 
@@ -267,14 +269,13 @@ async fn with_storage_stopped_completion_is_503_and_the_database_unchanged() {
     // Storage back: housekeeping deletes the object, completion works.
     s3.restart().unwrap();
     within(10 * SECOND, "the queued object deleted", || async { s3.object(&kept_key).is_none() }).await;
-    within(5 * SECOND, "the queue emptied", || async { app.select_i64(&queued).await == 0 }).await;
     assert_eq!(app.bearer_post(&complete, &ada.token, json!({})).await.status(), 200);
 }
 
 #[tokio::test]
 async fn uploads_never_completed_are_swept_with_their_objects() {
     let s3 = S3Server::start().unwrap();
-    let app = app_with(&s3, &[("APP_FILES_PENDING_SECS", "120")]).await;
+    let app = app_with(&s3, &[("APP_FILES_PENDING_SECS", "120"), ("APP_FILES_UPLOAD_URL_SECS", "60")]).await;
     let ada = app.sign_in_as(Role::Admin).await;
     let project = id(&app.create_project(&ada.token, "Apollo").await);
     let stale = app.start_upload(&ada.token, &project, "stale.txt", "text/plain", 3).await;
@@ -347,4 +348,52 @@ async fn storage_that_never_answers_is_503_within_the_timeout() {
     let pending = format!("SELECT count(*) FROM project_files WHERE status = 'pending' AND project_id = '{project}'");
     assert_eq!(app.select_i64(&pending).await, 1, "nothing changed");
     held.abort();
+}
+
+#[tokio::test]
+async fn an_upload_url_used_after_its_file_was_deleted_leaves_nothing_behind() {
+    let s3 = S3Server::start().unwrap();
+    let app = app_with(&s3, &[]).await;
+    let ada = app.sign_in_as(Role::Admin).await;
+    let project = id(&app.create_project(&ada.token, "Apollo").await);
+    let started = app.start_upload(&ada.token, &project, "late.txt", "text/plain", 4).await;
+    let key = format!("tenants/{}/projects/{project}/{}", ada.tenant, id(&started["file"]));
+    let path = format!("/api/projects/{project}/files/{}", id(&started["file"]));
+    assert_eq!(app.bearer_delete(&path, &ada.token).await.status(), 204);
+    // The URL still works at storage; the object it writes is removed.
+    assert!(app.to_storage(&started["upload"], b"late".to_vec(), None).await.status().is_success());
+    assert!(s3.object(&key).is_some());
+    within(5 * SECOND, "the late object deleted", || async { s3.object(&key).is_none() }).await;
+}
+
+#[tokio::test]
+async fn a_repeated_upload_request_answers_the_same_pending_file_and_never_a_completed_one() {
+    let s3 = S3Server::start().unwrap();
+    let app = app_with(&s3, &[]).await;
+    let ada = app.sign_in_as(Role::Admin).await;
+    let project = id(&app.create_project(&ada.token, "Apollo").await);
+    let files = format!("/api/projects/{project}/files");
+    let send = || {
+        app.client
+            .post(app.url(&files))
+            .bearer_auth(&ada.token)
+            .header("idempotency-key", "upload-1")
+            .json(&json!({ "name": "a.txt", "content_type": "text/plain", "size": 3 }))
+            .send()
+    };
+    let first: Value = send().await.unwrap().json().await.unwrap();
+    let again = send().await.unwrap();
+    assert_eq!(again.status(), 201);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["file"]["id"], first["file"]["id"], "the same file");
+    let count = format!("SELECT count(*) FROM project_files WHERE project_id = '{project}'");
+    assert_eq!(app.select_i64(&count).await, 1);
+    assert!(app.to_storage(&again["upload"], b"abc".to_vec(), None).await.status().is_success());
+    let complete = format!("{files}/{}/complete", id(&first["file"]));
+    assert_eq!(app.bearer_post(&complete, &ada.token, json!({})).await.status(), 200);
+    // Completed: a repeat gets no URL to overwrite it with.
+    assert_error(send().await.unwrap(), 409, "already_completed").await;
+    // Deleted: a repeat finds nothing.
+    assert_eq!(app.bearer_delete(&format!("{files}/{}", id(&first["file"])), &ada.token).await.status(), 204);
+    assert_error(send().await.unwrap(), 404, "not_found").await;
 }

@@ -189,7 +189,7 @@ async fn shared_statuses_are_declared_once_on_every_operation_of_their_kind() {
     assert_eq!(statuses("/api/users/{id}", "delete"), ["204", "400", "401", "403", "404", "409", "429", "500", "503"]);
     assert_eq!(
         statuses("/api/invitations", "post"),
-        ["201", "400", "401", "403", "409", "413", "415", "429", "500", "503"]
+        ["201", "400", "401", "403", "409", "413", "415", "422", "429", "500", "503"]
     );
     // Path ids are UUIDs in the spec, so generated clients send nothing else.
     let id = &spec["paths"]["/api/users/{id}"]["delete"]["parameters"][0];

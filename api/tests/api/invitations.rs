@@ -218,3 +218,26 @@ async fn a_tenant_sends_at_most_its_daily_invitations() {
         "a refused invitation is not stored"
     );
 }
+
+#[tokio::test]
+async fn an_invitation_sent_again_with_its_idempotency_key_is_one_invitation_and_one_email() {
+    let app = spawn_app().await;
+    let ada = app.sign_in_as(Role::Admin).await;
+    let send = || {
+        app.client
+            .post(app.url("/api/invitations"))
+            .bearer_auth(&ada.token)
+            .header("idempotency-key", "invite-once")
+            .json(&json!({ "email": "once@example.test", "role": "user" }))
+            .send()
+    };
+    let (first, second) = tokio::join!(send(), send());
+    let (first, second) = (first.unwrap(), second.unwrap());
+    assert_eq!((first.status().as_u16(), second.status().as_u16()), (201, 201));
+    let (first, second): (Value, Value) = (first.json().await.unwrap(), second.json().await.unwrap());
+    assert_eq!(first["id"], second["id"]);
+    app.mail.wait_for("once@example.test", 1).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(app.mail.to("once@example.test").len(), 1, "one email");
+    assert_eq!(app.select_i64("SELECT count(*) FROM invitations WHERE email = 'once@example.test'").await, 1);
+}
