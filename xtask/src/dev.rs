@@ -22,8 +22,11 @@ pub const API_PORT: u16 = 3000;
 pub const CONSOLE_PORT: u16 = 8081;
 pub const POSTGRES_PORT: u16 = 54329;
 pub const REDIS_PORT: u16 = 63790;
-/// The local S3 server, for project files.
+/// The local S3 server, for project files: the API calls it on
+/// [`S3_PORT`]; browsers reach it through its CORS front on
+/// [`S3_FRONT_PORT`], which presigned URLs name.
 pub const S3_PORT: u16 = 8014;
+pub const S3_FRONT_PORT: u16 = 8015;
 
 pub fn run() -> Result<()> {
     let external_db = std::env::var("DATABASE_URL").ok().filter(|v| !v.is_empty());
@@ -37,6 +40,9 @@ pub fn run() -> Result<()> {
     }
     let external_s3 = std::env::var("APP_S3_BUCKET").ok().filter(|v| !v.is_empty());
     let mut wanted = vec![install::NPM];
+    if external_s3.is_none() {
+        wanted.push(install::NGINX);
+    }
     if external_redis.is_none() {
         wanted.push(install::REDIS);
     }
@@ -96,12 +102,18 @@ pub fn run() -> Result<()> {
     match external_s3 {
         Some(_) => eprintln!("using the S3 bucket of APP_S3_BUCKET"),
         None => {
-            if port_in_use(S3_PORT) {
-                bail!("port {S3_PORT} (the S3 server) is already in use");
+            for port in [S3_PORT, S3_FRONT_PORT] {
+                if port_in_use(port) {
+                    bail!("port {port} (the S3 server) is already in use");
+                }
             }
             let s3s_fs = install::s3s_fs()?;
             let keys = (secrets["S3_ACCESS_KEY"].as_str(), secrets["S3_SECRET_KEY"].as_str());
             env.extend(services::start_s3(&mut sup, &s3s_fs, &data.join("s3"), S3_PORT, keys.0, keys.1)?);
+            let console = [format!("http://localhost:{CONSOLE_PORT}"), format!("http://127.0.0.1:{CONSOLE_PORT}")];
+            let origins: Vec<&str> = console.iter().map(String::as_str).collect();
+            xtask::storage_front::start(&mut sup, &data.join("s3-front"), S3_FRONT_PORT, S3_PORT, &origins)?;
+            env.insert("APP_S3_PUBLIC_ENDPOINT", format!("http://localhost:{S3_FRONT_PORT}"));
         }
     }
 

@@ -8,4 +8,5 @@ pub mod paths;
 pub mod procs;
 pub mod services;
 pub mod stack;
+pub mod storage_front;
 pub mod web;

@@ -14,7 +14,8 @@ use xtask::services::{self, DATABASE, OWNER_ROLE};
 use xtask::stack::{self, NginxOptions};
 
 use crate::dev::{
-    api_binary, api_command, credentials, load_or_create_secrets, private_cluster, POSTGRES_PORT, REDIS_PORT, S3_PORT,
+    api_binary, api_command, credentials, load_or_create_secrets, private_cluster, POSTGRES_PORT, REDIS_PORT,
+    S3_FRONT_PORT, S3_PORT,
 };
 
 pub const NGINX_PORT: u16 = 8080;
@@ -24,7 +25,9 @@ pub const REPLICA_PORTS: [u16; 2] = [3001, 3002];
 pub fn run() -> Result<()> {
     install::packages(&[install::REDIS, install::PGBOUNCER, install::NGINX, install::NPM])?;
     install::service_user()?;
-    for port in [NGINX_PORT, PGBOUNCER_PORT, POSTGRES_PORT, REDIS_PORT, S3_PORT].into_iter().chain(REPLICA_PORTS) {
+    for port in
+        [NGINX_PORT, PGBOUNCER_PORT, POSTGRES_PORT, REDIS_PORT, S3_PORT, S3_FRONT_PORT].into_iter().chain(REPLICA_PORTS)
+    {
         if port_in_use(port) {
             bail!("port {port} is already in use (is `cargo xtask dev` or another stack running?)");
         }
@@ -52,7 +55,12 @@ pub fn run() -> Result<()> {
     let redis_url = services::start_redis(&mut sup, &data.join("redis"), REDIS_PORT, true)?;
     let s3s_fs = install::s3s_fs()?;
     let (s3_key, s3_secret) = (secrets["S3_ACCESS_KEY"].as_str(), secrets["S3_SECRET_KEY"].as_str());
-    let storage = services::start_s3(&mut sup, &s3s_fs, &data.join("s3"), S3_PORT, s3_key, s3_secret)?;
+    let mut storage = services::start_s3(&mut sup, &s3s_fs, &data.join("s3"), S3_PORT, s3_key, s3_secret)?;
+    let console = [format!("http://localhost:{NGINX_PORT}"), format!("http://127.0.0.1:{NGINX_PORT}")];
+    let origins: Vec<&str> = console.iter().map(String::as_str).collect();
+    xtask::storage_front::start(&mut sup, &data.join("stack/s3-front"), S3_FRONT_PORT, S3_PORT, &origins)?;
+    let storage_origin = format!("http://localhost:{S3_FRONT_PORT}");
+    storage.push(("APP_S3_PUBLIC_ENDPOINT", storage_origin.clone()));
 
     let env: Vec<(String, String)> = [
         ("APP_ENV", "production".to_owned()),
@@ -86,7 +94,7 @@ pub fn run() -> Result<()> {
             port: NGINX_PORT,
             console: &dist,
             upstreams: &REPLICA_PORTS,
-            storage_origin: &format!("http://127.0.0.1:{S3_PORT}"),
+            storage_origin: &storage_origin,
         },
     )?;
 

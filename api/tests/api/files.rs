@@ -397,3 +397,66 @@ async fn a_repeated_upload_request_answers_the_same_pending_file_and_never_a_com
     assert_eq!(app.bearer_delete(&format!("{files}/{}", id(&first["file"])), &ada.token).await.status(), 204);
     assert_error(send().await.unwrap(), 404, "not_found").await;
 }
+
+/// The CORS front `cargo xtask dev` and `stack` put before the local S3
+/// server: the console's origin gets its preflight answered and may PUT and
+/// GET through presigned URLs naming the front; other origins get no CORS
+/// grant; signatures still hold through it.
+#[tokio::test]
+async fn the_local_storage_front_answers_cors_for_the_console_and_keeps_signatures() {
+    let s3 = S3Server::start().unwrap();
+    let front_port = crate::helpers::dead_port();
+    let dir = std::env::temp_dir().join(format!("tenantry-s3-front-{}", uuid::Uuid::new_v4().simple()));
+    let console = "http://localhost:8081";
+    let (s3_port, dir_c) = (s3.port, dir.clone());
+    let _front = tokio::task::spawn_blocking(move || {
+        let mut sup = xtask::procs::Supervisor::new();
+        xtask::storage_front::start(&mut sup, &dir_c, front_port, s3_port, &[console]).unwrap();
+        sup
+    })
+    .await
+    .unwrap();
+    let public = format!("http://127.0.0.1:{front_port}");
+    let app = app_with(&s3, &[("APP_S3_PUBLIC_ENDPOINT", &public)]).await;
+    let ada = app.sign_in_as(Role::Admin).await;
+    let project = id(&app.create_project(&ada.token, "Apollo").await);
+    let started = app.start_upload(&ada.token, &project, "cors.txt", "text/plain", 4).await;
+    let url = started["upload"]["url"].as_str().unwrap().to_owned();
+    assert!(url.starts_with(&public), "presigned for the front: {url}");
+
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, &url)
+            .header("origin", origin)
+            .header("access-control-request-method", "PUT")
+            .header("access-control-request-headers", "content-type")
+            .send()
+    };
+    let allowed = preflight(console).await.unwrap();
+    assert_eq!(allowed.status(), 204);
+    assert_eq!(allowed.headers()["access-control-allow-origin"], console);
+    assert!(allowed.headers()["access-control-allow-methods"].to_str().unwrap().contains("PUT"));
+    let other = preflight("https://evil.example").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none_or(|v| v.is_empty()), "{:?}", other.headers());
+
+    let put = app
+        .client
+        .put(&url)
+        .header("origin", console)
+        .header("content-type", "text/plain")
+        .body(b"cors".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200, "the signature holds through the front");
+    assert_eq!(put.headers()["access-control-allow-origin"], console);
+    let complete = format!("/api/projects/{project}/files/{}/complete", id(&started["file"]));
+    assert_eq!(app.bearer_post(&complete, &ada.token, json!({})).await.status(), 200);
+    let link =
+        app.get_json(&format!("/api/projects/{project}/files/{}/download", id(&started["file"])), &ada.token).await;
+    let got = app.client.get(link["url"].as_str().unwrap()).header("origin", console).send().await.unwrap();
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.headers()["access-control-allow-origin"], console);
+    assert_eq!(got.bytes().await.unwrap().as_ref(), b"cors");
+    let _ = std::fs::remove_dir_all(&dir);
+}
