@@ -236,4 +236,24 @@ alter function expire_idempotency_keys() owner to app_definer;
 revoke all on function expire_idempotency_keys() from public;
 grant execute on function expire_idempotency_keys() to app_platform;
 
+-- The operators' tenant list pages like every other list: by creation
+-- time, then id, after a position.
+drop function list_tenants(uuid, integer);
+create function list_tenants(p_after_at timestamptz, p_after uuid, p_limit integer)
+returns setof tenants
+language sql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+    select *
+    from public.tenants
+    where p_after_at is null or (created_at, id) > (p_after_at, p_after)
+    order by created_at, id
+    limit least(greatest(coalesce(p_limit, 20), 1), 101);
+$$;
+alter function list_tenants(timestamptz, uuid, integer) owner to app_definer;
+revoke all on function list_tenants(timestamptz, uuid, integer) from public;
+grant execute on function list_tenants(timestamptz, uuid, integer) to app_platform;
+
 revoke create on schema public from app_definer;

@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::page::{Page, Position};
 use crate::{DbError, PlatformDb, TenantId, TenantStatus};
 
 /// A tenant as stored.
@@ -35,16 +36,17 @@ pub async fn provision(platform: &PlatformDb, slug: &str, name: &str, plan: &str
     Ok(tenant)
 }
 
-/// One page of tenants ordered by id, after the given id.
-pub async fn list(platform: &PlatformDb, after: Option<TenantId>, limit: i32) -> Result<Vec<Tenant>, DbError> {
+/// One page of tenants, oldest first, after a position.
+pub async fn list(platform: &PlatformDb, after: Option<Position>, limit: i64) -> Result<Page<Tenant>, DbError> {
     let mut tx = platform.begin(None).await?;
     let tenants =
-        sqlx::query_as::<_, Tenant>("SELECT id, slug, name, status, plan, created_at FROM list_tenants($1, $2)")
-            .bind(after)
-            .bind(limit)
+        sqlx::query_as::<_, Tenant>("SELECT id, slug, name, status, plan, created_at FROM list_tenants($1, $2, $3)")
+            .bind(after.map(|p| p.at))
+            .bind(after.map(|p| p.id))
+            .bind(i32::try_from(limit + 1).unwrap_or(i32::MAX))
             .persistent(false)
             .fetch_all(tx.conn().await?)
             .await?;
     tx.commit().await?;
-    Ok(tenants)
+    Ok(Page::from_rows(tenants, limit, |t| Position { at: t.created_at, id: t.id.as_uuid() }))
 }

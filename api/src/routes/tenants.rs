@@ -65,13 +65,13 @@ pub struct Tenant {
     pub created_at: DateTime<Utc>,
 }
 
-/// One page of tenants.
+/// One page of tenants, oldest first.
 #[derive(Debug, Object)]
 pub struct TenantPage {
     pub items: Vec<Tenant>,
-    /// Pass as `after` for the next page; absent on the last page.
+    /// Pass as `cursor` for the next page; absent on the last page.
     #[oai(skip_serializing_if_is_none)]
-    pub next_after: Option<TenantId>,
+    pub next: Option<String>,
 }
 
 #[derive(Debug, ApiResponse)]
@@ -125,22 +125,18 @@ impl TenantsApi {
     async fn list(
         &self,
         auth: OperatorToken,
-        /// Return tenants whose id sorts after this one (the previous page's `next_after`).
-        after: Query<Option<TenantId>>,
-        /// Page size, 1–200.
-        #[oai(default = "default_limit", validator(minimum(value = "1"), maximum(value = "200")))]
-        limit: Query<i32>,
+        /// The previous page's `next`.
+        cursor: Query<Option<String>>,
+        /// Page size, 1–100.
+        #[oai(default = "super::paging::default_limit", validator(minimum(value = "1"), maximum(value = "100")))]
+        limit: Query<i64>,
     ) -> Result<ListTenantsResponse, Fail<(Operators, Params)>> {
         let OperatorToken(Operator) = auth;
-        let tenants = db::tenants::list(&self.state.platform, after.0, limit.0).await?;
-        let next_after = (tenants.len() == limit.0 as usize).then(|| tenants.last().map(|t| t.id)).flatten();
-        let items = tenants.into_iter().map(Tenant::from).collect();
-        Ok(ListTenantsResponse::Ok(Json(TenantPage { items, next_after })))
+        let after = super::paging::decode(cursor.0.as_deref())?;
+        let page = db::tenants::list(&self.state.platform, after, limit.0).await?;
+        let items = page.items.into_iter().map(Tenant::from).collect();
+        Ok(ListTenantsResponse::Ok(Json(TenantPage { items, next: page.next.map(super::paging::encode) })))
     }
-}
-
-fn default_limit() -> i32 {
-    50
 }
 
 impl From<db::tenants::Tenant> for Tenant {

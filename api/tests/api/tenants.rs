@@ -30,10 +30,10 @@ async fn an_operator_creates_and_lists_tenants() {
     };
     let first = page("?limit=3".into()).await;
     assert_eq!(first["items"].as_array().unwrap().len(), 3);
-    let after = first["next_after"].as_str().expect("a next page").to_owned();
-    let second = page(format!("?limit=3&after={after}")).await;
+    let cursor = first["next"].as_str().expect("a next page").to_owned();
+    let second = page(format!("?limit=3&cursor={cursor}")).await;
     assert_eq!(second["items"].as_array().unwrap().len(), 1);
-    assert!(second["next_after"].is_null());
+    assert!(second["next"].is_null());
     let mut slugs: Vec<String> = first["items"]
         .as_array()
         .unwrap()
