@@ -78,6 +78,12 @@ pub struct HealthChecks {
     /// The platform role's pool.
     pub platform_database: DependencyCheck,
     pub redis: DependencyCheck,
+    /// The bucket of project files; absent when files are off. Reported,
+    /// not required: without storage only files are unavailable, so
+    /// readiness does not depend on it.
+    #[cfg_attr(feature = "openapi", oai(skip_serializing_if_is_none))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<DependencyCheck>,
 }
 
 /// The outcome of one dependency check.

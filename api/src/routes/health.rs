@@ -15,6 +15,8 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+/// Storage is reported, never required: it may not slow readiness much.
+const STORAGE_CHECK_TIMEOUT: Duration = Duration::from_secs(1);
 
 #[derive(Debug)]
 pub struct HealthApi {
@@ -63,12 +65,22 @@ impl HealthApi {
     ///
     /// One database round trip through the pool and a Redis PING, with the
     /// applied migration version, the build version and the uptime. 503 when
-    /// a dependency is down.
+    /// a dependency is down. Object storage, when files are on, is reported
+    /// in the details but does not make the process unready.
     #[oai(path = "/api/health", method = "get", operation_id = "readiness")]
     async fn readiness(&self, req: &Request) -> Result<ReadinessResponse, ApiError> {
         let state = &self.state;
-        let (database, platform_database, redis) =
-            tokio::join!(timed(state.db.readiness()), timed(state.platform.ping()), timed(state.redis.ping()));
+        let details = may_see_details(req, state);
+        // Storage is asked only by those who see the answer, and only when
+        // files are on.
+        let storage = async {
+            match details && state.storage.is_configured() {
+                true => Some(timed(bounded(STORAGE_CHECK_TIMEOUT, state.storage.ping())).await),
+                false => None,
+            }
+        };
+        let (database, platform_database, redis, storage) =
+            tokio::join!(timed(state.db.readiness()), timed(state.platform.ping()), timed(state.redis.ping()), storage);
         let (database, migration_version) = match database {
             (Ok(report), ms) if report.migration_version.unwrap_or(0) < db::latest_migration_version() => {
                 (failed(ms, "database schema older than this build"), report.migration_version)
@@ -93,6 +105,13 @@ impl HealthApi {
                 failed(ms, "redis unreachable")
             }
         };
+        let storage = storage.map(|check| match check {
+            (Ok(()), ms) => ok(ms),
+            (Err(err), ms) => {
+                tracing::warn!(error = %err, "readiness: storage check failed");
+                failed(ms, "object storage unreachable")
+            }
+        });
         let draining = state.is_draining();
         let ready = database.error.is_none() && platform_database.error.is_none() && redis.error.is_none() && !draining;
         let status = match (ready, draining) {
@@ -100,14 +119,14 @@ impl HealthApi {
             (false, true) => "draining",
             (false, false) => "unavailable",
         };
-        let health = if may_see_details(req, state) {
+        let health = if details {
             Health {
                 status: status.into(),
                 version: Some(env!("CARGO_PKG_VERSION").into()),
                 revision: Some(option_env!("TENANTRY_REVISION").unwrap_or("unknown").into()),
                 uptime_seconds: Some(state.started_at.elapsed().as_secs()),
                 migration_version,
-                checks: Some(HealthChecks { database, platform_database, redis }),
+                checks: Some(HealthChecks { database, platform_database, redis, storage }),
             }
         } else {
             Health {
@@ -136,6 +155,17 @@ fn may_see_details(req: &Request, state: &AppState) -> bool {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .is_some_and(|token| crate::auth::operator::is_operator_token(state, token))
+}
+
+/// `check`, failing after `limit`.
+async fn bounded<T, E: std::fmt::Display>(
+    limit: Duration,
+    check: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, String> {
+    match tokio::time::timeout(limit, check).await {
+        Ok(outcome) => outcome.map_err(|err| err.to_string()),
+        Err(_) => Err(format!("timed out after {limit:?}")),
+    }
 }
 
 async fn timed<T, E: std::fmt::Display>(

@@ -250,7 +250,14 @@ async fn with_storage_stopped_completion_is_503_and_the_database_unchanged() {
     let started = app.start_upload(&ada.token, &project, "late.txt", "text/plain", 4).await;
     assert!(app.to_storage(&started["upload"], b"late".to_vec(), None).await.status().is_success());
 
+    let health = app.get("/api/health").await.json::<Value>().await.unwrap();
+    assert_eq!(health["checks"]["storage"]["status"], "ok", "{health}");
     s3.stop();
+    // Reported, not required: the process stays ready without storage.
+    let health = app.get("/api/health").await;
+    assert_eq!(health.status(), 200);
+    let health: Value = health.json().await.unwrap();
+    assert_eq!(health["checks"]["storage"]["status"], "error", "{health}");
     let complete = format!("/api/projects/{project}/files/{}/complete", id(&started["file"]));
     let refused = app.bearer_post(&complete, &ada.token, json!({})).await;
     assert_error(refused, 503, "unavailable").await;
