@@ -30,9 +30,25 @@ impl ProjectFile {
 }
 
 /// The storage key of a file, made of ids only (never of anything a
-/// client chose). The migration's SQL builds the same text.
+/// client chose). [`OBJECT_KEY_SQL`] and the sweep in the migration build
+/// the same text.
 pub fn object_key(tenant: TenantId, project: ProjectId, file: FileId) -> String {
     format!("tenants/{tenant}/projects/{project}/{file}")
+}
+
+/// [`object_key`] of a `project_files` row, in SQL.
+pub(crate) const OBJECT_KEY_SQL: &str = "'tenants/' || tenant_id || '/projects/' || project_id || '/' || id";
+
+/// Deletes the `project_files` rows `filter` selects (its parameters from
+/// `$1`) and queues their objects for deletion from storage, in one
+/// statement that answers their keys.
+pub(crate) fn delete_and_queue_sql(filter: &str) -> String {
+    format!(
+        "WITH gone AS (DELETE FROM project_files WHERE {filter} RETURNING {OBJECT_KEY_SQL} AS object_key), \
+         queued AS (INSERT INTO storage_deletions (object_key) SELECT object_key FROM gone \
+             ON CONFLICT DO NOTHING RETURNING object_key) \
+         SELECT object_key FROM gone"
+    )
 }
 
 const COLUMNS: &str =
@@ -114,18 +130,9 @@ pub async fn mark_ready(tx: &mut TenantTx, id: FileId) -> Result<Option<ProjectF
 /// Deletes a file's row and queues its object for deletion from storage,
 /// in this transaction; the key, or `None` when there is no such file.
 pub async fn delete(tx: &mut TenantTx, project: ProjectId, id: FileId) -> Result<Option<String>, DbError> {
-    let key: Option<String> = sqlx::query_scalar(
-        "WITH gone AS (DELETE FROM project_files WHERE project_id = $1 AND id = $2 \
-             RETURNING 'tenants/' || tenant_id || '/projects/' || project_id || '/' || id AS object_key), \
-         queued AS (INSERT INTO storage_deletions (object_key) SELECT object_key FROM gone \
-             ON CONFLICT DO NOTHING RETURNING object_key) \
-         SELECT object_key FROM gone",
-    )
-    .bind(project)
-    .bind(id)
-    .persistent(false)
-    .fetch_optional(tx.conn().await?)
-    .await?;
+    let sql = delete_and_queue_sql("project_id = $1 AND id = $2");
+    let key: Option<String> =
+        sqlx::query_scalar(&sql).bind(project).bind(id).persistent(false).fetch_optional(tx.conn().await?).await?;
     Ok(key)
 }
 

@@ -133,17 +133,8 @@ pub async fn update(tx: &mut TenantTx, id: ProjectId, change: &ProjectChange) ->
 /// from storage; the queued keys, or `None` when the tenant has no such
 /// project.
 pub async fn delete(tx: &mut TenantTx, id: ProjectId) -> Result<Option<Vec<String>>, DbError> {
-    let keys: Vec<String> = sqlx::query_scalar(
-        "WITH gone AS (DELETE FROM project_files WHERE project_id = $1 \
-             RETURNING 'tenants/' || tenant_id || '/projects/' || project_id || '/' || id AS object_key), \
-         queued AS (INSERT INTO storage_deletions (object_key) SELECT object_key FROM gone \
-             ON CONFLICT DO NOTHING RETURNING object_key) \
-         SELECT object_key FROM gone",
-    )
-    .bind(id)
-    .persistent(false)
-    .fetch_all(tx.conn().await?)
-    .await?;
+    let sql = crate::files::delete_and_queue_sql("project_id = $1");
+    let keys: Vec<String> = sqlx::query_scalar(&sql).bind(id).persistent(false).fetch_all(tx.conn().await?).await?;
     let done =
         sqlx::query("DELETE FROM projects WHERE id = $1").bind(id).persistent(false).execute(tx.conn().await?).await?;
     Ok((done.rows_affected() == 1).then_some(keys))
