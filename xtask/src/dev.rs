@@ -104,10 +104,13 @@ pub fn run() -> Result<()> {
         None => {
             for port in [S3_PORT, S3_FRONT_PORT] {
                 if port_in_use(port) {
-                    bail!("port {port} (the S3 server) is already in use");
+                    bail!("port {port} (the S3 server or its CORS front) is already in use");
                 }
             }
             let s3s_fs = install::s3s_fs()?;
+            // The front's nginx runs as the service user (when root), which
+            // an external database and Redis would not have created.
+            install::service_user()?;
             let keys = (secrets["S3_ACCESS_KEY"].as_str(), secrets["S3_SECRET_KEY"].as_str());
             env.extend(services::start_s3(&mut sup, &s3s_fs, &data.join("s3"), S3_PORT, keys.0, keys.1)?);
             let console = [format!("http://localhost:{CONSOLE_PORT}"), format!("http://127.0.0.1:{CONSOLE_PORT}")];
