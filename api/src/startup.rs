@@ -22,6 +22,7 @@ use crate::routes::{
     invitations::InvitationsApi,
     members::MembersApi,
     onboarding::{RegistrationApi, ResetApi},
+    overview::OverviewApi,
     projects::ProjectsApi,
     tenants::TenantsApi,
 };
@@ -183,6 +184,7 @@ pub fn api_endpoint(state: &AppState) -> BoxEndpoint<'static> {
             RegistrationApi { state: state.clone() },
             ResetApi { state: state.clone() },
             MembersApi { state: state.clone() },
+            OverviewApi { state: state.clone() },
             InvitationsApi { state: state.clone() },
             ApiKeysApi { state: state.clone() },
             ProjectsApi { state: state.clone() },

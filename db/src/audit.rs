@@ -27,6 +27,10 @@ pub struct AuditQuery {
     pub limit: i64,
     pub action: Option<String>,
     pub actor: Option<UserId>,
+    /// At or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Before this time.
+    pub until: Option<DateTime<Utc>>,
 }
 
 pub async fn list(tx: &mut TenantTx, query: &AuditQuery) -> Result<Page<AuditEntry>, DbError> {
@@ -35,6 +39,8 @@ pub async fn list(tx: &mut TenantTx, query: &AuditQuery) -> Result<Page<AuditEnt
          WHERE ($1::timestamptz IS NULL OR (created_at, id) < ($1, $5)) \
            AND ($2::text IS NULL OR action = $2) \
            AND ($3::uuid IS NULL OR actor_user_id = $3) \
+           AND ($6::timestamptz IS NULL OR created_at >= $6) \
+           AND ($7::timestamptz IS NULL OR created_at < $7) \
          ORDER BY created_at DESC, id DESC LIMIT $4",
     )
     .bind(query.after.map(|p| p.at))
@@ -42,6 +48,8 @@ pub async fn list(tx: &mut TenantTx, query: &AuditQuery) -> Result<Page<AuditEnt
     .bind(query.actor)
     .bind(query.limit + 1)
     .bind(query.after.map(|p| p.id))
+    .bind(query.since)
+    .bind(query.until)
     .persistent(false)
     .fetch_all(tx.conn().await?)
     .await?;

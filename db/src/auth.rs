@@ -152,3 +152,17 @@ pub async fn change_password(platform: &PlatformDb, user: UserId, current: &str,
     tx.commit().await?;
     Ok(changed)
 }
+
+/// Sets the signed-in user's display name; `false` when the account is
+/// gone.
+pub async fn set_display_name(platform: &PlatformDb, user: UserId, display_name: &str) -> Result<bool, DbError> {
+    let mut tx = platform.begin(Some(user)).await?;
+    let changed: bool = sqlx::query_scalar("SELECT auth_set_display_name($1, $2)")
+        .bind(user)
+        .bind(display_name)
+        .persistent(false)
+        .fetch_one(tx.conn().await?)
+        .await?;
+    tx.commit().await?;
+    Ok(changed)
+}

@@ -20,6 +20,7 @@ pub mod invitations;
 pub mod members;
 mod migrate;
 pub mod onboarding;
+pub mod overview;
 pub mod page;
 mod platform;
 mod pool;

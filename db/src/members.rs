@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::Row;
 
-use crate::page::{Page, Position};
+use crate::page::{like_contains, Page, Position};
 use crate::{DbError, Role, TenantTx, UserId};
 
 /// A member as tenant admins see them.
@@ -42,16 +42,41 @@ pub async fn has_email(tx: &mut TenantTx, email: &str) -> Result<bool, DbError> 
     Ok(found)
 }
 
+/// Which members to list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MemberFilter {
+    pub role: Option<Role>,
+    /// Part of the email or the display name, in any case.
+    pub search: Option<String>,
+}
+
 /// The tenant's members in the order they joined, a page at a time.
-pub async fn list(tx: &mut TenantTx, after: Option<Position>, limit: i64) -> Result<Page<Member>, DbError> {
-    let rows = tx.fetch_all_simple(&list_sql(after, limit)).await?;
+pub async fn list(
+    tx: &mut TenantTx,
+    after: Option<Position>,
+    limit: i64,
+    filter: &MemberFilter,
+) -> Result<Page<Member>, DbError> {
+    let sql = list_sql(after, limit, filter);
+    let rows = match &filter.search {
+        None => tx.fetch_all_simple(&sql).await?,
+        // Text typed by a person goes as a parameter, never into the SQL.
+        Some(search) => {
+            sqlx::query(&sql).bind(like_contains(search)).persistent(false).fetch_all(tx.conn().await?).await?
+        }
+    };
     page(&rows, limit)
 }
 
-/// [`list`] as the transaction's last statement: it commits in the same
-/// round trip (a members page is then one round trip in all).
-pub async fn list_then_commit(tx: TenantTx, after: Option<Position>, limit: i64) -> Result<Page<Member>, DbError> {
-    let rows = tx.fetch_all_simple_then_commit(&list_sql(after, limit)).await?;
+/// [`list`] with no search as the transaction's last statement: it commits
+/// in the same round trip (a members page is then one round trip in all).
+pub async fn list_then_commit(
+    tx: TenantTx,
+    after: Option<Position>,
+    limit: i64,
+    role: Option<Role>,
+) -> Result<Page<Member>, DbError> {
+    let rows = tx.fetch_all_simple_then_commit(&list_sql(after, limit, &MemberFilter { role, search: None })).await?;
     page(&rows, limit)
 }
 
@@ -74,19 +99,28 @@ fn page(rows: &[PgRow], limit: i64) -> Result<Page<Member>, DbError> {
 }
 
 /// The simple protocol takes no parameters: the statement is built from
-/// typed values only (an integer, microseconds, a UUID), whose text cannot
-/// carry SQL. Values come back as text too: the join time goes as
-/// microseconds since the epoch, an integer to read, where the timestamp's
-/// text is parsed by format string (a few percent of the request's CPU).
-fn list_sql(after: Option<Position>, limit: i64) -> String {
-    let after = match after {
-        Some(p) => format!("WHERE (joined_us, user_id) > ({}, '{}'::uuid)", p.at.timestamp_micros(), p.id),
-        None => String::new(),
-    };
+/// typed values only (an integer, microseconds, a UUID, a role's name),
+/// whose text cannot carry SQL; a search is the statement's one parameter
+/// (`$1`, extended protocol). Values come back as text too: the join time
+/// goes as microseconds since the epoch, an integer to read, where the
+/// timestamp's text is parsed by format string (a few percent of the
+/// request's CPU).
+fn list_sql(after: Option<Position>, limit: i64, filter: &MemberFilter) -> String {
+    let mut conditions = Vec::new();
+    if let Some(p) = after {
+        conditions.push(format!("(joined_us, user_id) > ({}, '{}'::uuid)", p.at.timestamp_micros(), p.id));
+    }
+    if let Some(role) = filter.role {
+        conditions.push(format!("role = '{}'", role.as_str()));
+    }
+    if filter.search.is_some() {
+        conditions.push(r"(email ILIKE $1 ESCAPE '\' OR display_name ILIKE $1 ESCAPE '\')".to_owned());
+    }
+    let conditions = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
     format!(
         "SELECT * FROM (SELECT user_id, email, display_name, role, \
          (extract(epoch FROM joined_at) * 1000000)::int8 AS joined_us FROM tenant_members()) m \
-         {after} ORDER BY joined_us, user_id LIMIT {}",
+         {conditions} ORDER BY joined_us, user_id LIMIT {}",
         limit.saturating_add(1)
     )
 }

@@ -22,6 +22,7 @@ const PLATFORM_MAY_EXECUTE: &[&str] = &[
     "auth_password_hash(uuid)",
     "auth_password_reset_user(text)",
     "auth_register_pending(text,text,text,text,text,interval)",
+    "auth_set_display_name(uuid,text)",
     "auth_start_password_reset(text,text,interval)",
     "auth_user_profile(uuid)",
     "auth_user_tenants(uuid)",
@@ -136,6 +137,7 @@ async fn the_runtime_role_is_refused_every_platform_function() -> Result<()> {
         format!("SELECT * FROM auth_user_profile('{alice}')"),
         format!("SELECT auth_password_hash('{alice}')"),
         format!("SELECT auth_change_password('{alice}', '{HASH}', '{HASH}')"),
+        format!("SELECT auth_set_display_name('{alice}', 'Alice')"),
         format!("SELECT * FROM api_key_authenticate('0123456789ab', '{token}')"),
         "SELECT * FROM provision_tenant('evil', 'Evil', 'free')".to_owned(),
         "SELECT * FROM list_tenants(NULL, NULL, 10)".to_owned(),
@@ -168,6 +170,7 @@ async fn functions_about_a_user_answer_only_for_the_acting_user() -> Result<()> 
         format!("SELECT * FROM auth_user_profile('{bob}')"),
         format!("SELECT auth_password_hash('{bob}')"),
         format!("SELECT auth_change_password('{bob}', '{HASH}', '{HASH}')"),
+        format!("SELECT auth_set_display_name('{bob}', 'Not Bob')"),
     ] {
         assert_eq!(
             refused(&mut platform, Some(alice), &function).await.as_deref(),

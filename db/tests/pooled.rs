@@ -294,11 +294,11 @@ async fn the_members_list_sees_its_tenant_whether_or_not_it_opens_the_transactio
     for _ in 0..20 {
         for (tenant, slug) in [(a, "first-a"), (b, "first-b")] {
             let mut tx = TenantTx::begin(&db, tenant, None).await?;
-            let first = db::members::list(&mut tx, None, 100).await?.items;
+            let first = db::members::list(&mut tx, None, 100, &Default::default()).await?.items;
             tx.commit().await?;
             let mut tx = TenantTx::begin(&db, tenant, None).await?;
             projects::list(&mut tx, &projects::ProjectQuery::first(10)).await?;
-            let later = db::members::list(&mut tx, None, 100).await?.items;
+            let later = db::members::list(&mut tx, None, 100, &Default::default()).await?.items;
             tx.commit().await?;
             for members in [&first, &later] {
                 let emails: Vec<&str> = members.iter().map(|m| m.email.as_str()).collect();
@@ -329,10 +329,10 @@ async fn a_read_that_commits_with_its_statement_leaves_no_transaction_open() -> 
     for _ in 0..20 {
         for (tenant, slug) in [(a, "read-a"), (b, "read-b")] {
             let alone =
-                db::members::list_then_commit(TenantTx::begin(&db, tenant, None).await?, None, 100).await?.items;
+                db::members::list_then_commit(TenantTx::begin(&db, tenant, None).await?, None, 100, None).await?.items;
             let mut tx = TenantTx::begin(&db, tenant, None).await?;
             projects::list(&mut tx, &projects::ProjectQuery::first(10)).await?;
-            let after = db::members::list_then_commit(tx, None, 100).await?.items;
+            let after = db::members::list_then_commit(tx, None, 100, None).await?.items;
             for members in [&alone, &after] {
                 assert_eq!(
                     members.iter().map(|m| m.email.as_str()).collect::<Vec<_>>(),
@@ -406,7 +406,10 @@ async fn transactions_survive_pgbouncer_dropping_idle_connections() -> Result<()
         assert_eq!(projects::list(&mut tx, &projects::ProjectQuery::first(10)).await?.items.len(), 2);
         tx.commit().await?;
         assert_eq!(
-            db::members::list_then_commit(TenantTx::begin(&db, tenant, None).await?, None, 100).await?.items.len(),
+            db::members::list_then_commit(TenantTx::begin(&db, tenant, None).await?, None, 100, None)
+                .await?
+                .items
+                .len(),
             1
         );
         platform.begin(None).await?.commit().await?;

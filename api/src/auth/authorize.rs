@@ -67,19 +67,26 @@ impl TenantScope {
         self.require_owned(object, action, true).await
     }
 
+    /// Whether the caller may perform `action` on every `object` (not only
+    /// owned ones), without refusing: for answers that leave out what the
+    /// role may not see. A caller who is no member is still refused (401).
+    pub async fn may(&mut self, object: Object, action: Action) -> Result<bool, ApiError> {
+        let role = self.role().await?;
+        self.role_allows(role, object, action, false)
+    }
+
     async fn require_owned(&mut self, object: Object, action: Action, owns: bool) -> Result<Role, ApiError> {
         let role = self.role().await?;
-        let tenant = self.principal.tenant().to_string();
-        let allowed = self
-            .state
-            .authorizer
-            .role_allows(role.as_str(), &tenant, object, action, owns)
-            .map_err(ApiError::internal)?;
-        if allowed {
+        if self.role_allows(role, object, action, owns)? {
             Ok(role)
         } else {
             Err(ApiError::forbidden("your role does not allow this"))
         }
+    }
+
+    fn role_allows(&self, role: Role, object: Object, action: Action, owns: bool) -> Result<bool, ApiError> {
+        let tenant = self.principal.tenant().to_string();
+        self.state.authorizer.role_allows(role.as_str(), &tenant, object, action, owns).map_err(ApiError::internal)
     }
 
     /// The caller's role in the tenant: the membership's (through the

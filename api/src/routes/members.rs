@@ -134,6 +134,8 @@ fn change_refused(change: db::members::MembershipChange) -> Option<Refused> {
 #[OpenApi(tag = "ApiTags::Members")]
 impl MembersApi {
     /// List members
+    ///
+    /// In the order they joined; filter by `role`, search with `q`.
     #[oai(path = "/api/users", method = "get", operation_id = "listMembers")]
     async fn list(
         &self,
@@ -143,11 +145,27 @@ impl MembersApi {
         /// Page size, 1–100.
         #[oai(default = "super::paging::default_limit", validator(minimum(value = "1"), maximum(value = "100")))]
         limit: Query<i64>,
+        /// Only members with this role.
+        role: Query<Option<Role>>,
+        /// Only members whose email or display name contains this, in any
+        /// case.
+        #[oai(validator(min_length = 1, max_length = 200))]
+        q: Query<Option<String>>,
     ) -> Result<MembersResponse, Fail<(Tenant, Params)>> {
         let after = super::paging::decode(cursor.0.as_deref())?;
+        let search = super::paging::search(q.0)?;
         let mut scope = auth.scope(&self.state).await?;
         scope.require(Object::Members, Action::Read).await?;
-        let page = db::members::list_then_commit(scope.finish_reading(), after, limit.0).await?;
+        let page = match search {
+            // The usual page: one round trip.
+            None => db::members::list_then_commit(scope.finish_reading(), after, limit.0, role.0).await?,
+            Some(search) => {
+                let filter = db::members::MemberFilter { role: role.0, search: Some(search) };
+                let page = db::members::list(scope.tx(), after, limit.0, &filter).await?;
+                scope.commit().await?;
+                page
+            }
+        };
         let items = page.items.into_iter().map(member_view).collect();
         Ok(MembersResponse::Ok(Json(MemberList { items, next: page.next.map(super::paging::encode) })))
     }
@@ -211,8 +229,11 @@ impl MembersApi {
 
     /// Read the audit log
     ///
-    /// Newest first; filter by `action` and by `actor` (a user id).
+    /// Newest first; filter by `action`, by `actor` (a user id) and by time
+    /// (`since`, `until`).
     #[oai(path = "/api/audit", method = "get", operation_id = "listAudit")]
+    // Each argument is a query parameter the spec declares.
+    #[allow(clippy::too_many_arguments)]
     async fn audit(
         &self,
         auth: Access,
@@ -226,12 +247,24 @@ impl MembersApi {
         action: Query<Option<String>>,
         /// Only entries by this user.
         actor: Query<Option<Uuid>>,
+        /// Only entries at or after this time (RFC 3339).
+        since: Query<Option<DateTime<Utc>>>,
+        /// Only entries before this time (RFC 3339).
+        until: Query<Option<DateTime<Utc>>>,
     ) -> Result<AuditResponse, Fail<(Tenant, Params)>> {
         let after = super::paging::decode(cursor.0.as_deref())?;
+        let since = super::paging::time_bound("since", since.0)?;
+        let until = super::paging::time_bound("until", until.0)?;
         let mut scope = auth.scope(&self.state).await?;
         scope.require(Object::Audit, Action::Read).await?;
-        let query =
-            db::audit::AuditQuery { after, limit: limit.0, action: action.0, actor: actor.0.map(db::UserId::new) };
+        let query = db::audit::AuditQuery {
+            after,
+            limit: limit.0,
+            action: action.0,
+            actor: actor.0.map(db::UserId::new),
+            since,
+            until,
+        };
         let page = db::audit::list(scope.tx(), &query).await?;
         scope.commit().await?;
         let items = page

@@ -8,6 +8,7 @@ pub mod health;
 pub mod invitations;
 pub mod members;
 pub mod onboarding;
+pub mod overview;
 pub mod paging;
 pub mod projects;
 pub mod tenants;
@@ -23,7 +24,7 @@ pub enum ApiTags {
     Tenants,
     /// Sign-in and sessions.
     Auth,
-    /// The tenant's members and audit log.
+    /// The tenant's members, its audit log and its overview.
     Members,
     /// API keys for integrators.
     ApiKeys,

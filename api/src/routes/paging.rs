@@ -6,7 +6,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use chrono::{DateTime, Datelike};
+use chrono::{DateTime, Datelike, Utc};
 use db::page::Position;
 use uuid::Uuid;
 
@@ -37,6 +37,25 @@ pub fn decode(cursor: Option<&str>) -> Result<Option<Position>, ApiError> {
     }
     let id = id.parse::<Uuid>().map_err(|_| invalid())?;
     Ok(Some(Position { at, id }))
+}
+
+/// A search typed by a person (`q`): any text but control characters.
+pub fn search(q: Option<String>) -> Result<Option<String>, ApiError> {
+    if q.as_deref().is_some_and(|q| q.chars().any(char::is_control)) {
+        return Err(ApiError::validation(vec![FieldProblem::new("q", "must not contain control characters")]));
+    }
+    Ok(q)
+}
+
+/// A time filter (`since`, `until`) PostgreSQL can compare: years 1–9999,
+/// else 400 naming `field`.
+pub fn time_bound(field: &str, at: Option<DateTime<Utc>>) -> Result<Option<DateTime<Utc>>, ApiError> {
+    match at {
+        Some(at) if !(1..=9999).contains(&at.year()) => {
+            Err(ApiError::validation(vec![FieldProblem::new(field, "must be a time between the years 1 and 9999")]))
+        }
+        at => Ok(at),
+    }
 }
 
 #[cfg(test)]

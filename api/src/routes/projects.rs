@@ -244,20 +244,11 @@ impl ProjectsApi {
         q: Query<Option<String>>,
     ) -> Result<ListProjectsResponse, Fail<(Tenant, Params)>> {
         let after = paging::decode(cursor.0.as_deref())?;
-        if q.0.as_deref().is_some_and(|q| q.chars().any(char::is_control)) {
-            return Err(
-                ApiError::validation(vec![FieldProblem::new("q", "must not contain control characters")]).into()
-            );
-        }
+        let q = paging::search(q.0)?;
         let mut scope = auth.scope(&self.state).await?;
         scope.require(Object::Projects, Action::Read).await?;
-        let query = db::projects::ProjectQuery {
-            after,
-            limit: limit.0,
-            status: status.0,
-            owner: owner_id.0,
-            name_contains: q.0,
-        };
+        let query =
+            db::projects::ProjectQuery { after, limit: limit.0, status: status.0, owner: owner_id.0, name_contains: q };
         let page = db::projects::list(scope.tx(), &query).await?;
         scope.commit().await?;
         Ok(ListProjectsResponse::Ok(Json(ProjectPage {

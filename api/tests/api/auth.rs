@@ -181,6 +181,35 @@ async fn me_needs_a_valid_access_token() {
 }
 
 #[tokio::test]
+async fn users_change_their_own_display_name_and_only_theirs() {
+    let app = spawn_app().await;
+    let t = app.two_tenants().await;
+    let changed = app.bearer_patch("/api/auth/me", &t.user.token, json!({ "display_name": "Bob Builder" })).await;
+    assert_eq!(changed.status(), 200);
+    let me: Value = changed.json().await.unwrap();
+    assert_eq!((me["display_name"].as_str(), me["email"].as_str()), (Some("Bob Builder"), Some("bob@acme.test")));
+    // The account's name, the same everywhere it shows; no one else's.
+    let members = app.get_json("/api/users?q=bob", &t.admin.token).await;
+    assert_eq!(members["items"][0]["display_name"], "Bob Builder");
+    let ada = app.get_json("/api/auth/me", &t.admin.token).await;
+    assert_ne!(ada["display_name"], "Bob Builder");
+    let cleared = app.bearer_patch("/api/auth/me", &t.user.token, json!({ "display_name": "" })).await;
+    assert_eq!(cleared.status(), 200);
+
+    for (body, field) in [
+        (json!({ "display_name": "x".repeat(201) }), "display_name"),
+        (json!({ "display_name": "tab\there" }), "display_name"),
+        (json!({ "display_name": "Bob", "email": "mal@globex.test" }), "email"),
+    ] {
+        let refused = app.bearer_patch("/api/auth/me", &t.user.token, body).await;
+        let error = assert_error(refused, 400, "validation_failed").await;
+        assert_eq!(error["error"]["details"][0]["field"], field, "{error}");
+    }
+    let anonymous = app.client.patch(format!("{}/api/auth/me", app.address)).json(&json!({ "display_name": "x" }));
+    assert_eq!(anonymous.send().await.unwrap().status(), 401);
+}
+
+#[tokio::test]
 async fn the_demo_seed_creates_accounts_of_each_role_that_can_sign_in() {
     let app = spawn_app().await;
     let bin = env!("CARGO_BIN_EXE_tenantry-api");

@@ -79,6 +79,11 @@ impl TestApp {
         sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
+    pub async fn select_text(&self, sql: &str) -> String {
+        let mut conn = self.superuser().await;
+        sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
     /// As the database superuser, past row-level security: runs `sql`.
     pub async fn execute_sql(&self, sql: &str) {
         let mut conn = self.superuser().await;

@@ -257,3 +257,53 @@ async fn members_keys_and_invitations_page_by_cursor_each_once() {
             .await;
     }
 }
+
+#[tokio::test]
+async fn members_are_searched_by_email_or_name_and_filtered_by_role() {
+    let app = spawn_app().await;
+    let t = app.two_tenants().await;
+    let admin = &t.admin.token;
+    let emails = |page: &Value| -> Vec<String> {
+        page["items"].as_array().unwrap().iter().map(|m| m["email"].as_str().unwrap().to_owned()).collect()
+    };
+    let viewers = app.get_json("/api/users?role=viewer", admin).await;
+    assert_eq!(emails(&viewers), ["cyd@acme.test"]);
+    let admins = app.get_json("/api/users?role=admin", admin).await;
+    assert_eq!(admins["items"].as_array().unwrap().len(), 2, "{admins}");
+    // In any case; another tenant's members never match.
+    assert_eq!(emails(&app.get_json("/api/users?q=BOB", admin).await), ["bob@acme.test"]);
+    assert!(emails(&app.get_json("/api/users?q=mal", admin).await).is_empty());
+    assert!(emails(&app.get_json("/api/users?q=bob&role=viewer", admin).await).is_empty());
+    // LIKE's characters are searched for, not obeyed.
+    assert!(emails(&app.get_json("/api/users?q=%25", admin).await).is_empty());
+    assert!(emails(&app.get_json("/api/users?q=_", admin).await).is_empty());
+    // A search pages like the list.
+    let first = app.get_json("/api/users?q=acme&limit=2", admin).await;
+    let cursor = first["next"].as_str().expect("a second page").to_owned();
+    let second = app.get_json(&format!("/api/users?q=acme&limit=2&cursor={cursor}"), admin).await;
+    assert_eq!(emails(&first).len() + emails(&second).len(), 4);
+    assert!(emails(&second).iter().all(|e| !emails(&first).contains(e)), "pages overlap");
+
+    let bad = app.bearer_get("/api/users?role=owner", admin).await;
+    assert_eq!(assert_error(bad, 400, "validation_failed").await["error"]["details"][0]["field"], "role");
+    let bad = app.bearer_get("/api/users?q=a%00b", admin).await;
+    assert_eq!(assert_error(bad, 400, "validation_failed").await["error"]["details"][0]["field"], "q");
+}
+
+#[tokio::test]
+async fn the_audit_log_filters_by_time() {
+    let app = spawn_app().await;
+    let t = app.two_tenants().await;
+    let admin = &t.admin.token;
+    let count = |page: Value| page["items"].as_array().unwrap().len();
+    let all = count(app.get_json("/api/audit?limit=100", admin).await);
+    assert!(all > 0);
+    assert_eq!(count(app.get_json("/api/audit?limit=100&since=2000-01-01T00:00:00Z", admin).await), all);
+    assert_eq!(count(app.get_json("/api/audit?limit=100&until=2000-01-01T00:00:00Z", admin).await), 0);
+    assert_eq!(count(app.get_json("/api/audit?limit=100&since=2999-01-01T00:00:00Z", admin).await), 0);
+    let bad = app.bearer_get("/api/audit?since=yesterday", admin).await;
+    assert_eq!(assert_error(bad, 400, "validation_failed").await["error"]["details"][0]["field"], "since");
+    // A time PostgreSQL cannot hold is the caller's mistake, not a 500.
+    let far = app.bearer_get("/api/audit?until=200000-01-01T00:00:00Z", admin).await;
+    assert_eq!(assert_error(far, 400, "validation_failed").await["error"]["details"][0]["field"], "until");
+}
