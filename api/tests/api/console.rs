@@ -175,23 +175,27 @@ async fn signing_in_and_out_works_in_a_real_browser() {
     browser.click("#sign-in-submit").await;
     browser.text_containing("#sign-in-error", "not valid").await;
 
-    browser.open(&format!("{console}/sign-in")).await;
+    // A deep link opened signed out: sign in, then back to it, query kept.
+    browser.open(&format!("{console}/audit?action=login.succeeded")).await;
+    let at = browser.wait_for_path("/sign-in").await;
+    assert!(at.contains("next=%2Faudit%3Faction%3Dlogin.succeeded"), "{at}");
     browser.type_into("#email", &ada.email).await;
     browser.type_into("#password", crate::helpers::PASSWORD).await;
     browser.click("#sign-in-submit").await;
-    browser.wait_for_path("/").await;
-    browser.text_containing("#who-email", &ada.email).await;
-    browser.text_containing("#who-role", "admin").await;
+    let back = browser.wait_for_path("/audit").await;
+    assert!(back.ends_with("/audit?action=login.succeeded"), "{back}");
+    browser.text_containing("#signed-in-as", &ada.email).await;
 
     // A new page load: the access token was in memory only; the session
     // comes back through the refresh cookie.
     browser.open(&format!("{console}/")).await;
-    browser.text_containing("#who-email", &ada.email).await;
+    browser.text_containing("#dashboard-context", "your role: Admin").await;
 
     browser.open(&format!("{console}/members/42/nowhere")).await;
     browser.text_containing("#not-found", "").await;
 
     browser.open(&format!("{console}/")).await;
+    browser.click("#user-menu").await;
     browser.click("#sign-out").await;
     browser.wait_for_path("/sign-in").await;
     browser.open(&format!("{console}/")).await;

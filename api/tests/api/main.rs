@@ -4,6 +4,7 @@
 mod api_keys;
 mod auth;
 mod console;
+mod console_admin;
 mod errors;
 mod files;
 mod fixtures;
@@ -13,6 +14,7 @@ mod invitations;
 mod isolation_props;
 mod members;
 mod onboarding;
+mod overview;
 mod processes;
 mod projects;
 mod python_client;

@@ -47,6 +47,7 @@ impl Browser {
         let profile = std::env::temp_dir().join(format!("tenantry-webdriver-{}", uuid::Uuid::new_v4()));
         let capabilities = json!({ "capabilities": { "alwaysMatch": {
             "browserName": "chrome",
+            "goog:loggingPrefs": { "browser": "ALL" },
             "goog:chromeOptions": {
                 "binary": testkit::env("TEST_CHROMIUM"),
                 "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -105,7 +106,9 @@ impl Browser {
             if let Some(id) = answer["value"][ELEMENT].as_str() {
                 return id.to_owned();
             }
-            assert!(started.elapsed() < Duration::from_secs(10), "no {css} on the page: {answer}");
+            if started.elapsed() > Duration::from_secs(10) {
+                panic!("no {css} on the page: {answer}\nthe browser's console:\n{}", self.console_log().await);
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -138,9 +141,111 @@ impl Browser {
             if text.contains(expected) {
                 return text;
             }
-            assert!(started.elapsed() < Duration::from_secs(10), "{css} says {text:?}, not {expected:?}");
+            if started.elapsed() > Duration::from_secs(10) {
+                panic!("{css} says {text:?}, not {expected:?}\nthe browser's console:\n{}", self.console_log().await);
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+}
+
+impl Browser {
+    /// What the page wrote to the browser's console (errors, panics).
+    pub async fn console_log(&self) -> String {
+        let answer: Result<Value, _> = async {
+            self.client
+                .post(format!("{}/se/log", self.session))
+                .json(&json!({ "type": "browser" }))
+                .send()
+                .await?
+                .json()
+                .await
+        }
+        .await;
+        match answer {
+            Ok(answer) => answer["value"]
+                .as_array()
+                .map(|lines| {
+                    lines
+                        .iter()
+                        .map(|l| l["message"].as_str().unwrap_or_default().to_owned())
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })
+                .unwrap_or_default(),
+            Err(error) => format!("(no log: {error})"),
+        }
+    }
+
+    /// Runs `script` in the page (a function body; `arguments` are `args`)
+    /// and answers what it returns.
+    pub async fn execute(&self, script: &str, args: Value) -> Value {
+        self.command("/execute/sync", json!({ "script": script, "args": args })).await
+    }
+
+    /// Runs `script` in the page; it calls `arguments[arguments.length - 1]`
+    /// with its answer when done.
+    pub async fn execute_async(&self, script: &str, args: Value) -> Value {
+        self.command("/execute/async", json!({ "script": script, "args": args })).await
+    }
+
+    /// Whether `css` matches nothing on the page, waiting up to 10 s for it
+    /// to go.
+    pub async fn absent(&self, css: &str) -> bool {
+        let started = std::time::Instant::now();
+        loop {
+            let count = self.execute("return document.querySelectorAll(arguments[0]).length", json!([css])).await;
+            if count == 0 {
+                return true;
+            }
+            if started.elapsed() > Duration::from_secs(10) {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The viewport's size in CSS pixels (the window is sized to it).
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.command("/window/rect", json!({ "width": width, "height": height })).await;
+    }
+
+    /// Emulates the system's colour scheme (`light` or `dark`) through the
+    /// DevTools protocol.
+    pub async fn color_scheme(&self, scheme: &str) {
+        let features = json!([{ "name": "prefers-color-scheme", "value": scheme }]);
+        self.command(
+            "/goog/cdp/execute",
+            json!({ "cmd": "Emulation.setEmulatedMedia", "params": { "features": features } }),
+        )
+        .await;
+    }
+
+    /// A PNG of the viewport.
+    pub async fn screenshot(&self) -> Vec<u8> {
+        use base64::Engine;
+        let answer: Value =
+            self.client.get(format!("{}/screenshot", self.session)).send().await.unwrap().json().await.unwrap();
+        let encoded = answer["value"].as_str().unwrap_or_else(|| panic!("no screenshot: {answer}"));
+        base64::engine::general_purpose::STANDARD.decode(encoded).expect("a base64 PNG")
+    }
+
+    /// Opens a new tab and answers its handle (the current tab stays).
+    pub async fn new_tab(&self) -> String {
+        let answer = self.command("/window/new", json!({ "type": "tab" })).await;
+        answer["handle"].as_str().expect("a window handle").to_owned()
+    }
+
+    /// The current tab's handle.
+    pub async fn tab(&self) -> String {
+        let answer: Value =
+            self.client.get(format!("{}/window", self.session)).send().await.unwrap().json().await.unwrap();
+        answer["value"].as_str().expect("a window handle").to_owned()
+    }
+
+    /// Makes `handle` the tab the next commands act on.
+    pub async fn switch_to(&self, handle: &str) {
+        self.command("/window", json!({ "handle": handle })).await;
     }
 }
 

@@ -1,9 +1,9 @@
 //! Signing in and out through the [`Client`]: it keeps the access token
-//! these routes hand out. None of them goes through the client's renewal,
-//! which is built on them.
+//! these routes hand out. Sign-in, refresh and sign-out do not go through
+//! the client's renewal, which is built on them.
 
-use super::wire::RefreshRequest;
-use super::{http, ApiError, Client, Credentials, Me, SessionTokens};
+use super::wire::{RefreshRequest, SwitchTenant};
+use super::{http, tabs, ApiError, Client, Credentials, Me, SessionTokens};
 
 impl Client {
     /// `POST /api/auth/login`; the refresh token goes to the cookie.
@@ -14,8 +14,15 @@ impl Client {
     }
 
     /// `POST /api/auth/refresh` with the cookie: a new access token (and a
-    /// rotated cookie). A refusal ends the session the client held.
+    /// rotated cookie), while no other tab of the console refreshes (the
+    /// cookie they share rotates). A refusal ends the session the client
+    /// held.
     pub async fn refresh(&self) -> Result<SessionTokens, ApiError> {
+        tabs::one_at_a_time(tabs::RENEWAL, self.refresh_now()).await
+    }
+
+    /// [`refresh`](Self::refresh) for a caller that holds the lock.
+    pub(super) async fn refresh_now(&self) -> Result<SessionTokens, ApiError> {
         match http::post_as::<_, SessionTokens>("/api/auth/refresh", &RefreshRequest::default(), None).await {
             Ok(tokens) => {
                 self.adopt(&tokens);
@@ -38,6 +45,25 @@ impl Client {
     pub async fn logout(&self) -> Result<(), ApiError> {
         self.forget();
         http::post_as("/api/auth/logout", &RefreshRequest::default(), None).await
+    }
+
+    /// `POST /api/auth/logout-all`: ends every session of the user, this
+    /// one included.
+    pub async fn logout_everywhere(&self) -> Result<(), ApiError> {
+        let ended = self.post::<_, ()>("/api/auth/logout-all", &RefreshRequest::default()).await;
+        self.forget();
+        ended
+    }
+
+    /// `POST /api/auth/switch-tenant`: the session moves to the tenant of
+    /// `slug` (the old one ends, the cookie rotates, so no other tab may
+    /// refresh meanwhile).
+    pub async fn switch_tenant(&self, slug: &str) -> Result<SessionTokens, ApiError> {
+        let body = SwitchTenant { tenant: slug.to_owned() };
+        let tokens: SessionTokens =
+            tabs::one_at_a_time(tabs::RENEWAL, self.post("/api/auth/switch-tenant", &body)).await?;
+        self.adopt(&tokens);
+        Ok(tokens)
     }
 
     /// `GET /api/auth/me`.

@@ -1,17 +1,24 @@
 //! The client every page uses: it keeps the access token in memory only
 //! (a reload forgets it; the `HttpOnly` refresh cookie, which no script
 //! can read, brings a new one) and renews it when it is about to expire or
-//! the API answers 401, retrying the request once.
+//! the API answers 401, retrying the request once. Renewals are one at a
+//! time across the console's tabs (they share the cookie): see [`tabs`].
 
 use std::cell::RefCell;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 use gloo_net::http::Method;
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::{http, ApiError, SessionTokens};
+use super::http::Headers;
+use super::wire::FromJson;
+use super::{http, tabs, ApiError, SessionTokens};
+
+/// An exchange in flight: a 2xx answer's status and body.
+type Exchange<'a> = Pin<Box<dyn Future<Output = Result<(u16, String), ApiError>> + 'a>>;
 
 /// Renew this long before the token expires, so that a request does not
 /// set out with a token that lapses on its way.
@@ -67,50 +74,114 @@ impl Client {
     }
 
     /// `GET path`, the answer read as `T`.
-    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
-        self.call(Method::GET, path, None).await
+    pub async fn get<T: FromJson>(&self, path: &str) -> Result<T, ApiError> {
+        self.call(Method::GET, path, None, &[]).await
     }
 
     /// `POST path` with `body` as JSON, the answer read as `T` (`()` for a
     /// 204).
-    pub async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, ApiError> {
+    pub async fn post<B: Serialize + ?Sized, T: FromJson>(&self, path: &str, body: &B) -> Result<T, ApiError> {
+        self.post_with(path, body, &[]).await
+    }
+
+    /// [`post`](Self::post) with extra headers (`Idempotency-Key`).
+    pub async fn post_with<B: Serialize + ?Sized, T: FromJson>(
+        &self,
+        path: &str,
+        body: &B,
+        headers: Headers<'_>,
+    ) -> Result<T, ApiError> {
         let json = http::to_json(body)?;
-        self.call(Method::POST, path, Some(json)).await
+        self.call(Method::POST, path, Some(json), headers).await
+    }
+
+    /// `PATCH path` with `body` as JSON and extra headers (`If-Match`).
+    pub async fn patch<B: Serialize + ?Sized, T: FromJson>(
+        &self,
+        path: &str,
+        body: &B,
+        headers: Headers<'_>,
+    ) -> Result<T, ApiError> {
+        let json = http::to_json(body)?;
+        self.call(Method::PATCH, path, Some(json), headers).await
     }
 
     /// `DELETE path`; any answer body is ignored.
     pub async fn delete(&self, path: &str) -> Result<(), ApiError> {
-        self.call::<serde::de::IgnoredAny>(Method::DELETE, path, None).await.map(drop)
+        self.call_delete(path, &[]).await
     }
 
-    async fn call<T: DeserializeOwned>(&self, method: Method, path: &str, body: Option<String>) -> Result<T, ApiError> {
+    /// [`delete`](Self::delete) with extra headers (`If-Match`).
+    pub async fn call_delete(&self, path: &str, headers: Headers<'_>) -> Result<(), ApiError> {
+        self.call::<()>(Method::DELETE, path, None, headers).await
+    }
+
+    async fn call<T: FromJson>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+        headers: Headers<'_>,
+    ) -> Result<T, ApiError> {
+        http::decode(self.exchange(method, path, body, headers).await?)
+    }
+
+    /// The request and its renewals, for every answer type at once (the
+    /// typed part is only [`http::decode`]). Boxed: the typed callers then
+    /// hold a pointer, not each a copy of this state machine and its drop.
+    fn exchange<'a>(
+        &'a self,
+        method: Method,
+        path: &'a str,
+        body: Option<String>,
+        headers: Headers<'a>,
+    ) -> Exchange<'a> {
+        Box::pin(self.exchange_now(method, path, body, headers))
+    }
+
+    async fn exchange_now(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+        headers: Headers<'_>,
+    ) -> Result<(u16, String), ApiError> {
         let mut bearer = self.bearer();
         if self.inner.access.borrow().as_ref().is_some_and(AccessToken::expiring) {
             self.renew(bearer.as_deref()).await?;
             bearer = self.bearer();
         }
-        let answer = http::send(method.clone(), path, body.as_deref(), bearer.as_deref()).await?;
+        let answer = http::send(method.clone(), path, body.as_deref(), bearer.as_deref(), headers).await?;
         if answer.status() != 401 {
-            return http::read(answer).await;
+            return http::read_body(answer).await;
         }
         // One renewal and one retry; a second 401 is the answer. Without
         // a token the cookie may still hold a session (after a reload).
         if self.renew(bearer.as_deref()).await.is_err() {
-            return http::read(answer).await;
+            return http::read_body(answer).await;
         }
         let bearer = self.bearer();
-        http::read(http::send(method, path, body.as_deref(), bearer.as_deref()).await?).await
+        http::read_body(http::send(method, path, body.as_deref(), bearer.as_deref(), headers).await?).await
     }
 
-    /// A fresh token, unless another request renewed `stale` meanwhile.
-    /// Two renewals racing are harmless: the API hands both the same
-    /// successor of the refresh token.
+    /// A fresh token, unless another request renewed `stale` meanwhile
+    /// (checked again once this tab holds the renewal lock: the request
+    /// that held it before may have renewed it).
     async fn renew(&self, stale: Option<&str>) -> Result<(), ApiError> {
-        let current = self.bearer();
-        if current.is_some() && current.as_deref() != stale {
+        let renewed = || {
+            let current = self.bearer();
+            current.is_some() && current.as_deref() != stale
+        };
+        if renewed() {
             return Ok(());
         }
-        self.refresh().await.map(drop)
+        tabs::one_at_a_time(tabs::RENEWAL, async {
+            if renewed() {
+                return Ok(());
+            }
+            self.refresh_now().await.map(drop)
+        })
+        .await
     }
 
     fn bearer(&self) -> Option<String> {
@@ -124,7 +195,7 @@ impl Client {
     }
 
     /// Drops the access token; true when there was one.
-    pub(super) fn forget(&self) -> bool {
+    pub fn forget(&self) -> bool {
         self.inner.access.borrow_mut().take().is_some()
     }
 

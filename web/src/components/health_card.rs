@@ -20,7 +20,7 @@ pub fn HealthCard() -> View {
     let load = create_signal(Load::Loading);
     let check = move || {
         load.set(Load::Loading);
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::components::spawn(async move {
             load.set(match api::health().await {
                 Ok(health) => Load::Loaded(Box::new(health)),
                 Err(problem) => Load::Failed(problem.to_string()),
@@ -78,7 +78,7 @@ fn check_view(name: &'static str, check: DependencyCheck) -> View {
     let class = if check.status == "ok" { "ok" } else { "down" };
     let detail = match &check.error {
         Some(error) => format!("{} — {error}", check.status),
-        None => format!("{} in {:.1} ms", check.status, check.latency_ms),
+        None => format!("{} in {}", check.status, super::format::millis(check.latency_ms)),
     };
     view! {
         li(class=class) { strong { (name) } ": " (detail) }

@@ -19,7 +19,7 @@ pub enum Outcome {
 /// the message shown.
 pub fn report(outcome: Signal<Outcome>, path: &'static str, body: Value, done: fn(&Value) -> String) {
     outcome.set(Outcome::Working);
-    wasm_bindgen_futures::spawn_local(async move {
+    crate::components::spawn(async move {
         outcome.set(match api::post_as::<_, Value>(path, &body, None).await {
             Ok(answer) => Outcome::Done(done(&answer)),
             Err(failure) => Outcome::Failed(failure.to_string()),

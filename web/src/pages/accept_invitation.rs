@@ -26,7 +26,7 @@ pub fn AcceptInvitation() -> View {
             body["display_name"] = json!(name.get_clone());
         }
         outcome.set(Outcome::Working);
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::components::spawn(async move {
             outcome.set(match api::post_as::<_, Value>("/api/invitations/accept", &body, None).await {
                 Ok(answer) => Outcome::Done(accepted_message(&answer)),
                 Err(failure) if failure.code() == "sign_in_required" => {
@@ -42,7 +42,7 @@ pub fn AcceptInvitation() -> View {
         outcome.set(Outcome::Working);
         let credentials =
             json!({ "email": email.get_clone(), "password": current_password.get_clone(), "token_delivery": "body" });
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::components::spawn(async move {
             outcome.set(match accept_signed_in(&credentials).await {
                 Ok(answer) => Outcome::Done(accepted_message(&answer)),
                 Err(failure) => Outcome::Failed(failure.to_string()),
@@ -50,8 +50,8 @@ pub fn AcceptInvitation() -> View {
         });
     };
     view! {
-        section(class="card", aria-labelledby="page-title") {
-            h2(id="page-title") { "Accept the invitation" }
+        section(class="card narrow", aria-labelledby="page-title") {
+            h1(id="page-title") { "Accept the invitation" }
             (move || if needs_sign_in.get() {
                 view! {
                     form(id="sign-in", on:submit=sign_in_and_accept) {

@@ -17,8 +17,8 @@ pub fn ForgotPassword() -> View {
         });
     };
     view! {
-        section(class="card", aria-labelledby="page-title") {
-            h2(id="page-title") { "Forgot your password?" }
+        section(class="card narrow", aria-labelledby="page-title") {
+            h1(id="page-title") { "Forgot your password?" }
             form(on:submit=submit) {
                 label(r#for="email") { "Email" }
                 input(id="email", r#type="email", autocomplete="email", required=true, bind:value=email)

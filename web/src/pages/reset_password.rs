@@ -20,8 +20,8 @@ pub fn ResetPassword() -> View {
         });
     };
     view! {
-        section(class="card", aria-labelledby="page-title") {
-            h2(id="page-title") { "Choose a new password" }
+        section(class="card narrow", aria-labelledby="page-title") {
+            h1(id="page-title") { "Choose a new password" }
             form(on:submit=submit) {
                 label(r#for="new-password") { "New password (8 to 128 characters)" }
                 input(id="new-password", r#type="password", autocomplete="new-password", required=true, bind:value=password)

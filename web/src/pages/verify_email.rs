@@ -27,8 +27,8 @@ pub fn VerifyEmail() -> View {
         });
     };
     view! {
-        section(class="card", aria-labelledby="page-title") {
-            h2(id="page-title") { "Verify your email" }
+        section(class="card narrow", aria-labelledby="page-title") {
+            h1(id="page-title") { "Verify your email" }
             p(class="muted") { "Choose the password of your account to verify the address and create your tenant." }
             form(on:submit=submit) {
                 label(r#for="password") { "Password (8 to 128 characters)" }
