@@ -16,16 +16,18 @@ use crate::webdriver::Browser;
 /// the refresh cookie is accepted from its origin and emailed links point
 /// at it.
 async fn console_app() -> (TestApp, String) {
-    let port = crate::helpers::dead_port();
+    console_app_with(crate::helpers::dead_port(), Vec::new()).await
+}
+
+async fn console_app_with(port: u16, mut overrides: crate::helpers::Overrides) -> (TestApp, String) {
     let origin = format!("http://127.0.0.1:{port}");
-    let app = spawn_app_with(vec![
+    overrides.extend([
         ("APP_CONSOLE_PORT", Some(port.to_string())),
         ("APP_CONSOLE_DIR", Some(testkit::env("TEST_CONSOLE_DIR"))),
         ("APP_ALLOWED_ORIGINS", Some(origin.clone())),
         ("APP_PUBLIC_URL", Some(origin.clone())),
-    ])
-    .await;
-    (app, origin)
+    ]);
+    (spawn_app_with(overrides).await, origin)
 }
 
 async fn sign_in(browser: &Browser, console: &str, email: &str, password: &str) {
@@ -129,6 +131,53 @@ async fn an_admin_runs_the_tenant_from_the_console() {
     admin.wait_for_path("/sign-in").await;
     admin.open(&format!("{console}/members")).await;
     admin.wait_for_path("/sign-in").await;
+}
+
+/// A file uploaded from the project page goes straight to storage (through
+/// the CORS front `cargo xtask dev` runs), is completed, and is listed
+/// ready; its bytes in storage are the file's.
+#[tokio::test]
+async fn files_upload_from_the_console_straight_to_storage() {
+    let s3 = testkit::s3::S3Server::start().unwrap();
+    let port = crate::helpers::dead_port();
+    let front_port = crate::helpers::dead_port();
+    let origin = format!("http://127.0.0.1:{port}");
+    let dir = std::env::temp_dir().join(format!("tenantry-s3-front-{}", uuid::Uuid::new_v4().simple()));
+    let (s3_port, front_dir, front_origin) = (s3.port, dir.clone(), origin.clone());
+    let _front = tokio::task::spawn_blocking(move || {
+        let mut sup = xtask::procs::Supervisor::new();
+        xtask::storage_front::start(&mut sup, &front_dir, front_port, s3_port, &[front_origin.as_str()]).unwrap();
+        sup
+    })
+    .await
+    .unwrap();
+    let mut overrides: crate::helpers::Overrides = s3.settings().into_iter().map(|(k, v)| (k, Some(v))).collect();
+    overrides.push(("APP_S3_PUBLIC_ENDPOINT", Some(format!("http://127.0.0.1:{front_port}"))));
+    let (app, console) = console_app_with(port, overrides).await;
+    let ada = app.tenant_with_member("ada@acme.test", Role::Admin).await;
+    let browser = Browser::start().await;
+    sign_in(&browser, &console, &ada.email, PASSWORD).await;
+
+    browser.open(&format!("{console}/projects")).await;
+    browser.click("#project-new").await;
+    browser.type_into("#project-name", "Apollo").await;
+    browser.click("#project-submit").await;
+    browser.text_containing("#project-title", "Apollo").await;
+
+    let file = dir.join("flight-plan.txt");
+    std::fs::write(&file, "T-minus ten: all systems go\n").unwrap();
+    browser.type_into("#upload-file", &file.to_string_lossy()).await;
+    browser.click("#upload-submit").await;
+    browser.text_containing("#upload-status", "flight-plan.txt is uploaded").await;
+    browser.text_containing("#files-table tr[data-name='flight-plan.txt']", "ready").await;
+    let key = app
+        .select_text(
+            "SELECT 'tenants/' || tenant_id || '/projects/' || project_id || '/' || id FROM project_files \
+             WHERE name = 'flight-plan.txt' AND status = 'ready'",
+        )
+        .await;
+    assert_eq!(s3.object(&key).as_deref(), Some(&b"T-minus ten: all systems go\n"[..]));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Two tabs of one browser share the refresh cookie: reloaded at the same

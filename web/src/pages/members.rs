@@ -142,6 +142,13 @@ struct MemberActions {
 impl MemberActions {
     fn row(&self, m: Member, may_update: bool, may_remove: bool) -> View {
         let who = if m.display_name.is_empty() { m.email.clone() } else { m.display_name.clone() };
+        // The email under the name; once is enough when there is no name.
+        let second_line = if m.display_name.is_empty() {
+            view! {}
+        } else {
+            let email = m.email.clone();
+            view! { br {} span(class="muted") { (email) } }
+        };
         let email = m.email.clone();
         let joined = format::when(&m.joined_at);
         let is_me = m.user_id == self.me.user_id.to_string();
@@ -185,7 +192,7 @@ impl MemberActions {
         let row_email = email.clone();
         view! {
             tr(data-email=row_email) {
-                td { strong { (who) (you) } br {} span(class="muted") { (email) } }
+                td { strong { (who) (you) } (second_line) }
                 td { (role_cell) }
                 td { (joined) }
                 td(class="row-actions") { (remove) }

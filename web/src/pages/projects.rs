@@ -167,11 +167,14 @@ fn NewProject(open: Signal<bool>) -> View {
             match client.post_with::<_, Project>("/api/projects", &body, &[("Idempotency-Key", key)]).await {
                 Ok(project) => {
                     open.set(false);
+                    // This page ends here: nothing of it to touch after.
                     navigator.go(&Route::Project { id: project.id }.path());
                 }
-                Err(failure) => error.set(Some(failure)),
+                Err(failure) => {
+                    error.set(Some(failure));
+                    working.set(false);
+                }
             }
-            working.set(false);
         });
     };
     view! {
