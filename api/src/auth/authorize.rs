@@ -67,12 +67,21 @@ impl TenantScope {
         self.require_owned(object, action, true).await
     }
 
-    /// Whether the caller may perform `action` on every `object` (not only
-    /// owned ones), without refusing: for answers that leave out what the
-    /// role may not see. A caller who is no member is still refused (401).
-    pub async fn may(&mut self, object: Object, action: Action) -> Result<bool, ApiError> {
+    /// For each of `objects`, whether the caller may perform `action` on
+    /// every one (not only owned ones), the role read once and nothing
+    /// refused: for answers that leave out what the role may not see. A
+    /// caller who is no member is still refused (401).
+    pub async fn may_each<const N: usize>(
+        &mut self,
+        objects: [Object; N],
+        action: Action,
+    ) -> Result<[bool; N], ApiError> {
         let role = self.role().await?;
-        self.role_allows(role, object, action, false)
+        let mut allowed = [false; N];
+        for (object, allowed) in objects.into_iter().zip(&mut allowed) {
+            *allowed = self.role_allows(role, object, action, false)?;
+        }
+        Ok(allowed)
     }
 
     async fn require_owned(&mut self, object: Object, action: Action, owns: bool) -> Result<Role, ApiError> {

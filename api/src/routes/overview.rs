@@ -62,14 +62,10 @@ impl OverviewApi {
     #[oai(path = "/api/overview", method = "get", operation_id = "getOverview")]
     async fn overview(&self, auth: Access) -> Result<OverviewResponse, Fail<Tenant>> {
         let mut scope = auth.scope(&self.state).await?;
-        let may_read = [Resource::Members, Resource::Invitations, Resource::ApiKeys, Resource::Projects];
-        let mut allowed = [false; 4];
-        for (object, allowed) in may_read.into_iter().zip(&mut allowed) {
-            *allowed = scope.may(object, Action::Read).await?;
-        }
+        let readable = [Resource::Members, Resource::Invitations, Resource::ApiKeys, Resource::Projects];
+        let [members, invitations, api_keys, projects] = scope.may_each(readable, Action::Read).await?;
         let counts = db::overview::overview(scope.tx()).await?;
         scope.commit().await?;
-        let [members, invitations, api_keys, projects] = allowed;
         Ok(OverviewResponse::Ok(Json(TenantOverview {
             members: members.then_some(MemberCounts {
                 admins: counts.admins,

@@ -95,3 +95,32 @@ pub fn Confirm(id: &'static str, asking: Signal<Option<Question>>) -> View {
         }
     }
 }
+
+/// What removing a row of a list needs: the client, the page's question,
+/// where failures show, and the list's reload counter.
+#[derive(Clone, Debug)]
+pub struct Deleting {
+    pub client: crate::api::Client,
+    pub asking: Signal<Option<Question>>,
+    pub failure: Signal<Option<crate::api::ApiError>>,
+    pub reloads: Signal<u32>,
+}
+
+impl Deleting {
+    /// A click handler that asks `text`; confirmed, it sends `DELETE path`,
+    /// then shows why it failed, if it did, and reloads the list.
+    pub fn ask(&self, text: String, confirm: &'static str, path: String) -> impl Fn(web_sys::MouseEvent) + 'static {
+        let this = self.clone();
+        move |_| {
+            let (deleting, path) = (this.clone(), path.clone());
+            let action = Rc::new(move || {
+                let (deleting, path) = (deleting.clone(), path.clone());
+                super::spawn(async move {
+                    deleting.failure.set(deleting.client.delete(&path).await.err());
+                    deleting.reloads.update(|n| *n += 1);
+                });
+            });
+            this.asking.set(Some(Question { text: text.clone(), confirm, action }));
+        }
+    }
+}

@@ -20,7 +20,7 @@ mod signed_in;
 mod task;
 
 pub use copy_button::CopyButton;
-pub use dialog::{Confirm, Dialog, Question};
+pub use dialog::{Confirm, Deleting, Dialog, Question};
 pub use field::Field;
 pub use form_error::FormError;
 pub use frame::Frame;
@@ -28,7 +28,7 @@ pub use health_card::HealthCard;
 pub use link::Link;
 pub use load::{fetch, loaded, skeleton, Empty, ErrorPanel, Load};
 pub use outcome::{report, Outcome, OutcomeLine};
-pub use pager::Pager;
+pub use pager::{load_pages, Pager};
 pub use role_select::RoleSelect;
 pub use signed_in::signed_in;
 pub use task::spawn;

@@ -3,6 +3,10 @@
 
 use sycamore::prelude::*;
 
+use super::{fetch, Load};
+use crate::api::wire::{FromJson, Page};
+use crate::api::{Client, Query};
+
 /// The page a list shows, and the way to the next and previous ones.
 #[derive(Clone, Copy, Debug)]
 pub struct Pager {
@@ -69,4 +73,24 @@ impl Default for Pager {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// Loads the pager's page of `T` into `load`: the path `query` builds (it
+/// may read filters and a reload counter, each change loads again) with the
+/// pager's cursor; the answer's `next` goes back to the pager.
+pub fn load_pages<T: FromJson + 'static>(
+    client: Client,
+    load: Signal<Load<Page<T>>>,
+    pager: Pager,
+    query: impl Fn() -> Query + 'static,
+) {
+    create_effect(move || {
+        let path = query().with_some("cursor", pager.cursor()).build();
+        let client = client.clone();
+        fetch(load, async move {
+            let page: Page<T> = client.get(&path).await?;
+            pager.loaded(page.next.clone());
+            Ok(page)
+        });
+    });
 }

@@ -2,8 +2,6 @@
 //! expiry (the secret shown once, with a copy button), listed with their
 //! last use, revoked.
 
-use std::rc::Rc;
-
 use sycamore::prelude::*;
 use sycamore::web::events::SubmitEvent;
 use sycamore::web::js_sys::Date;
@@ -12,7 +10,8 @@ use sycamore::web::wasm_bindgen::JsCast;
 use crate::api::wire::{ApiKey, CreatedApiKey, NewApiKey, Page, Role};
 use crate::api::{ApiError, Query};
 use crate::components::{
-    fetch, format, loaded, Confirm, CopyButton, Empty, Field, FormError, Load, Pager, Question, RoleSelect,
+    format, load_pages, loaded, Confirm, CopyButton, Deleting, Empty, Field, FormError, Load, Pager, Question,
+    RoleSelect,
 };
 use crate::session::use_session;
 
@@ -28,21 +27,12 @@ pub fn ApiKeys() -> View {
     let failure = create_signal(None::<ApiError>);
     let asking = create_signal(None::<Question>);
     let created = create_signal(None::<CreatedApiKey>);
-    {
-        let client = client.clone();
-        create_effect(move || {
-            reloads.track();
-            let path = Query::new("/api/api-keys").with_some("cursor", pager.cursor()).build();
-            let client = client.clone();
-            fetch(keys, async move {
-                let page: Page<ApiKey> = client.get(&path).await?;
-                pager.loaded(page.next.clone());
-                Ok(page)
-            });
-        });
-    }
+    load_pages(client.clone(), keys, pager, move || {
+        reloads.track();
+        Query::new("/api/api-keys")
+    });
     let retry = move || reloads.update(|n| *n += 1);
-    let list_client = client.clone();
+    let deleting = Deleting { client: client.clone(), asking, failure, reloads };
     let list = loaded(keys, 4, retry, move |page| {
         if page.items.is_empty() {
             return view! { Empty(title="No API keys yet") { p(class="muted") { "Create one above." } } };
@@ -51,26 +41,9 @@ pub fn ApiKeys() -> View {
             .items
             .into_iter()
             .map(|k| {
-                let client = list_client.clone();
-                let id = k.id.clone();
                 let text = format!("Revoke the key {}? Integrations using it stop working at once.", k.name);
                 let label = format!("Revoke {}", k.name);
-                let ask = move |_| {
-                    let client = client.clone();
-                    let id = id.clone();
-                    asking.set(Some(Question {
-                        text: text.clone(),
-                        confirm: "Revoke",
-                        action: Rc::new(move || {
-                            let client = client.clone();
-                            let id = id.clone();
-                            crate::components::spawn(async move {
-                                failure.set(client.delete(&format!("/api/api-keys/{id}")).await.err());
-                                reloads.update(|n| *n += 1);
-                            });
-                        }),
-                    }));
-                };
+                let ask = deleting.ask(text, "Revoke", format!("/api/api-keys/{}", k.id));
                 let role = format::role(k.role);
                 let created_at = format::when(&k.created_at);
                 let expires = k.expires_at.as_deref().map(format::when).unwrap_or_else(|| "Never".into());

@@ -8,7 +8,7 @@ use sycamore::web::wasm_bindgen::JsCast;
 
 use crate::api::wire::{AuditEntry, Member, Page};
 use crate::api::Query;
-use crate::components::{fetch, format, loaded, Empty, Load, Pager};
+use crate::components::{format, load_pages, loaded, Empty, Load, Pager};
 use crate::session::use_session;
 
 /// The filters as applied.
@@ -41,26 +41,15 @@ pub fn Audit() -> View {
             }
         });
     }
-    {
-        let client = client.clone();
-        create_effect(move || {
-            reloads.track();
-            let f = applied.get_clone();
-            let path = Query::new("/api/audit")
-                .with("action", &f.action)
-                .with("actor", &f.actor)
-                .with_some("since", day_start(&f.from, 0))
-                .with_some("until", day_start(&f.to, 1))
-                .with_some("cursor", pager.cursor())
-                .build();
-            let client = client.clone();
-            fetch(entries, async move {
-                let page: Page<AuditEntry> = client.get(&path).await?;
-                pager.loaded(page.next.clone());
-                Ok(page)
-            });
-        });
-    }
+    load_pages(client.clone(), entries, pager, move || {
+        reloads.track();
+        let f = applied.get_clone();
+        Query::new("/api/audit")
+            .with("action", &f.action)
+            .with("actor", &f.actor)
+            .with_some("since", day_start(&f.from, 0))
+            .with_some("until", day_start(&f.to, 1))
+    });
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
         applied.set(Filters {

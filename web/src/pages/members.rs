@@ -12,7 +12,7 @@ use sycamore::web::wasm_bindgen::JsCast;
 use crate::api::wire::{Invitation, Invite, Member, Page, Role, RoleChange};
 use crate::api::{idempotency_key, ApiError, Client, Me, Query};
 use crate::components::{
-    fetch, format, loaded, Confirm, Dialog, Empty, Field, FormError, Load, Pager, Question, RoleSelect,
+    format, load_pages, loaded, Confirm, Deleting, Dialog, Empty, Field, FormError, Load, Pager, Question, RoleSelect,
 };
 use crate::session::use_session;
 
@@ -34,23 +34,10 @@ pub fn Members(me: Rc<Me>) -> View {
     let may_invite = me.may("invitations:create");
     let may_see_invitations = me.may("invitations:read");
 
-    {
-        let client = client.clone();
-        create_effect(move || {
-            reloads.track();
-            let path = Query::new("/api/users")
-                .with("q", applied_search.get_clone())
-                .with("role", role_filter.get_clone())
-                .with_some("cursor", pager.cursor())
-                .build();
-            let client = client.clone();
-            fetch(members, async move {
-                let page: Page<Member> = client.get(&path).await?;
-                pager.loaded(page.next.clone());
-                Ok(page)
-            });
-        });
-    }
+    load_pages(client.clone(), members, pager, move || {
+        reloads.track();
+        Query::new("/api/users").with("q", applied_search.get_clone()).with("role", role_filter.get_clone())
+    });
     let search_submit = move |event: SubmitEvent| {
         event.prevent_default();
         applied_search.set(search.get_clone());
@@ -63,7 +50,8 @@ pub fn Members(me: Rc<Me>) -> View {
         }
     };
 
-    let actions = MemberActions { client: client.clone(), failure, asking, reloads, me: me.clone() };
+    let deleting = Deleting { client: client.clone(), asking, failure, reloads };
+    let actions = MemberActions { deleting, me: me.clone() };
     let retry = move || reloads.update(|n| *n += 1);
     let invitation_reloads = create_signal(0u32);
     let list = loaded(members, 6, retry, move |page| {
@@ -132,10 +120,7 @@ pub fn Members(me: Rc<Me>) -> View {
 /// What a member's row can do, and where its failures show.
 #[derive(Clone, Debug)]
 struct MemberActions {
-    client: Client,
-    failure: Signal<Option<ApiError>>,
-    asking: Signal<Option<Question>>,
-    reloads: Signal<u32>,
+    deleting: Deleting,
     me: Rc<Me>,
 }
 
@@ -172,19 +157,9 @@ impl MemberActions {
             view! { span(class="badge") { (role) } }
         };
         let remove = if may_remove {
-            let this = self.clone();
-            let user_id = m.user_id.clone();
             let text = format!("Remove {} from the tenant? Their sessions here end at once.", m.email);
             let label = format!("Remove {}", m.email);
-            let ask = move |_| {
-                let this2 = this.clone();
-                let user_id = user_id.clone();
-                this.asking.set(Some(Question {
-                    text: text.clone(),
-                    confirm: "Remove",
-                    action: Rc::new(move || this2.remove(user_id.clone())),
-                }));
-            };
+            let ask = self.deleting.ask(text, "Remove", format!("/api/users/{}", m.user_id));
             view! { button(r#type="button", class="danger small", aria-label=label, on:click=ask) { "Remove" } }
         } else {
             view! {}
@@ -204,18 +179,9 @@ impl MemberActions {
         let this = self.clone();
         crate::components::spawn(async move {
             let done: Result<Member, _> =
-                this.client.patch(&format!("/api/users/{user_id}"), &RoleChange { role }, &[]).await;
-            this.failure.set(done.err());
-            this.reloads.update(|n| *n += 1);
-        });
-    }
-
-    fn remove(&self, user_id: String) {
-        let this = self.clone();
-        crate::components::spawn(async move {
-            let done = this.client.delete(&format!("/api/users/{user_id}")).await;
-            this.failure.set(done.err());
-            this.reloads.update(|n| *n += 1);
+                this.deleting.client.patch(&format!("/api/users/{user_id}"), &RoleChange { role }, &[]).await;
+            this.deleting.failure.set(done.err());
+            this.deleting.reloads.update(|n| *n += 1);
         });
     }
 }
@@ -227,19 +193,11 @@ fn Invitations(client: Client, reloads: Signal<u32>, may_revoke: bool) -> View {
     let pager = Pager::new();
     let failure = create_signal(None::<ApiError>);
     let asking = create_signal(None::<Question>);
-    {
-        let client = client.clone();
-        create_effect(move || {
-            reloads.track();
-            let path = Query::new("/api/invitations").with_some("cursor", pager.cursor()).build();
-            let client = client.clone();
-            fetch(invitations, async move {
-                let page: Page<Invitation> = client.get(&path).await?;
-                pager.loaded(page.next.clone());
-                Ok(page)
-            });
-        });
-    }
+    let deleting = Deleting { client: client.clone(), asking, failure, reloads };
+    load_pages(client.clone(), invitations, pager, move || {
+        reloads.track();
+        Query::new("/api/invitations")
+    });
     let retry = move || reloads.update(|n| *n += 1);
     let list = loaded(invitations, 3, retry, move |page| {
         if page.items.is_empty() {
@@ -250,26 +208,9 @@ fn Invitations(client: Client, reloads: Signal<u32>, may_revoke: bool) -> View {
             .into_iter()
             .map(|i| {
                 let revoke = if may_revoke && i.status == "pending" {
-                    let client = client.clone();
-                    let id = i.id.clone();
                     let text = format!("Revoke the invitation of {}? Its link stops working.", i.email);
                     let label = format!("Revoke the invitation of {}", i.email);
-                    let ask = move |_| {
-                        let client = client.clone();
-                        let id = id.clone();
-                        asking.set(Some(Question {
-                            text: text.clone(),
-                            confirm: "Revoke",
-                            action: Rc::new(move || {
-                                let client = client.clone();
-                                let id = id.clone();
-                                crate::components::spawn(async move {
-                                    failure.set(client.delete(&format!("/api/invitations/{id}")).await.err());
-                                    reloads.update(|n| *n += 1);
-                                });
-                            }),
-                        }));
-                    };
+                    let ask = deleting.ask(text, "Revoke", format!("/api/invitations/{}", i.id));
                     view! { button(r#type="button", class="danger small", aria-label=label, on:click=ask) { "Revoke" } }
                 } else {
                     view! {}

@@ -13,7 +13,9 @@ use sycamore::web::wasm_bindgen::JsCast;
 use super::projects::status_name;
 use crate::api::wire::{FileUpload, NewFile, Page, Project, ProjectChange, ProjectFile, ProjectStatus, StorageRequest};
 use crate::api::{idempotency_key, upload, ApiError, Client, Me, Query};
-use crate::components::{fetch, format, loaded, Confirm, Empty, Field, FormError, Link, Load, Pager, Question};
+use crate::components::{
+    fetch, format, load_pages, loaded, Confirm, Deleting, Empty, Field, FormError, Link, Load, Pager, Question,
+};
 use crate::navigation::use_navigator;
 use crate::routes::Route;
 use crate::session::use_session;
@@ -187,21 +189,14 @@ fn Files(client: Client, project: String, may_upload: bool, may_delete: bool) ->
     let asking = create_signal(None::<Question>);
     let base = format!("/api/projects/{project}/files");
     {
-        let client = client.clone();
         let base = base.clone();
-        create_effect(move || {
+        load_pages(client.clone(), files, pager, move || {
             reloads.track();
-            let path = Query::new(base.clone()).with_some("cursor", pager.cursor()).build();
-            let client = client.clone();
-            fetch(files, async move {
-                let page: Page<ProjectFile> = client.get(&path).await?;
-                pager.loaded(page.next.clone());
-                Ok(page)
-            });
+            Query::new(base.clone())
         });
     }
     let retry = move || reloads.update(|n| *n += 1);
-    let list_client = client.clone();
+    let deleting = Deleting { client: client.clone(), asking, failure, reloads };
     let list_base = base.clone();
     let uploader = if may_upload {
         view! { Uploader(client=client, base=base, uploaded=reloads) }
@@ -212,11 +207,7 @@ fn Files(client: Client, project: String, may_upload: bool, may_delete: bool) ->
         if page.items.is_empty() {
             return view! { Empty(title="No files yet") { p(class="muted") { "Files uploaded to the project show here." } } };
         }
-        let rows: Vec<View> = page
-            .items
-            .into_iter()
-            .map(|f| file_row(f, &list_client, &list_base, may_delete, failure, asking, reloads))
-            .collect();
+        let rows: Vec<View> = page.items.into_iter().map(|f| file_row(f, &deleting, &list_base, may_delete)).collect();
         view! {
             div(class="table-wrap") {
                 table(id="files-table") {
@@ -241,18 +232,11 @@ fn Files(client: Client, project: String, may_upload: bool, may_delete: bool) ->
     }
 }
 
-fn file_row(
-    f: ProjectFile,
-    client: &Client,
-    base: &str,
-    may_delete: bool,
-    failure: Signal<Option<ApiError>>,
-    asking: Signal<Option<Question>>,
-    reloads: Signal<u32>,
-) -> View {
+fn file_row(f: ProjectFile, deleting: &Deleting, base: &str, may_delete: bool) -> View {
     let path = format!("{base}/{}", f.id);
+    let failure = deleting.failure;
     let download = if f.status == "ready" {
-        let client = client.clone();
+        let client = deleting.client.clone();
         let path = format!("{path}/download");
         let label = format!("Download {}", f.name);
         let go = move |_| {
@@ -272,25 +256,9 @@ fn file_row(
         view! {}
     };
     let delete = if may_delete {
-        let client = client.clone();
         let text = format!("Delete the file {}?", f.name);
         let label = format!("Delete {}", f.name);
-        let ask = move |_| {
-            let client = client.clone();
-            let path = path.clone();
-            asking.set(Some(Question {
-                text: text.clone(),
-                confirm: "Delete",
-                action: Rc::new(move || {
-                    let client = client.clone();
-                    let path = path.clone();
-                    crate::components::spawn(async move {
-                        failure.set(client.delete(&path).await.err());
-                        reloads.update(|n| *n += 1);
-                    });
-                }),
-            }));
-        };
+        let ask = deleting.ask(text, "Delete", path);
         view! { button(r#type="button", class="danger small", aria-label=label, on:click=ask) { "Delete" } }
     } else {
         view! {}

@@ -9,7 +9,7 @@ use sycamore::web::wasm_bindgen::JsCast;
 
 use crate::api::wire::{Page, Project, ProjectChange, ProjectStatus};
 use crate::api::{idempotency_key, ApiError, Me, Query};
-use crate::components::{fetch, format, loaded, Dialog, Empty, Field, FormError, Link, Load, Pager};
+use crate::components::{format, load_pages, loaded, Dialog, Empty, Field, FormError, Link, Load, Pager};
 use crate::navigation::use_navigator;
 use crate::routes::Route;
 use crate::session::use_session;
@@ -25,23 +25,10 @@ pub fn Projects(me: Rc<Me>) -> View {
     let reloads = create_signal(0u32);
     let creating = create_signal(false);
     let may_create = me.may("projects:create");
-    {
-        let client = client.clone();
-        create_effect(move || {
-            reloads.track();
-            let path = Query::new("/api/projects")
-                .with("q", applied_search.get_clone())
-                .with("status", status.get_clone())
-                .with_some("cursor", pager.cursor())
-                .build();
-            let client = client.clone();
-            fetch(projects, async move {
-                let page: Page<Project> = client.get(&path).await?;
-                pager.loaded(page.next.clone());
-                Ok(page)
-            });
-        });
-    }
+    load_pages(client.clone(), projects, pager, move || {
+        reloads.track();
+        Query::new("/api/projects").with("q", applied_search.get_clone()).with("status", status.get_clone())
+    });
     let search_submit = move |event: SubmitEvent| {
         event.prevent_default();
         applied_search.set(search.get_clone());
